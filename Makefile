@@ -1,0 +1,34 @@
+# The two commands a new user needs:  make run   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run the proxy on 127.0.0.1:2525 (review console on 127.0.0.1:8025); mail goes to var/outbox/
+run: $(STAMP)
+	$(BIN)/sendguard serve
+
+## the whole test suite (SMTP on loopback, PostgreSQL when reachable, headless Chromium when installed)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check scanner tests benchmarks
+	$(BIN)/ruff format --check scanner tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.accuracy
+	$(BIN)/python -m benchmarks.engine
+	$(BIN)/python -m benchmarks.proxy
+
+clean:
+	rm -rf $(VENV) var build dist .pytest_cache .mypy_cache .ruff_cache

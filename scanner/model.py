@@ -1,0 +1,139 @@
+"""The domain model shared by every layer: frozen, slotted dataclasses, no I/O.
+
+A message flows through sendguard as
+
+    bytes --extract--> Extraction(segments) --detect--> Finding... --decide--> Verdict
+
+and nothing in this module ever holds a matched value in clear: a `Finding` carries the
+category, where it was found (segment location + character offsets) and a *masked* form only.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Group(enum.StrEnum):
+    """The four groups of forbidden data named by the platform's privacy policy."""
+
+    GOVERNMENT_ID = "government_id"
+    PAYMENT_CARD = "payment_card"
+    BANK_ACCOUNT = "bank_account"
+    MEDICAL = "medical"
+
+
+class Confidence(enum.IntEnum):
+    """How sure a detector is.
+
+    LOW: pattern only. MEDIUM: pattern + checksum (or pattern + context where no checksum
+    exists). HIGH: pattern + checksum + context.
+    """
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Action(enum.StrEnum):
+    """What the proxy does with a message. Ordered by severity (see `severity`)."""
+
+    PASS = "pass"
+    TAG = "tag"
+    HOLD = "hold"
+    REJECT = "reject"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Action.PASS: 0, Action.TAG: 1, Action.HOLD: 2, Action.REJECT: 3}
+
+
+class SegmentKind(enum.StrEnum):
+    SUBJECT = "subject"
+    TEXT = "text"
+    HTML = "html"
+    ATTACHMENT = "attachment"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of decoded text and where it came from.
+
+    `location` is what a customer reads in a report: ``subject``, ``body[1]`` (the MIME part
+    path, 1-based, nested as ``body[2.1]``) or ``attachment[2:report.txt]``.
+    """
+
+    location: str
+    text: str
+    kind: SegmentKind = SegmentKind.TEXT
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Everything readable in a message, plus what was wrong with it (never fatal)."""
+
+    segments: tuple[Segment, ...]
+    defects: tuple[str, ...] = ()
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of forbidden data found in one segment. Never carries the value in clear."""
+
+    category: str
+    group: Group
+    location: str
+    start: int
+    end: int
+    score: float
+    confidence: Confidence
+    masked: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "group": self.group.value,
+            "location": self.location,
+            "score": round(self.score, 2),
+            "confidence": self.confidence.label,
+            "masked": self.masked,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The policy decision for one message."""
+
+    action: Action
+    findings: tuple[Finding, ...] = ()
+    # findings that drove the action (a subset of findings), for the report
+    reasons: tuple[Finding, ...] = ()
+    defects: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Findings per group, for logs and metrics (never values)."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            out[f.group.value] = out.get(f.group.value, 0) + 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The SMTP envelope as received, parameters kept for the relay (RFC 5321 §4.1.1.2-3)."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[tuple[str, ...], ...] = field(default=())
+    client_address: str = ""
+    helo: str = ""
