@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     policy_file: Path = Field(default_factory=lambda: config_dir() / "policy.toml")
     log_level: str = "INFO"
+    # header the sending platform sets to name the customer (shown and filterable in the console)
+    tenant_header: str | None = None
 
     def worker_count(self) -> int:
         return self.scan.workers or (os.cpu_count() or 1)
