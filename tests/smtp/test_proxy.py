@@ -90,7 +90,7 @@ async def test_hold_answers_250_only_after_the_quarantine_has_it(proxy: Proxy) -
 
 async def test_quarantine_failure_is_451_and_nothing_relayed(proxy: Proxy) -> None:
     proxy.quarantine.fail = True
-    code, text = await asyncio.to_thread(send, proxy.port, msg("FAKE-MEDICAL"))
+    code, _ = await asyncio.to_thread(send, proxy.port, msg("FAKE-MEDICAL"))
     assert code == 451 and proxy.sink.received == []
 
 
