@@ -90,7 +90,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         await stop.wait()
     finally:
         log.info("shutting down")
-        smtp_server.close()
+        smtp_server.close()  # no new sessions; messages in flight finish before the seams close
+        if not await gateway.drain(within=30):
+            log.warning("shutdown: messages still in flight after 30 s; their clients get no reply and retry")
         await smtp_server.wait_closed()
         if review is not None:
             review.should_exit = True

@@ -70,10 +70,15 @@ class Gateway:
         self._hostname = hostname
         self._tenant_header = tenant_header
         self.counters: dict[str, int] = {}
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def handle(self, envelope: Envelope, data: bytes) -> Outcome:
         ref = new_reference()
         started = time.perf_counter()
+        self._inflight += 1
+        self._idle.clear()
         try:
             outcome = await self._handle(envelope, data, ref)
         except SendguardError as exc:
@@ -84,6 +89,10 @@ class Gateway:
             log.error("msg=%s action=tempfail error=%s", ref, type(exc).__name__)
             log.debug("msg=%s internal error", ref, exc_info=True)
             outcome = Outcome("451 4.3.0 Local error in processing, try again later", None, ref)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
         self._count(outcome)
         v = outcome.verdict
         log.info(
@@ -134,6 +143,14 @@ class Gateway:
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
         await self._relay.deliver(envelope, prepend(data, fields, received))
         return Outcome(f"250 2.0.0 Ok: queued as {ref}", verdict.action, ref, verdict)
+
+    async def drain(self, within: float) -> bool:
+        """Wait until no message is being processed (graceful shutdown); False on timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
 
     def _tenant(self, data: bytes) -> str | None:
         """The customer, from a header the sending platform sets (e.g. X-Tenant-ID)."""

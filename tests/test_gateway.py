@@ -113,3 +113,23 @@ async def test_scanning_off_relays_everything(parts: tuple) -> None:  # type: ig
     )
     out = await gw.handle(ENV, message("FAKE-SSN"))
     assert out.action is Action.PASS and len(relay.delivered) == 1
+
+
+async def test_drain_waits_for_messages_in_flight(parts: tuple) -> None:  # type: ignore[type-arg]
+    import asyncio
+
+    gw, _, relay, _ = parts
+    gate = asyncio.Event()
+    original = relay.deliver
+
+    async def slow_deliver(envelope: Envelope, data: bytes) -> None:
+        await gate.wait()
+        await original(envelope, data)
+
+    relay.deliver = slow_deliver  # type: ignore[method-assign]
+    task = asyncio.create_task(gw.handle(ENV, message("hi")))
+    await asyncio.sleep(0.01)
+    assert await gw.drain(within=0.05) is False  # still in flight
+    gate.set()
+    assert await gw.drain(within=5) is True
+    assert (await task).action is Action.PASS and len(relay.delivered) == 1
