@@ -38,6 +38,10 @@ class ListenSettings(BaseModel):
     timeout: float = 300.0
     # refuse new connections beyond this many concurrent sessions (421 4.3.2)
     max_sessions: int = 1000
+    # STARTTLS (RFC 3207) offered when both are set; require_starttls refuses mail before it
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    require_starttls: bool = False
 
 
 class RelaySettings(BaseModel):

@@ -6,6 +6,7 @@ Protocol limits handled here:
 - RFC 5321 §4.5.3.1.8: at least 100 recipients accepted per transaction; we take up to
   ``MAX_RECIPIENTS`` and answer ``452 4.5.3`` beyond.
 - RFC 5321 §3.8 / §4.2.5: a busy server may refuse a connection with 421 (``max_sessions``).
+- RFC 3207 STARTTLS when a certificate is configured (optionally required before MAIL).
 - SMTP smuggling: only ``<CRLF>.<CRLF>`` ends DATA (aiosmtpd ≥ 1.4.5 enforces it).
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Session
@@ -94,6 +96,10 @@ def _protocol_class(max_sessions: int) -> type[_SendguardSMTP]:
 async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> asyncio.Server:
     """Listen on ``settings.host:port`` in the running loop; returns the asyncio server."""
     handler = _Handler(gateway)
+    tls: ssl.SSLContext | None = None
+    if settings.tls_cert and settings.tls_key:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(settings.tls_cert, settings.tls_key)
     cls = _protocol_class(settings.max_sessions)
     loop = asyncio.get_running_loop()
 
@@ -105,6 +111,8 @@ async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> async
             hostname=settings.hostname,
             ident="sendguard ESMTP",
             timeout=settings.timeout,
+            tls_context=tls,
+            require_starttls=bool(tls) and settings.require_starttls,
         )
 
     server = await loop.create_server(factory, host=settings.host, port=settings.port)
