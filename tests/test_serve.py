@@ -101,7 +101,8 @@ def test_clinical_note_is_held_encrypted_and_listed(served: tuple[int, Path, dic
     code, text = send(port, MEDICAL_MAIL)
     assert code == 250 and "held for review" in text, text
     ref = text.rsplit(" ", 1)[-1]
-    assert b"metformine" not in (tmp / "q.db").read_bytes()
+    for f in tmp.glob("q.db*"):  # the database and its WAL: encrypted at rest
+        assert b"metformine" not in f.read_bytes() and b"Jeanne" not in f.read_bytes()
     out = subprocess.run(
         [sys.executable, "-m", "scanner.cli", "quarantine", "list", "--json"],
         env=env,
