@@ -72,6 +72,7 @@ def create_app(
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["age"] = format_age
     templates.env.filters["size"] = format_size
+    templates.env.filters["when"] = format_when
     app = Starlette(
         routes=[
             Route("/login", login_form, methods=["GET"]),
@@ -193,6 +194,10 @@ def format_age(seconds: int) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def format_when(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def format_size(n: int) -> str:
