@@ -219,17 +219,12 @@ class ReviewServer:
 
     def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], sock: socket.socket) -> None:
         self._server, self._task, self._sock = server, task, sock
-
-    @property
-    def port(self) -> int:
-        port = self._sock.getsockname()[1]
-        assert isinstance(port, int)
-        return port
+        self.port: int = sock.getsockname()[1]
 
     async def stop(self) -> None:
         self._server.should_exit = True
         await self._task
-        self._sock.close()
+        self._sock.close()  # a no-op when uvicorn already closed it
 
 
 async def serve_review(app: ASGIApp, host: str, port: int) -> ReviewServer:

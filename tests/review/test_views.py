@@ -208,3 +208,14 @@ async def test_logout_ends_the_session(client: httpx.AsyncClient) -> None:
     r = await client.post("/logout", data={"csrf_token": csrf})
     assert r.status_code == 303
     assert (await client.get("/")).status_code == 303
+
+
+async def test_request_log_has_no_query_string(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    r = await client.get("/api/messages", params={"sender": "needle-in-query"}, headers=bearer(Role.VIEWER))
+    assert r.status_code == 200
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("scanner")]
+    assert "review GET /api/messages 200 bot-viewer" in ours
+    assert not any("needle-in-query" in line for line in ours)
