@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from scanner.ports import Role
 from scanner.review import create_app, hash_password, issue_api_token
@@ -59,7 +60,7 @@ def relay() -> FakeRelay:
 
 @pytest.fixture
 def settings() -> ReviewSettings:
-    return ReviewSettings(session_secret="test-secret-0123456789")
+    return ReviewSettings(session_secret=SecretStr("test-secret-0123456789"))
 
 
 @pytest.fixture

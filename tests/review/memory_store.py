@@ -130,7 +130,7 @@ class MemoryStore:
     async def delete(self, message_id: str) -> bool:
         existed = self.summaries.pop(message_id, None) is not None
         for d in (self.envelopes, self.findings, self.data):
-            d.pop(message_id, None)  # type: ignore[attr-defined]
+            d.pop(message_id, None)
         return existed
 
     async def purge_expired(self, now: datetime) -> int:
