@@ -253,9 +253,15 @@ async def do_reject(
     ctx = context(request)
     who = principal_of(request)
     outcome, notified = await reject(
-        ctx.store, ctx.relay, message_id, who.name, reason,
-        notify_sender=notify, hostname=ctx.hostname, now=ctx.clock(),
-    )  # fmt: skip
+        ctx.store,
+        ctx.relay,
+        message_id,
+        who.name,
+        reason,
+        notify_sender=notify,
+        hostname=ctx.hostname,
+        now=ctx.clock(),
+    )
     if outcome is RejectOutcome.REJECTED:
         await ctx.audit(who.name, "reject", message_id, reason)
         return 200, {"id": message_id, "outcome": outcome.value, "notified": notified}

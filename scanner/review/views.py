@@ -53,8 +53,12 @@ def _link(query: dict[str, str], **change: str) -> str:
 
 def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
     who = principal_of(request)
-    base = {"user": who, "csrf": who.csrf, "can_act": allows(who.role, Role.REVIEWER),
-            "is_admin": allows(who.role, Role.ADMIN)}  # fmt: skip
+    base = {
+        "user": who,
+        "csrf": who.csrf,
+        "can_act": allows(who.role, Role.REVIEWER),
+        "is_admin": allows(who.role, Role.ADMIN),
+    }
     return context(request).templates.TemplateResponse(request, name, base | ctx, status_code=status_code)
 
 
