@@ -232,11 +232,8 @@ async def not_held_reason(request: Request, message_id: str) -> str:
 async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:
     ctx = context(request)
     who = principal_of(request)
+    # release() writes the "release" / "release_failed" audit events itself (the CLI uses it too)
     outcome = await release(ctx.store, ctx.relay, message_id, who.name)
-    if outcome is ReleaseOutcome.RELEASED:
-        await ctx.audit(who.name, "release", message_id)
-    elif outcome is ReleaseOutcome.RELAY_FAILED:
-        await ctx.audit(who.name, "release_failed", message_id)
     if outcome is ReleaseOutcome.NOT_HELD:
         return 409, {
             "id": message_id,

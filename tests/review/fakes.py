@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from scanner._errors import RelayTemporaryError
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
-from scanner.ports import HeldMessage
+from scanner.ports import AuditEvent, HeldMessage, HeldStatus, QuarantineStore
 from scanner.review.render import segments_for
 
 SSN = "536-22-8741"
@@ -102,3 +102,23 @@ def held(
         received_at=received_at,
         tenant=tenant,
     )
+
+
+# --- reading a store through the Protocol only, so these tests run on any QuarantineStore --------
+
+
+async def status_of(store: QuarantineStore, message_id: str) -> HeldStatus:
+    record = await store.get(message_id)
+    assert record is not None
+    return record.summary.status
+
+
+async def data_of(store: QuarantineStore, message_id: str) -> bytes | None:
+    record = await store.get(message_id)
+    assert record is not None
+    return record.data
+
+
+async def events_of(store: QuarantineStore) -> list[AuditEvent]:
+    """The audit trail, oldest first."""
+    return list(reversed(await store.audit_log()))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from scanner.ports import HeldStatus
 from scanner.review.actions import RejectOutcome, ReleaseOutcome, build_notice, reject, release
-from tests.review.fakes import SSN, FakeRelay, held, make_mail
+from tests.review.fakes import SSN, FakeRelay, data_of, held, make_mail, status_of
 from tests.review.memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -18,7 +18,7 @@ async def test_release_outcomes() -> None:
     assert await release(store, relay, "nope", "dana") is ReleaseOutcome.NOT_FOUND
     relay.fail = True
     assert await release(store, relay, "m", "dana") is ReleaseOutcome.RELAY_FAILED
-    assert store.summaries["m"].status is HeldStatus.HELD and store.data["m"]
+    assert await status_of(store, "m") is HeldStatus.HELD and await data_of(store, "m")
     relay.fail = False
     assert await release(store, relay, "m", "dana") is ReleaseOutcome.RELEASED
     assert await release(store, relay, "m", "dana") is ReleaseOutcome.NOT_HELD

@@ -20,7 +20,7 @@ import pytest
 from scanner.ports import Account, Role
 from scanner.review import create_app, hash_password, serve_review
 from scanner.settings import ReviewSettings
-from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, held
+from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, events_of, held
 from tests.review.memory_store import MemoryStore
 from tests.review.smtp_relay import AiosmtplibRelay, start_sink
 
@@ -175,4 +175,4 @@ async def test_log_in_open_release_once(
     assert (mail_from, rcpt_tos) == ("billing@acme-bank.example", ["client@example.org"])
     assert data == original
     assert elsewhere == []
-    assert [e.action for e in store.events].count("release") == 1
+    assert [e.action for e in await events_of(store)].count("release") == 1

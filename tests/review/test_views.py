@@ -13,7 +13,17 @@ from scanner.review import create_app
 from scanner.review.auth import SESSION_COOKIE
 from scanner.settings import ReviewSettings
 from tests.review.conftest import NOW, PASSWORD, bearer, csrf_from, login
-from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, FakeRelay, held, make_mail
+from tests.review.fakes import (
+    CARD,
+    CARD_MASKED,
+    SSN,
+    SSN_MASKED,
+    FakeRelay,
+    events_of,
+    held,
+    make_mail,
+    status_of,
+)
 from tests.review.memory_store import MemoryStore
 
 
@@ -33,7 +43,7 @@ async def test_login_sets_a_strict_httponly_cookie(client: httpx.AsyncClient, st
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
     assert PASSWORD not in cookie
-    assert [e.action for e in store.events] == ["login"]
+    assert [e.action for e in await events_of(store)] == ["login"]
 
 
 async def test_secure_cookies_setting(store: MemoryStore, relay: FakeRelay) -> None:
@@ -80,7 +90,7 @@ async def test_form_posts_without_valid_csrf_are_403(
     data = {"action": "release", "ids": "msg-ssn"} | ({"csrf_token": token} if token else {})
     r = await client.post(path, data=data)
     assert r.status_code == 403
-    assert relay.sent == [] and store.summaries["msg-ssn"].status is HeldStatus.HELD
+    assert relay.sent == [] and await status_of(store, "msg-ssn") is HeldStatus.HELD
 
 
 async def test_api_with_session_cookie_needs_csrf_header(client: httpx.AsyncClient, relay: FakeRelay) -> None:
@@ -105,7 +115,7 @@ async def test_message_page_never_shows_clear_values(client: httpx.AsyncClient, 
         assert f'<mark class="finding " title="US_SSN">{SSN_MASKED}</mark>' in r.text
         assert "statement.pdf" in r.text
     assert f"Re: SSN {SSN_MASKED}" in r.text
-    assert [e.action for e in store.events if e.message_id] == ["view", "view"]
+    assert [e.action for e in await events_of(store) if e.message_id] == ["view", "view"]
 
 
 async def test_viewer_sees_no_action_buttons(client: httpx.AsyncClient) -> None:
@@ -143,7 +153,9 @@ async def test_reveal_through_the_form(client: httpx.AsyncClient, store: MemoryS
     assert r.status_code == 400 and SSN not in r.text
     r = await client.post("/messages/msg-ssn/reveal", data={"csrf_token": csrf, "reason": "ticket 9"})
     assert r.status_code == 200 and SSN in r.text and CARD in r.text
-    assert [(e.action, e.reason) for e in store.events if e.action == "reveal"] == [("reveal", "ticket 9")]
+    assert [(e.action, e.reason) for e in await events_of(store) if e.action == "reveal"] == [
+        ("reveal", "ticket 9")
+    ]
 
 
 async def test_release_and_double_submit_through_forms(
@@ -170,7 +182,7 @@ async def test_reject_through_the_form(
         "/messages/msg-ssn/reject", data={"csrf_token": csrf, "reason": "policy", "notify_sender": "on"}
     )
     assert r.headers["location"] == "/messages/msg-ssn?notice=rejected_notified"
-    assert store.summaries["msg-ssn"].status is HeldStatus.REJECTED
+    assert await status_of(store, "msg-ssn") is HeldStatus.REJECTED
     assert len(relay.sent) == 1 and SSN not in relay.sent[0][1].decode()
 
 
@@ -194,7 +206,7 @@ async def test_queue_page_filters_counts_paging_and_bulk(
     assert only_ssn.text.count('name="ids"') == 1
     r = await client.post("/bulk", data={"csrf_token": csrf, "action": "release", "ids": ["q00", "q01"]})
     assert r.status_code == 303 and len(relay.sent) == 2
-    assert store.summaries["q00"].status is HeldStatus.RELEASED
+    assert await status_of(store, "q00") is HeldStatus.RELEASED
 
 
 async def test_bearer_token_cannot_drive_the_ui_into_a_session(client: httpx.AsyncClient) -> None:
