@@ -65,7 +65,7 @@ _HIDDEN_STYLE = re.compile(
     re.IGNORECASE,
 )
 _SPACES_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
-_MANY_NL = re.compile(r"\n{3,}")
+_MANY_NL = re.compile(r"\n{2,}")
 
 # Sentinels on the work stack: "leave this element" and "end of a hidden subtree".
 _LEAVE = 1
@@ -169,7 +169,7 @@ def _is_hidden(attrs: dict[str, str | None]) -> bool:
 
 def _tidy(text: str) -> str:
     text = _SPACES_AROUND_NL.sub("\n", text)
-    return _MANY_NL.sub("\n\n", text).strip()
+    return _MANY_NL.sub("\n", text).strip()
 
 
 @dataclass(frozen=True, slots=True)

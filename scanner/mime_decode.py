@@ -73,7 +73,9 @@ def raw_header(msg: Message, name: str) -> str | None:
 
 def transfer_decode(part: Message, note: Note = _ignore) -> bytes:
     """The Content-Transfer-Encoding-decoded body bytes of a non-multipart part."""
-    payload = part.get_payload()
+    # Not get_payload(): for a body with raw 8-bit bytes it re-decodes them with the declared
+    # charset and errors="replace", so they would be lost before our own charset fallbacks.
+    payload = getattr(part, "_payload", None)
     if not isinstance(payload, str):
         return b""
     # BytesParser stores bodies as ASCII + surrogateescape: this gives the wire bytes back.
