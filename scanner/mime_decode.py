@@ -40,6 +40,7 @@ def _ignore(name: str, detail: str) -> None:
 # --- transfer encodings (RFC 2045 §6) ---------------------------------------------------------
 
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
+_MAX_B64_CHUNKS = 1000
 
 
 def b64decode_tolerant(data: bytes, note: Note = _ignore) -> bytes:
@@ -50,9 +51,13 @@ def b64decode_tolerant(data: bytes, note: Note = _ignore) -> bytes:
         data = _B64_JUNK.sub(b"", data)
     if len(data) % 4:
         note("InvalidBase64PaddingDefect", "")
+    chunks = data.rstrip(b"=").split(b"=")
+    if len(chunks) > _MAX_B64_CHUNKS:  # "A=A=A=..." junk: read it as one stream instead
+        note("InvalidBase64PaddingDefect", "")
+        chunks = [b"".join(chunks)]
     out: list[bytes] = []
     # Padding ends a quantum (RFC 4648 §4); concatenated encodings restart after it.
-    for chunk in data.split(b"="):
+    for chunk in chunks:
         if len(chunk) % 4 == 1:  # one sextet cannot make a byte: drop it
             note("InvalidBase64LengthDefect", "")
             chunk = chunk[:-1]

@@ -193,6 +193,36 @@ def test_binary_labelled_part_that_is_binary_is_recorded_only() -> None:
     assert [(s.location, s.text) for s in extract(raw).segments] == [("attachment[1:blob.bin]", "")]
 
 
+def test_binary_extractor_seam(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later issue plugs PDF/DOCX text extraction in by content type."""
+    msg = EmailMessage()
+    msg.set_content("see attached")
+    msg.add_attachment(b"%PDF-1.7 ...", maintype="application", subtype="pdf", filename="r.pdf")
+    assert _texts(extract(msg.as_bytes()))["attachment[2:r.pdf]"] == ""
+    monkeypatch.setattr(
+        "scanner.extract.BINARY_EXTRACTORS", {"application/pdf": lambda data: f"{len(data)} bytes of pdf"}
+    )
+    assert _texts(extract(msg.as_bytes()))["attachment[2:r.pdf]"] == "12 bytes of pdf"
+
+
+def test_delivery_status_fields_are_text() -> None:
+    raw = _raw(
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        b"--b\r\n\r\nundeliverable\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\n"
+        b"Diagnostic-Code: smtp; 550 account 4111\r\n--b--\r\n",
+    )
+    text = _texts(extract(raw))["body[2]"]
+    assert "Reporting-MTA: dns; mx.example" in text
+    assert "Diagnostic-Code: smtp; 550 account 4111" in text
+
+
+def test_html_too_deep_is_noted() -> None:
+    ex = extract(_raw("Content-Type: text/html", b"<div>" * 2000 + b"4111<b>1111</b>"))
+    assert "41111111" in ex.segments[0].text
+    assert _names(ex) == {"HtmlFlattened"}
+
+
 # --- malformed mail: everything recoverable, plus notes --------------------------------------------
 
 
@@ -296,6 +326,13 @@ def test_size_bound_cuts_between_characters() -> None:
     ex = extract(_raw("Content-Type: text/plain; charset=utf-8", "é".encode() * 10), max_text_bytes=5)
     assert ex.segments[0].text == "éé"
     assert _names(ex) == {"TextTruncated"}
+
+
+def test_part_count_bound() -> None:
+    parts = b"".join(b"--b\r\n\r\n%d\r\n" % i for i in range(10_050))
+    ex = extract(_raw('Content-Type: multipart/mixed; boundary="b"', parts + b"--b--\r\n"))
+    assert len(ex.segments) == 10_000
+    assert ex.defects == ("TooManyParts at body[10001]: more than 10000 MIME parts, rest not read",)
 
 
 # --- never raises ----------------------------------------------------------------------------------

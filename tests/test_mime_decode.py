@@ -25,6 +25,7 @@ def _collect() -> tuple[list[str], Note]:
         (b"SGVs*bG8g!d29ybGQ=", b"Hello world", ["InvalidBase64CharactersDefect"]),
         (b"SGVsbG8=SGVsbG8=", b"HelloHello", []),  # two encodings glued together
         (b"SGVsbG8gd29ybGQ=A", b"Hello world", ["InvalidBase64PaddingDefect", "InvalidBase64LengthDefect"]),
+        (b"QUFB=" * 2000, b"AAA" * 2000, ["InvalidBase64PaddingDefect"]),  # junk padding: one stream
         (b"", b"", []),
         (b"====", b"", []),
     ],
