@@ -48,7 +48,14 @@ from email.parser import BytesParser
 from types import MappingProxyType
 
 from scanner.html_text import html_to_text
-from scanner.mime_decode import decode_header_value, decode_text, raw_header, transfer_decode, unfold_8bit
+from scanner.mime_decode import (
+    decode_header_value,
+    decode_text,
+    raw_header,
+    transfer_decode,
+    unflow,
+    unfold_8bit,
+)
 from scanner.model import Extraction, Segment, SegmentKind
 
 __all__ = ["BINARY_EXTRACTORS", "extract"]
@@ -285,6 +292,8 @@ def _read_text(
             reader.note("HtmlFlattened", where, "too deep or too many tags for a tree, read as flat text")
         text = rendered.text
         kind = SegmentKind.HTML if kind is SegmentKind.TEXT else kind
+    elif str(part.get_param("format") or "").lower() == "flowed":
+        text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
     reader.segments.append(Segment(where, text, kind, filename))
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "decode_text",
     "raw_header",
     "transfer_decode",
+    "unflow",
     "unfold_8bit",
 ]
 
@@ -220,6 +221,32 @@ def _fallback(data: bytes, label: str, final: bool, note: Note) -> str:
     text, used = _guess(data, final)
     note("CharsetFallback", f"declared {_shown(label)}, read as {used}")
     return text
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    """Join the soft line breaks of ``text/plain; format=flowed`` (RFC 3676 §4.2), so that a
+    number the recipient's client shows on one line is on one line for the detectors too.
+
+    A line ending in a space continues on the next line of the same quote depth; space
+    stuffing is undone (§4.4); the signature separator "-- " never flows; with DelSp=yes the
+    trailing space itself is removed (§4.1).
+    """
+    out: list[str] = []
+    flowing, prev_depth = False, -1
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]
+        if flowing and depth == prev_depth:
+            out[-1] += content
+        else:
+            out.append(line[:depth] + content)
+        flowing = content.endswith(" ") and content != "-- "
+        if flowing and delsp:
+            out[-1] = out[-1][:-1]
+        prev_depth = depth
+    return "\n".join(out)
 
 
 # --- RFC 2047 encoded words ---------------------------------------------------------------------

@@ -116,6 +116,11 @@ def test_single_part_decoding(headers: str, body: bytes, text: str, defects: set
     assert ex.segments[1].kind is SegmentKind.TEXT
 
 
+def test_format_flowed_is_unflowed() -> None:
+    raw = _raw("Content-Type: text/plain; format=flowed; delsp=yes", b"Card 4111 1111 \r\n1111 1111 \r\n\r\n")
+    assert _texts(extract(raw))["body[1]"] == "Card 4111 11111111 1111\n"
+
+
 def test_uuencoded_body() -> None:
     raw = _raw("Content-Transfer-Encoding: x-uuencode", b"begin 644 f.txt\n+2&5L;&\\@=V]R;&0`\n`\nend\n")
     assert _texts(extract(raw))["body[1]"] == "Hello world"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.mime_decode import Note, b64decode_tolerant, decode_header_value, decode_text
+from scanner.mime_decode import Note, b64decode_tolerant, decode_header_value, decode_text, unflow
 
 
 def _collect() -> tuple[list[str], Note]:
@@ -119,3 +119,19 @@ def test_decode_text_cut_mid_character_is_not_a_charset_error() -> None:
 )
 def test_decode_header_value(raw: str, text: str) -> None:
     assert decode_header_value(raw) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "delsp", "flat"),
+    [
+        ("Card 4111 1111 \n1111 1111\nnext", False, "Card 4111 1111 1111 1111\nnext"),
+        ("IBAN FR76300 \n0600", True, "IBAN FR763000600"),  # DelSp=yes: the space goes too
+        ("> quoted \n> more\nnot", False, ">quoted more\nnot"),  # "> " is quote + stuffing
+        ("> quoted \nunquoted", False, ">quoted \nunquoted"),  # depth changed: no join
+        ("-- \nsignature", False, "-- \nsignature"),
+        (" From stuffed", False, "From stuffed"),
+        ("hard\nbreaks", False, "hard\nbreaks"),
+    ],
+)
+def test_unflow(text: str, delsp: bool, flat: str) -> None:
+    assert unflow(text, delsp) == flat
