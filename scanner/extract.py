@@ -52,6 +52,7 @@ from scanner.mime_decode import (
     decode_header_value,
     decode_text,
     raw_header,
+    raw_payload,
     transfer_decode,
     unflow,
     unfold_8bit,
@@ -177,7 +178,7 @@ def _read_subject(msg: Message, prefix: str, reader: _Reader) -> None:
 def _read_message(msg: Message, prefix: str, depth: int, reader: _Reader) -> None:
     _read_subject(msg, prefix, reader)
     _note_defects(msg, prefix + "message", reader)
-    if msg.get_content_maintype() == "multipart" and isinstance(msg.get_payload(), list):
+    if msg.get_content_maintype() == "multipart" and isinstance(raw_payload(msg), list):
         _read_children(msg, (), prefix + "message", prefix, depth, reader)
     else:
         _read_part(msg, (1,), prefix, depth, reader, root=True)
@@ -189,7 +190,7 @@ def _read_children(
     if depth >= reader.max_depth:
         reader.note("NestingTooDeep", where, f"nesting deeper than {reader.max_depth}, rest not read")
         return
-    payload = part.get_payload()
+    payload = raw_payload(part)
     for i, child in enumerate(payload if isinstance(payload, list) else (), 1):
         if isinstance(child, Message):
             _read_part(child, (*path, i), prefix, depth + 1, reader)
@@ -232,7 +233,7 @@ def _read_content(
     ctype = part.get_content_type()
     maintype = part.get_content_maintype()
     kind = SegmentKind.ATTACHMENT if attached else SegmentKind.TEXT
-    if isinstance(part.get_payload(), list):
+    if isinstance(raw_payload(part), list):
         if maintype == "message":
             _read_embedded(part, where, depth, reader)
         else:  # multipart (or anything else the parser split into parts)
@@ -262,7 +263,8 @@ def _read_embedded(part: Message, where: str, depth: int, reader: _Reader) -> No
     if depth >= reader.max_depth:
         reader.note("NestingTooDeep", where, f"nesting deeper than {reader.max_depth}, rest not read")
         return
-    payload = [m for m in part.get_payload() if isinstance(m, Message)]
+    stored = raw_payload(part)
+    payload = [m for m in stored if isinstance(m, Message)] if isinstance(stored, list) else []
     if part.get_content_type() == "message/delivery-status":
         # RFC 3464 §2: not a message but a list of header blocks (per message, per recipient).
         blocks = ("\n".join(f"{k}: {decode_header_value(str(v))}" for k, v in b.raw_items()) for b in payload)

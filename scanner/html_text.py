@@ -1,24 +1,26 @@
-"""HTML → the text a recipient reads. Pure and synchronous: a str in, a str out, no I/O.
+"""HTML → the text a recipient reads. Pure and synchronous: a str in, text out, no I/O.
 
 Why selectolax (lexbor) rather than the stdlib ``html.parser``: lexbor is a C implementation of
 the WHATWG tree-construction algorithm, so unclosed tags, misnested tables, stray ``</head>`` and
 the like are repaired exactly as the recipient's mail client repairs them — what we call "inside
 <script>" or "visible" is what a browser would decide, not what a tokenizer guesses from
-unbalanced start/end tags. It is also 10-50x faster and was measured to build a 10,000-deep
-tree in ~50 ms. It parses with scripting disabled, like every mail client, so ``<noscript>``
-content is ordinary markup there.
+unbalanced start/end tags. It is also fast: it parses the 4 MB of HTML in the ham corpus in
+0.07 s where ``html.parser`` needs 0.84 s merely to tokenize it. It parses with scripting
+disabled, like every mail client, so ``<noscript>`` content is ordinary markup there.
 
 Rules (the detectors downstream rely on them):
 
 * ``script``, ``style``, ``head``/``title``, ``template``, ``iframe``/``noembed``/``noframes``
   (raw text a mail client never shows) and comments are dropped.
-* ``noscript`` is **kept**: mail clients do not run scripts, so they display its content.
+* ``noscript`` is **kept**: mail clients run no scripts, so they display its content.
 * Entities (``&#x34;``, ``&#52;``, ``&nbsp;``, ``&eacute;``...) are decoded by the parser.
-* Block elements (p, div, li, tr, h1-h6, table, ``<br>``...) become line breaks and table
-  cells a space; **inline elements join with no separator**, so digits split across tags
-  (``4111<span>1111</span><b>1111</b>1111``) come back as one run, as the recipient sees them.
-* Runs of ASCII whitespace collapse to one space (CSS ``white-space: normal``) except in
-  ``pre``/``textarea``; NBSP and other Unicode spaces are kept for the detectors to judge.
+* Block elements (p, div, li, tr, h1-h6, table, ``<br>``...) become a line break (blank lines
+  collapse to one) and table cells a space; **inline elements join with no separator**, so
+  digits split across tags (``4111<span>1111</span><b>1111</b>1111``) come back as one run,
+  as the recipient sees them.
+* Runs of ASCII whitespace collapse to one space (CSS ``white-space: normal``) except inside
+  ``pre``/``textarea``; lines are trimmed; NBSP and other Unicode spaces are kept for the
+  detectors to judge.
 * ``<img alt>`` text is kept (shown when images are blocked).
 * Hidden elements (``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``,
   ``max-height:0``, ``mso-hide:all``, the ``hidden`` attribute) are **scanned**: a hostile
@@ -28,8 +30,10 @@ Rules (the detectors downstream rely on them):
   Hiding through CSS classes in a ``<style>`` block is not evaluated: that content is read
   as visible text.
 
-The traversal is iterative (an explicit stack), so hostile nesting depth cannot exhaust the
-Python stack.
+Hostile input: the traversal is iterative, so nesting depth cannot exhaust the Python stack,
+and a document deeper than `MAX_DEPTH` or with more than `MAX_TAGS` tags is not given to
+lexbor at all (its tree construction is quadratic on some nestings) but read by a linear
+tag-stripping pass with the same inline/block rules (`HtmlText.flattened` says so).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["MAX_DEPTH", "HtmlText", "html_to_text"]
+__all__ = ["MAX_DEPTH", "MAX_TAGS", "HtmlText", "html_to_text"]
 
 # Content a mail client never renders as text.
 _DROPPED = frozenset({"script", "style", "head", "title", "template", "iframe", "noembed", "noframes"})

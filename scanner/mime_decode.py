@@ -25,6 +25,7 @@ __all__ = [
     "decode_header_value",
     "decode_text",
     "raw_header",
+    "raw_payload",
     "transfer_decode",
     "unflow",
     "unfold_8bit",
@@ -77,11 +78,19 @@ def raw_header(msg: Message, name: str) -> str | None:
     return None
 
 
+def raw_payload(part: Message) -> object:
+    """The payload as the parser stored it: a list of parts, or a str of surrogate-escaped bytes.
+
+    Not ``get_payload()``: on a body with raw 8-bit bytes that re-decodes them with the declared
+    charset and errors="replace" — losing them before our own charset fallbacks — and raises
+    ValueError when the charset parameter holds a NUL.
+    """
+    return getattr(part, "_payload", None)
+
+
 def transfer_decode(part: Message, note: Note = _ignore) -> bytes:
     """The Content-Transfer-Encoding-decoded body bytes of a non-multipart part."""
-    # Not get_payload(): for a body with raw 8-bit bytes it re-decodes them with the declared
-    # charset and errors="replace", so they would be lost before our own charset fallbacks.
-    payload = getattr(part, "_payload", None)
+    payload = raw_payload(part)
     if not isinstance(payload, str):
         return b""
     # BytesParser stores bodies as ASCII + surrogateescape: this gives the wire bytes back.
@@ -132,6 +141,7 @@ _REFUSED = frozenset(
 _NOT_ASCII_SAFE = ("utf-16", "utf-32", "utf-7", "iso2022", "hz")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _META_CHARSET = re.compile(rb"<meta[^>]{0,300}?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:+-]{1,40})", re.I)
 
 
@@ -214,6 +224,8 @@ def decode_text(
                 text = _decode(data, codec, final)
             except UnicodeDecodeError:
                 text = _fallback(data, clean, final, note)
+    if _SURROGATE.search(text):  # UTF-7 can encode lone surrogates; no consumer wants them
+        text = _SURROGATE.sub("\ufffd", text)
     return text.replace("\r\n", "\n")
 
 

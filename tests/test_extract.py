@@ -121,6 +121,14 @@ def test_format_flowed_is_unflowed() -> None:
     assert _texts(extract(raw))["body[1]"] == "Card 4111 11111111 1111\n"
 
 
+def test_nul_in_charset_parameter_is_survived() -> None:
+    """get_payload() raises ValueError on this; the text must still come out."""
+    raw = _raw('Content-Type: text/plain; charset="utf\x00-8"', "Numéro 4111".encode())
+    ex = extract(raw)
+    assert _texts(ex)["body[1]"] == "Numéro 4111"
+    assert _names(ex) == {"UnknownCharset"}
+
+
 def test_uuencoded_body() -> None:
     raw = _raw("Content-Transfer-Encoding: x-uuencode", b"begin 644 f.txt\n+2&5L;&\\@=V]R;&0`\n`\nend\n")
     assert _texts(extract(raw))["body[1]"] == "Hello world"
@@ -354,7 +362,11 @@ def test_garbage_bytes_never_raise() -> None:
             data[rng.randrange(len(data))] = rng.randrange(256)
         samples.append(bytes(data[: rng.randrange(len(data))]))
     for data in samples:
-        assert isinstance(extract(data), Extraction)
+        ex = extract(data)
+        assert isinstance(ex, Extraction)
+        for segment in ex.segments:  # text every consumer can encode (JSON, logs, spaCy)
+            segment.text.encode("utf-8")
+            segment.location.encode("utf-8")
 
 
 # --- the shared corpus ----------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def test_b64decode_tolerant(encoded: bytes, decoded: bytes, defects: list[str]) 
         ("Привет".encode("utf-16"), None, "Привет", []),  # a BOM wins over everything
         ("Привет".encode("utf-16"), "iso-8859-1", "Привет", []),
         (b"a\r\nb", "utf-8", "a\nb", []),
+        (b"+2D0-4111", "utf-7", "\ufffd4111", []),  # a lone surrogate never reaches the detectors
     ],
 )
 def test_decode_text(data: bytes, label: str | None, text: str, defects: list[str]) -> None:
