@@ -1,0 +1,433 @@
+"""Medical records and health-care claim data tied to a person, English and French. Pure, no I/O.
+
+A clinical term alone is not a record: newsletters, pharmacy ads and job offers talk about
+diabetes too. A segment becomes a MEDICAL_RECORD only when it names clinical facts of at least
+two distinct kinds (diagnosis, medication, procedure, lab, vital signs, anatomy) *and* points at
+one person (a title and a name, a date of birth, "the patient"/"la patiente", "a 45-year-old man",
+a record number, a clinical-note layout, or a spaCy PERSON/PER when the engine ran NLP).
+Negated ("no history of", "pas d'antécédent") and hypothetical/generic mentions ("if you have",
+"si vous souffrez de", "people with") count for less; advertising, newsletter, job-ad and
+opening-hours cues cap a weakly anchored record at LOW.
+
+Identifiers are found beside the record: ICD-10 codes (category checked against the chapter
+ranges in use), US Medicare Beneficiary Identifiers (CMS format rules) and claim, member and
+record numbers behind a keyword. Lexicons live in ``models/medical`` and are matched as whole
+words, case- and accent-insensitively, by one Aho-Corasick automaton built in ``__init__``.
+
+`detect` is pure and deterministic; `needs_nlp` is cheap (no spaCy) and says when a Doc could
+change the decision: clinical evidence is there but no cheap person anchor was found.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ahocorasick
+
+from scanner.model import Confidence, Finding, Group, Segment
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+EVIDENCE_KINDS = ("diagnosis", "medication", "procedure", "lab", "vitals", "anatomy")
+_CUE_KINDS = ("section", "anchor", "negation", "hypothetical", "marketing", "health")
+_SENTENCE_END = frozenset(".!?;:\n")
+_NEGATION_WINDOW = 50
+_HYPOTHETICAL_WINDOW = 80
+_SPAN_WINDOW = 300
+# Anchor strengths: 1 = points at a person in context ("the patient", a note layout, a NER
+# PERSON), 2 = identifies one (a name after Mr/Mme, a date of birth, an age and sex, an ID).
+_CONTEXTUAL, _IDENTIFYING = 1, 2
+
+
+class _FoldTable(dict[int, int]):
+    """Lazy `str.translate` table: lowercase, strip accents, one character in, one out.
+
+    Keeping the length lets offsets in the folded text serve as offsets in the segment.
+    """
+
+    def __missing__(self, cp: int) -> int:
+        ch = chr(cp)
+        if ch in "\u2018\u2019\u02bc\u00b4":
+            out = "'"
+        elif ch in "\u2010\u2011\u2012\u2013\u2014":
+            out = "-"
+        elif ch.isspace():
+            out = " "
+        else:
+            base = unicodedata.normalize("NFD", ch)[0].lower()
+            out = base if len(base) == 1 and base.isprintable() else ch
+        self[cp] = ord(out)
+        return ord(out)
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Case- and accent-folded copy of `text` with the same length (``Écho`` -> ``echo``)."""
+    return text.translate(_FOLD)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum()
+
+
+# --- patterns over folded text -------------------------------------------------------------
+_DOSE = re.compile(
+    r"(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|μg|ug|ui|iu|meq|units?|unites?)(?![\w/])"
+    r"|(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:ml|g|gouttes?|drops?)\b(?=.{0,25}?(?:daily|twice|a day|per day"
+    r"|par jour|fois par jour|/jour|/j\b|le matin|le soir|au coucher|at bedtime|every \d+ hours"
+    r"|toutes les \d+ heures))"
+    r"|(?<!\w)(?:q\.?d|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?h\.?s|p\.?r\.?n|q\d+h)\.?(?!\w)"
+    r"|(?<!\w)\d+\s?fois par jour(?!\w)"
+)
+_VITALS = re.compile(
+    r"(?<!\w)(?:bp|ta|blood pressure|tension(?: arterielle)?|pression arterielle)\s*(?:of|was|is|de|"
+    r"est de|etait de|:|=)?\s*\d{2,3}\s?/\s?\d{2,3}(?!\d)|(?<![\w.])\d{2,3}\s?(?:bpm|battements par minute)"
+)
+_CPT = re.compile(r"(?<!\w)(?:cpt|hcpcs|procedure code|code acte|ccam)(?: code)?\s*[:#]?\s*\d{4}[0-9ft](?!\w)")
+_SUFFIX = re.compile(
+    r"(?<!\w)(?!nostalg)[a-z]{3,}(?:(?P<procedure>ectomy|ectomies|otomy|oscopy|ostomy|ectomie|otomie"
+    r"|oscopie|ostomie)|(?P<diagnosis>itis|opathy|algia|opathie|algie))s?(?!\w)"
+)
+_AGE_EN = re.compile(r"(?<!\w)\d{1,3}[- ](?:year|yr|month|week)s?[- ]old(?!\w)|(?<!\w)\d{1,3}\s?(?:yo|y/o|y\.o\.)(?!\w)")
+_AGE_FR = re.compile(
+    r"(?<!\w)(?:homme|femme|garcon|fille|fillette|monsieur|madame|dame|enfant|nourrisson|bebe|patient|"
+    r"patiente|adolescent|adolescente|nouveau-ne)(?:\s+[\w'-]+){0,3}?\s+(?:agee?\s+)?de\s+\d{1,3}\s+"
+    r"(?:ans|mois|semaines)(?!\w)|(?<!\w)agee?\s+de\s+\d{1,3}\s+ans(?!\w)"
+)
+_DATE_NEAR = re.compile(r"[^\n]{0,25}?\d")
+# Over the original text: a title then a capitalised word. "Dr X" anchors only contextually:
+# it is usually the physician, not the patient.
+_TITLE_NAME = re.compile(
+    r"(?<!\w)(?:(?P<doctor>Dr|Prof|Pr)|Mr|Mrs|Ms|Mx|Miss|Mme|Mlle|Madame|Monsieur|Mademoiselle|M(?=\.))"
+    r"\.?\s+[A-Z][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
+)
+_ICD = re.compile(r"(?<![\w.-])(?P<cat>[A-Z]\d[0-9AB])(?:\.(?P<sub>[0-9A-Z]{1,4}))?(?![\w-])")
+_ICD_CONTEXT = re.compile(
+    r"(?<!\w)(?:icd(?:-?10)?(?:-cm)?|cim(?:-?10)?|dx|diagnosis|diagnoses|diagnostic|diagnostique|"
+    r"code diagnostique|code diagnostic)(?!\w)"
+)
+_MBI_LETTER = "AC-HJKMNP-RT-Y"  # CMS: no S, L, O, I, B, Z
+_MBI = re.compile(
+    rf"(?<![A-Za-z0-9-])([1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)(-?)([{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)"
+    rf"(-?)([{_MBI_LETTER}]{{2}}\d{{2}})(?![A-Za-z0-9-])"
+)
+_MBI_CONTEXT = re.compile(r"(?<!\w)(?:mbi|medicare|beneficiary)(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    kind: str
+    start: int
+    end: int
+    term: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """Everything `detect` and `needs_nlp` decide on, for one segment."""
+
+    evidence: tuple[_Hit, ...]
+    anchor: int  # 0 = none, else _CONTEXTUAL / _IDENTIFYING
+    marketing: int  # distinct advertising / newsletter cues
+    health: bool
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Evidence kinds with at least one affirmed (not negated, not hypothetical) hit."""
+        present = {h.kind for h in self.evidence if h.weight >= 1.0}
+        return tuple(k for k in EVIDENCE_KINDS if k in present)
+
+    @property
+    def distinct_terms(self) -> int:
+        """Distinct affirmed evidence terms (folded), however often each is repeated."""
+        return len({h.term for h in self.evidence if h.weight >= 1.0})
+
+    @property
+    def total(self) -> float:
+        return sum(h.weight for h in self.evidence)
+
+
+def _read_terms(path: Path) -> Iterator[str]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        term = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if term:
+            yield " ".join(fold(term).split())
+
+
+class MedicalDetector:
+    """Finds medical records and health-care claim information about a person. Pure, no I/O after init."""
+
+    def __init__(self, models_dir: Path) -> None:
+        base = models_dir / "medical"
+        kinds: dict[str, set[str]] = {}
+        for path in sorted(base.glob("*_*.txt")):
+            kind = path.stem.rsplit("_", 1)[0]
+            if kind not in EVIDENCE_KINDS and kind not in _CUE_KINDS:
+                continue
+            for term in _read_terms(path):
+                kinds.setdefault(term, set()).add(kind)
+        if not kinds:
+            raise FileNotFoundError(f"no medical lexicons under {base}")
+        self._automaton = ahocorasick.Automaton()
+        for term, term_kinds in kinds.items():
+            self._automaton.add_word(term, (len(term), tuple(sorted(term_kinds))))
+        self._automaton.make_automaton()
+        self._icd_ranges: list[tuple[str, str]] = []
+        for line in (base / "icd10_ranges.txt").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                first, last = line.split()[0].split("-")
+                self._icd_ranges.append((first, last))
+        self._id_patterns: list[tuple[str, bool, re.Pattern[str]]] = []
+        for line in (base / "id_keywords.txt").read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            category, strength, keyword = line.split("\t")
+            words = r"\s+".join(re.escape(w) for w in fold(keyword).split())
+            pattern = re.compile(
+                rf"(?<!\w){words}(?:\s*(?:number|no|num(?:ber|ero)?|n°|nº|#|id))?\.?\s*[:#=-]?\s*"
+                r"(?:is\s+|est\s+)?(?P<id>[a-z0-9][a-z0-9/-]{3,22}[a-z0-9])(?![\w-])"
+            )
+            self._id_patterns.append((category, strength == "strong", pattern))
+
+    # --- public API ----------------------------------------------------------------------------
+    def needs_nlp(self, text: str) -> bool:
+        """True when clinical evidence is there but no cheap person anchor was found (no spaCy)."""
+        folded = fold(text)
+        analysis = self._analyse(text, folded, self._id_hits(folded), None)
+        return analysis.anchor == 0 and len(analysis.categories) >= 2
+
+    def detect(self, segment: Segment, doc: Doc | None) -> list[Finding]:
+        """Findings for one segment; `doc` is the spaCy Doc of `segment.text` or None. Pure."""
+        text = segment.text
+        folded = fold(text)
+        ids = self._id_hits(folded)
+        analysis = self._analyse(text, folded, ids, doc)
+        findings: list[Finding] = []
+        record = self._record(segment, analysis)
+        if record is not None:
+            findings.append(record)
+        findings.extend(self._icd_findings(segment, folded, analysis))
+        findings.extend(self._mbi_findings(segment, folded, analysis))
+        for category, strong, start, end in ids:
+            if strong:
+                level = Confidence.HIGH if analysis.health or analysis.categories else Confidence.MEDIUM
+            elif not analysis.health:
+                continue
+            else:
+                rich = analysis.categories or analysis.anchor == _IDENTIFYING
+                level = Confidence.HIGH if rich else Confidence.MEDIUM
+            findings.append(self._finding(segment, category, start, end, level, _mask_tail(text[start:end])))
+        return findings
+
+    # --- analysis ------------------------------------------------------------------------------
+    def _terms(self, folded: str) -> Iterator[tuple[str, int, int]]:
+        """(kind, start, end) of every whole-word lexicon match; evidence terms may take a plural."""
+        n = len(folded)
+        for last, (length, kinds) in self._automaton.iter(folded):
+            start, end = last - length + 1, last + 1
+            if start > 0 and _is_word(folded[start]) and _is_word(folded[start - 1]):
+                continue
+            if end < n and _is_word(folded[end - 1]) and _is_word(folded[end]):
+                suffix = next((s for s in ("es", "s", "x") if folded.startswith(s, end)), None)
+                tail = end + len(suffix) if suffix else end
+                if suffix is None or (tail < n and _is_word(folded[tail])):
+                    continue
+                kinds = tuple(k for k in kinds if k in EVIDENCE_KINDS)
+                end = tail
+            for kind in kinds:
+                yield kind, start, end
+
+    def _analyse(self, text: str, folded: str, ids: list[tuple[str, bool, int, int]], doc: Doc | None) -> _Analysis:
+        raw: list[_Hit] = []
+        cues: dict[str, list[tuple[int, int]]] = {k: [] for k in _CUE_KINDS}
+        marketing: set[str] = set()
+        sections: set[str] = set()
+        for kind, start, end in self._terms(folded):
+            if kind in EVIDENCE_KINDS:
+                raw.append(_Hit(kind, start, end, folded[start:end]))
+            elif kind == "section":
+                if _is_heading(text, folded, start, end):
+                    sections.add(folded[start:end])
+            else:
+                cues[kind].append((start, end))
+                if kind == "marketing":
+                    marketing.add(folded[start:end])
+        for pattern, kind in ((_DOSE, "medication"), (_VITALS, "vitals"), (_CPT, "procedure")):
+            raw.extend(_Hit(kind, m.start(), m.end(), m.group(0)) for m in pattern.finditer(folded))
+        for m in _SUFFIX.finditer(folded):
+            kind = "procedure" if m.group("procedure") else "diagnosis"
+            raw.append(_Hit(kind, m.start(), m.end(), m.group(0)))
+        evidence = tuple(
+            _Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cues)) for h in _longest_first(raw)
+        )
+
+        anchor = 0
+        if cues["anchor"] or len(sections) >= 3:
+            anchor = _CONTEXTUAL
+        for start, end in cues["anchor"]:
+            cue = folded[start:end]
+            if cue in {"date of birth", "birth date", "birthdate", "dob", "d.o.b", "born on",
+                       "date de naissance", "ne le", "nee le"} and _DATE_NEAR.match(folded, end):
+                anchor = _IDENTIFYING
+        for m in _TITLE_NAME.finditer(text):
+            anchor = max(anchor, _CONTEXTUAL if m.group("doctor") else _IDENTIFYING)
+        if ids or _AGE_EN.search(folded) or _AGE_FR.search(folded):
+            anchor = _IDENTIFYING
+        if doc is not None and anchor == 0 and self._has_person(doc):
+            anchor = _CONTEXTUAL
+        health = bool(cues["health"]) or bool(evidence)
+        return _Analysis(evidence, anchor, len(marketing), health)
+
+    def _has_person(self, doc: Doc) -> bool:
+        """A NER person that is not a shouted heading and not itself a clinical term."""
+        for ent in doc.ents:
+            if ent.label_ not in ("PERSON", "PER"):
+                continue
+            name = ent.text.strip()
+            if len(name) < 2 or not name[0].isupper() or name.isupper():
+                continue
+            folded = " ".join(fold(name).split())
+            if self._automaton.exists(folded):
+                continue
+            return True
+        return False
+
+    def _id_hits(self, folded: str) -> list[tuple[str, bool, int, int]]:
+        """(category, strong keyword?, start, end) of IDs behind a claim/member/record keyword."""
+        out: dict[tuple[int, int], tuple[str, bool, int, int]] = {}
+        for category, strong, pattern in self._id_patterns:
+            for m in pattern.finditer(folded):
+                value = m.group("id")
+                if sum(c.isdigit() for c in value) < 4:
+                    continue
+                key = (m.start("id"), m.end("id"))
+                if key not in out or (strong and not out[key][1]):
+                    out[key] = (category, strong, *key)
+        return sorted(out.values(), key=lambda t: t[2])
+
+    # --- findings ------------------------------------------------------------------------------
+    def _record(self, segment: Segment, a: _Analysis) -> Finding | None:
+        categories = a.categories
+        # One kind of evidence is enough only when it is rich (a procedure note naming the catheter,
+        # the brachytherapy and the treatment plan) and someone is anchored.
+        single = len(categories) == 1 and a.anchor and not a.marketing and a.distinct_terms >= 3
+        if len(categories) < 2 and not single:
+            return None
+        total = a.total
+        if a.anchor == 0:
+            if len(categories) < 3 or total < 5 or a.marketing:
+                return None
+            level = Confidence.LOW
+        elif (a.anchor == _IDENTIFYING and total >= 4) or (len(categories) >= 3 and total >= 6):
+            level = Confidence.HIGH
+        else:
+            level = Confidence.MEDIUM
+        if (a.marketing and a.anchor < _IDENTIFYING) or a.marketing >= 3:
+            level = Confidence.LOW
+        start, end = _densest_span([h for h in a.evidence if h.weight >= 1.0])
+        masked = f"[clinical note: {', '.join(categories)}]"
+        return self._finding(segment, "MEDICAL_RECORD", start, end, level, masked, total)
+
+    def _icd_findings(self, segment: Segment, folded: str, a: _Analysis) -> Iterator[Finding]:
+        seen: set[str] = set()
+        clinical = len(a.categories)
+        for m in _ICD.finditer(segment.text):
+            code, dotted = m.group(0), m.group("sub") is not None
+            if code in seen or not any(lo <= m.group("cat") <= hi for lo, hi in self._icd_ranges):
+                continue
+            window = folded[max(0, m.start() - 60) : m.start()] + " " + folded[m.end() : m.end() + 30]
+            keyword = _ICD_CONTEXT.search(window) is not None
+            if keyword and a.anchor and clinical:
+                level = Confidence.HIGH
+            elif (keyword and (a.anchor or clinical)) or (dotted and a.anchor and clinical):
+                level = Confidence.MEDIUM
+            elif keyword or (dotted and clinical >= 2):
+                level = Confidence.LOW
+            else:
+                continue
+            if level > Confidence.LOW and a.marketing and a.anchor < _IDENTIFYING:
+                level = Confidence.LOW
+            seen.add(code)
+            masked = code[0] + "**" + (".*" if dotted else "")
+            yield self._finding(segment, "ICD10_CODE", m.start(), m.end(), level, masked)
+
+    def _mbi_findings(self, segment: Segment, folded: str, a: _Analysis) -> Iterator[Finding]:
+        for m in _MBI.finditer(segment.text):
+            if m.group(2) != m.group(4):  # printed either 1EG4-TE5-MK73 or 1EG4TE5MK73
+                continue
+            before = folded[max(0, m.start() - 60) : m.start()]
+            if _MBI_CONTEXT.search(before):
+                level = Confidence.HIGH
+            elif a.health or a.anchor:
+                level = Confidence.MEDIUM
+            else:
+                level = Confidence.LOW
+            yield self._finding(segment, "US_MEDICARE_MBI", m.start(), m.end(), level, _mask_tail(m.group(0)))
+
+    @staticmethod
+    def _finding(
+        segment: Segment, category: str, start: int, end: int, level: Confidence, masked: str, total: float = 0.0
+    ) -> Finding:
+        base = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.65, Confidence.HIGH: 0.85}[level]
+        score = round(base + min(0.1, total / 100), 3)
+        return Finding(category, Group.MEDICAL, segment.location, start, end, score, level, masked)
+
+
+def _is_heading(text: str, folded: str, start: int, end: int) -> bool:
+    """A section name followed by a colon, or written in capitals ("EXAMEN PHYSIQUE")."""
+    rest = folded[end : end + 4].lstrip(" ")
+    if rest.startswith(":"):
+        return True
+    word = text[start:end]
+    return any(c.isalpha() for c in word) and word.isupper() and len(word) >= 3
+
+
+def _weight(folded: str, hit: _Hit, cues: dict[str, list[tuple[int, int]]]) -> float:
+    """1.0 for an affirmed mention, 0.3 when a negation or hypothetical cue governs it."""
+    for kind, window in (("negation", _NEGATION_WINDOW), ("hypothetical", _HYPOTHETICAL_WINDOW)):
+        for start, end in cues[kind]:
+            if end <= hit.start and hit.start - end <= window:
+                gap = folded[end : hit.start]
+                if not any(c in _SENTENCE_END for c in gap):
+                    return 0.3
+    return 1.0
+
+
+def _longest_first(hits: list[_Hit]) -> list[_Hit]:
+    """Drop hits nested inside a longer hit ("diabetes" inside "type 2 diabetes")."""
+    kept: list[_Hit] = []
+    for h in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
+        if kept and h.start >= kept[-1].start and h.end <= kept[-1].end:
+            continue
+        kept.append(h)
+    return kept
+
+
+def _densest_span(hits: list[_Hit]) -> tuple[int, int]:
+    """Start and end of the window (≤ _SPAN_WINDOW chars) holding the most distinct evidence kinds."""
+    best = (0, 0, hits[0].start, hits[0].end)
+    j = 0
+    for i, h in enumerate(hits):
+        while hits[j].start < h.end - _SPAN_WINDOW:
+            j += 1
+        window = hits[j : i + 1]
+        score = (len({w.kind for w in window}), len(window))
+        if score > best[:2]:
+            best = (*score, window[0].start, max(w.end for w in window))
+    return best[2], best[3]
+
+
+def _mask_tail(value: str) -> str:
+    """``*******1234``: the last four characters (two for short values) of the compacted ID."""
+    compact = re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    keep = 4 if len(compact) >= 8 else 2
+    return "*" * (len(compact) - keep) + compact[-keep:]
