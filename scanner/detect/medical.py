@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 EVIDENCE_KINDS = ("diagnosis", "medication", "procedure", "lab", "vitals", "anatomy")
+_SPECIFIC = frozenset({"medication", "procedure", "lab", "vitals"})
 _CUE_KINDS = ("section", "anchor", "negation", "hypothetical", "marketing", "health")
 _SENTENCE_END = frozenset(".!?;:\n")
 _NEGATION_WINDOW = 50
@@ -91,12 +92,16 @@ _VITALS = re.compile(
     r"(?<!\w)(?:bp|ta|blood pressure|tension(?: arterielle)?|pression arterielle)\s*(?:of|was|is|de|"
     r"est de|etait de|:|=)?\s*\d{2,3}\s?/\s?\d{2,3}(?!\d)|(?<![\w.])\d{2,3}\s?(?:bpm|battements par minute)"
 )
-_CPT = re.compile(r"(?<!\w)(?:cpt|hcpcs|procedure code|code acte|ccam)(?: code)?\s*[:#]?\s*\d{4}[0-9ft](?!\w)")
+_CPT = re.compile(
+    r"(?<!\w)(?:cpt|hcpcs|procedure code|code acte|ccam)(?: code)?\s*[:#]?\s*\d{4}[0-9ft](?!\w)"
+)
 _SUFFIX = re.compile(
     r"(?<!\w)(?!nostalg)[a-z]{3,}(?:(?P<procedure>ectomy|ectomies|otomy|oscopy|ostomy|ectomie|otomie"
     r"|oscopie|ostomie)|(?P<diagnosis>itis|opathy|algia|opathie|algie))s?(?!\w)"
 )
-_AGE_EN = re.compile(r"(?<!\w)\d{1,3}[- ](?:year|yr|month|week)s?[- ]old(?!\w)|(?<!\w)\d{1,3}\s?(?:yo|y/o|y\.o\.)(?!\w)")
+_AGE_EN = re.compile(
+    r"(?<!\w)\d{1,3}[- ](?:year|yr|month|week)s?[- ]old(?!\w)|(?<!\w)\d{1,3}\s?(?:yo|y/o|y\.o\.)(?!\w)"
+)
 _AGE_FR = re.compile(
     r"(?<!\w)(?:homme|femme|garcon|fille|fillette|monsieur|madame|dame|enfant|nourrisson|bebe|patient|"
     r"patiente|adolescent|adolescente|nouveau-ne)(?:\s+[\w'-]+){0,3}?\s+(?:agee?\s+)?de\s+\d{1,3}\s+"
@@ -119,7 +124,16 @@ _MBI = re.compile(
     rf"(?<![A-Za-z0-9-])([1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)(-?)([{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)"
     rf"(-?)([{_MBI_LETTER}]{{2}}\d{{2}})(?![A-Za-z0-9-])"
 )
+# what may sit between a keyword ("member ID", "n° adhérent") and the identifier itself
+_ID_TAIL = re.compile(
+    r"(?:\s*(?:number|no|num(?:ber|ero)?|n°|nº|#|id))?\.?\s*[:#=-]?\s*(?:is\s+|est\s+)?"
+    r"(?P<id>[a-z0-9][a-z0-9/-]{3,22}[a-z0-9])(?![\w-])"
+)
 _MBI_CONTEXT = re.compile(r"(?<!\w)(?:mbi|medicare|beneficiary)(?!\w)")
+
+
+_Term = tuple[str, int, int]  # (kind, start, end) of a lexicon match in the folded text
+_IdHit = tuple[str, bool, int, int]  # (category, strong keyword?, start, end) of an identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +153,7 @@ class _Analysis:
     anchor: int  # 0 = none, else _CONTEXTUAL / _IDENTIFYING
     marketing: int  # distinct advertising / newsletter cues
     health: bool
+    ner_only: bool = False  # the only anchor is a spaCy PERSON/PER
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -175,6 +190,11 @@ class MedicalDetector:
                 continue
             for term in _read_terms(path):
                 kinds.setdefault(term, set()).add(kind)
+        for line in (base / "id_keywords.txt").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                category, strength, keyword = line.split("\t")
+                term = " ".join(fold(keyword).split())
+                kinds.setdefault(term, set()).add(f"id:{category}:{strength}")
         if not kinds:
             raise FileNotFoundError(f"no medical lexicons under {base}")
         self._automaton = ahocorasick.Automaton()
@@ -186,31 +206,22 @@ class MedicalDetector:
             if line.strip() and not line.startswith("#"):
                 first, last = line.split()[0].split("-")
                 self._icd_ranges.append((first, last))
-        self._id_patterns: list[tuple[str, bool, re.Pattern[str]]] = []
-        for line in (base / "id_keywords.txt").read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            category, strength, keyword = line.split("\t")
-            words = r"\s+".join(re.escape(w) for w in fold(keyword).split())
-            pattern = re.compile(
-                rf"(?<!\w){words}(?:\s*(?:number|no|num(?:ber|ero)?|n°|nº|#|id))?\.?\s*[:#=-]?\s*"
-                r"(?:is\s+|est\s+)?(?P<id>[a-z0-9][a-z0-9/-]{3,22}[a-z0-9])(?![\w-])"
-            )
-            self._id_patterns.append((category, strength == "strong", pattern))
 
     # --- public API ----------------------------------------------------------------------------
     def needs_nlp(self, text: str) -> bool:
         """True when clinical evidence is there but no cheap person anchor was found (no spaCy)."""
         folded = fold(text)
-        analysis = self._analyse(text, folded, self._id_hits(folded), None)
+        terms = list(self._terms(folded))
+        analysis = self._analyse(text, folded, terms, _id_hits(folded, terms), None)
         return analysis.anchor == 0 and len(analysis.categories) >= 2
 
     def detect(self, segment: Segment, doc: Doc | None) -> list[Finding]:
         """Findings for one segment; `doc` is the spaCy Doc of `segment.text` or None. Pure."""
         text = segment.text
         folded = fold(text)
-        ids = self._id_hits(folded)
-        analysis = self._analyse(text, folded, ids, doc)
+        terms = list(self._terms(folded))
+        ids = _id_hits(folded, terms)
+        analysis = self._analyse(text, folded, terms, ids, doc)
         findings: list[Finding] = []
         record = self._record(segment, analysis)
         if record is not None:
@@ -246,12 +257,16 @@ class MedicalDetector:
             for kind in kinds:
                 yield kind, start, end
 
-    def _analyse(self, text: str, folded: str, ids: list[tuple[str, bool, int, int]], doc: Doc | None) -> _Analysis:
+    def _analyse(
+        self, text: str, folded: str, terms: list[_Term], ids: list[_IdHit], doc: Doc | None
+    ) -> _Analysis:
         raw: list[_Hit] = []
         cues: dict[str, list[tuple[int, int]]] = {k: [] for k in _CUE_KINDS}
         marketing: set[str] = set()
         sections: set[str] = set()
-        for kind, start, end in self._terms(folded):
+        for kind, start, end in terms:
+            if kind.startswith("id:"):
+                continue
             if kind in EVIDENCE_KINDS:
                 raw.append(_Hit(kind, start, end, folded[start:end]))
             elif kind == "section":
@@ -275,20 +290,35 @@ class MedicalDetector:
             anchor = _CONTEXTUAL
         for start, end in cues["anchor"]:
             cue = folded[start:end]
-            if cue in {"date of birth", "birth date", "birthdate", "dob", "d.o.b", "born on",
-                       "date de naissance", "ne le", "nee le"} and _DATE_NEAR.match(folded, end):
+            if cue in {
+                "date of birth",
+                "birth date",
+                "birthdate",
+                "dob",
+                "d.o.b",
+                "born on",
+                "date de naissance",
+                "ne le",
+                "nee le",
+            } and _DATE_NEAR.match(folded, end):
                 anchor = _IDENTIFYING
         for m in _TITLE_NAME.finditer(text):
             anchor = max(anchor, _CONTEXTUAL if m.group("doctor") else _IDENTIFYING)
         if ids or _AGE_EN.search(folded) or _AGE_FR.search(folded):
             anchor = _IDENTIFYING
-        if doc is not None and anchor == 0 and self._has_person(doc):
-            anchor = _CONTEXTUAL
+        ner_only = False
+        if doc is not None and anchor == 0 and self._has_person(doc, evidence):
+            anchor, ner_only = _CONTEXTUAL, True
         health = bool(cues["health"]) or bool(evidence)
-        return _Analysis(evidence, anchor, len(marketing), health)
+        return _Analysis(evidence, anchor, len(marketing), health, ner_only)
 
-    def _has_person(self, doc: Doc) -> bool:
-        """A NER person that is not a shouted heading and not itself a clinical term."""
+    def _has_person(self, doc: Doc, evidence: tuple[_Hit, ...]) -> bool:
+        """A NER person near affirmed evidence, not a shouted heading and not itself a clinical term.
+
+        News articles name people and mention cancer in the same page; a person only counts
+        within _SPAN_WINDOW characters of an affirmed clinical mention.
+        """
+        affirmed = [h for h in evidence if h.weight >= 1.0]
         for ent in doc.ents:
             if ent.label_ not in ("PERSON", "PER"):
                 continue
@@ -298,21 +328,10 @@ class MedicalDetector:
             folded = " ".join(fold(name).split())
             if self._automaton.exists(folded):
                 continue
-            return True
+            near = (abs(h.start - ent.start_char) <= _SPAN_WINDOW for h in affirmed)
+            if any(near):
+                return True
         return False
-
-    def _id_hits(self, folded: str) -> list[tuple[str, bool, int, int]]:
-        """(category, strong keyword?, start, end) of IDs behind a claim/member/record keyword."""
-        out: dict[tuple[int, int], tuple[str, bool, int, int]] = {}
-        for category, strong, pattern in self._id_patterns:
-            for m in pattern.finditer(folded):
-                value = m.group("id")
-                if sum(c.isdigit() for c in value) < 4:
-                    continue
-                key = (m.start("id"), m.end("id"))
-                if key not in out or (strong and not out[key][1]):
-                    out[key] = (category, strong, *key)
-        return sorted(out.values(), key=lambda t: t[2])
 
     # --- findings ------------------------------------------------------------------------------
     def _record(self, segment: Segment, a: _Analysis) -> Finding | None:
@@ -321,6 +340,10 @@ class MedicalDetector:
         # the brachytherapy and the treatment plan) and someone is anchored.
         single = len(categories) == 1 and a.anchor and not a.marketing and a.distinct_terms >= 3
         if len(categories) < 2 and not single:
+            return None
+        if a.ner_only and (not set(categories) & _SPECIFIC or a.distinct_terms < 3):
+            # NER finds people in every news story; it anchors only notes naming a drug, an
+            # act, a lab or a vital sign, not "cancer" next to "respiratory".
             return None
         total = a.total
         if a.anchor == 0:
@@ -331,8 +354,10 @@ class MedicalDetector:
             level = Confidence.HIGH
         else:
             level = Confidence.MEDIUM
-        if (a.marketing and a.anchor < _IDENTIFYING) or a.marketing >= 3:
-            level = Confidence.LOW
+        if a.marketing and a.anchor < _IDENTIFYING:
+            return None  # a newsletter or an ad talking to "the patient" in general
+        if a.marketing >= 3:
+            return None  # a health newsletter quoting a named case is still a newsletter
         start, end = _densest_span([h for h in a.evidence if h.weight >= 1.0])
         masked = f"[clinical note: {', '.join(categories)}]"
         return self._finding(segment, "MEDICAL_RECORD", start, end, level, masked, total)
@@ -375,11 +400,34 @@ class MedicalDetector:
 
     @staticmethod
     def _finding(
-        segment: Segment, category: str, start: int, end: int, level: Confidence, masked: str, total: float = 0.0
+        segment: Segment,
+        category: str,
+        start: int,
+        end: int,
+        level: Confidence,
+        masked: str,
+        total: float = 0.0,
     ) -> Finding:
         base = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.65, Confidence.HIGH: 0.85}[level]
         score = round(base + min(0.1, total / 100), 3)
         return Finding(category, Group.MEDICAL, segment.location, start, end, score, level, masked)
+
+
+def _id_hits(folded: str, terms: list[_Term]) -> list[_IdHit]:
+    """(category, strong keyword?, start, end) of IDs right behind a claim/member/record keyword."""
+    out: dict[tuple[int, int], _IdHit] = {}
+    for kind, _start, end in terms:
+        if not kind.startswith("id:"):
+            continue
+        _, category, strength = kind.split(":")
+        m = _ID_TAIL.match(folded, end)
+        if m is None or sum(c.isdigit() for c in m.group("id")) < 4:
+            continue
+        key = (m.start("id"), m.end("id"))
+        strong = strength == "strong"
+        if key not in out or (strong and not out[key][1]):
+            out[key] = (category, strong, *key)
+    return sorted(out.values(), key=lambda t: t[2])
 
 
 def _is_heading(text: str, folded: str, start: int, end: int) -> bool:
@@ -394,7 +442,7 @@ def _is_heading(text: str, folded: str, start: int, end: int) -> bool:
 def _weight(folded: str, hit: _Hit, cues: dict[str, list[tuple[int, int]]]) -> float:
     """1.0 for an affirmed mention, 0.3 when a negation or hypothetical cue governs it."""
     for kind, window in (("negation", _NEGATION_WINDOW), ("hypothetical", _HYPOTHETICAL_WINDOW)):
-        for start, end in cues[kind]:
+        for _start, end in cues[kind]:
             if end <= hit.start and hit.start - end <= window:
                 gap = folded[end : hit.start]
                 if not any(c in _SENTENCE_END for c in gap):
