@@ -114,6 +114,11 @@ _TITLE_NAME = re.compile(
     r"(?<!\w)(?:(?P<doctor>Dr|Prof|Pr)|Mr|Mrs|Ms|Mx|Miss|Mme|Mlle|Madame|Monsieur|Mademoiselle|M(?=\.))"
     r"\.?\s+[A-Z][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
 )
+# "Patient: Jane Roe", "Nom : Dupont": a label, then a capitalised word
+_LABELLED_NAME = re.compile(
+    r"(?<!\w)(?i:patient(?:e)?|patient name|name|nom|nom du patient|nom de la patiente)\s*:\s*"
+    r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
+)
 _ICD = re.compile(r"(?<![\w.-])(?P<cat>[A-Z]\d[0-9AB])(?:\.(?P<sub>[0-9A-Z]{1,4}))?(?![\w-])")
 _ICD_CONTEXT = re.compile(
     r"(?<!\w)(?:icd(?:-?10)?(?:-cm)?|cim(?:-?10)?|dx|diagnosis|diagnoses|diagnostic|diagnostique|"
@@ -234,8 +239,7 @@ class MedicalDetector:
             elif not analysis.health:
                 continue
             else:
-                rich = analysis.categories or analysis.anchor == _IDENTIFYING
-                level = Confidence.HIGH if rich else Confidence.MEDIUM
+                level = Confidence.HIGH if analysis.categories else Confidence.MEDIUM
             findings.append(self._finding(segment, category, start, end, level, _mask_tail(text[start:end])))
         return findings
 
@@ -302,6 +306,8 @@ class MedicalDetector:
                 "nee le",
             } and _DATE_NEAR.match(folded, end):
                 anchor = _IDENTIFYING
+        if _LABELLED_NAME.search(text):
+            anchor = _IDENTIFYING
         for m in _TITLE_NAME.finditer(text):
             anchor = max(anchor, _CONTEXTUAL if m.group("doctor") else _IDENTIFYING)
         if ids or _AGE_EN.search(folded) or _AGE_FR.search(folded):
