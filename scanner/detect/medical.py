@@ -42,8 +42,9 @@ _NEGATION_WINDOW = 50
 _HYPOTHETICAL_WINDOW = 80
 _SPAN_WINDOW = 300
 # Anchor strengths: 1 = points at a person in context ("the patient", a note layout, a NER
-# PERSON), 2 = identifies one (a name after Mr/Mme, a date of birth, an age and sex, an ID).
-_CONTEXTUAL, _IDENTIFYING = 1, 2
+# PERSON, "Dr X"), 2 = names one (Mr/Mme + a name: newsletters quote people too), 3 = identifies
+# one (a date of birth, an age and sex, "Patient: Jane Roe", a record or member number).
+_CONTEXTUAL, _NAMED, _IDENTIFYING = 1, 2, 3
 
 
 class _FoldTable(dict[int, int]):
@@ -58,6 +59,8 @@ class _FoldTable(dict[int, int]):
             out = "'"
         elif ch in "\u2010\u2011\u2012\u2013\u2014":
             out = "-"
+        elif ch in "\r\n\v\f\x85\u2028\u2029":
+            out = "\n"  # line breaks end a sentence for the negation window; keep them
         elif ch.isspace():
             out = " "
         else:
@@ -91,6 +94,9 @@ _DOSE = re.compile(
 _VITALS = re.compile(
     r"(?<!\w)(?:bp|ta|blood pressure|tension(?: arterielle)?|pression arterielle)\s*(?:of|was|is|de|"
     r"est de|etait de|:|=)?\s*\d{2,3}\s?/\s?\d{2,3}(?!\d)|(?<![\w.])\d{2,3}\s?(?:bpm|battements par minute)"
+    # a body temperature, not the weather: 34-42 degrees right after the word
+    r"|(?<!\w)temp(?:erature)?(?: tympanique| corporelle| axillaire| rectale| buccale)?\s*(?:of|was|is|de|"
+    r"est de|:|=|a)?\s*(?:3[4-9]|4[0-2])(?:[.,]\d)?\s*(?:°|degr|c\b)"
 )
 _CPT = re.compile(
     r"(?<!\w)(?:cpt|hcpcs|procedure code|code acte|ccam)(?: code)?\s*[:#]?\s*\d{4}[0-9ft](?!\w)"
@@ -106,6 +112,19 @@ _AGE_FR = re.compile(
     r"(?<!\w)(?:homme|femme|garcon|fille|fillette|monsieur|madame|dame|enfant|nourrisson|bebe|patient|"
     r"patiente|adolescent|adolescente|nouveau-ne)(?:\s+[\w'-]+){0,3}?\s+(?:agee?\s+)?de\s+\d{1,3}\s+"
     r"(?:ans|mois|semaines)(?!\w)|(?<!\w)agee?\s+de\s+\d{1,3}\s+ans(?!\w)"
+)
+_BIRTH_CUES = frozenset(
+    (
+        "date of birth",
+        "birth date",
+        "birthdate",
+        "dob",
+        "d.o.b",
+        "born on",
+        "date de naissance",
+        "ne le",
+        "nee le",
+    )
 )
 _DATE_NEAR = re.compile(r"[^\n]{0,25}?\d")
 # Over the original text: a title then a capitalised word. "Dr X" anchors only contextually:
@@ -155,7 +174,7 @@ class _Analysis:
     """Everything `detect` and `needs_nlp` decide on, for one segment."""
 
     evidence: tuple[_Hit, ...]
-    anchor: int  # 0 = none, else _CONTEXTUAL / _IDENTIFYING
+    anchor: int  # 0 = none, else _CONTEXTUAL / _NAMED / _IDENTIFYING
     marketing: int  # distinct advertising / newsletter cues
     health: bool
     ner_only: bool = False  # the only anchor is a spaCy PERSON/PER
@@ -218,7 +237,7 @@ class MedicalDetector:
         folded = fold(text)
         terms = list(self._terms(folded))
         analysis = self._analyse(text, folded, terms, _id_hits(folded, terms), None)
-        return analysis.anchor == 0 and len(analysis.categories) >= 2
+        return analysis.anchor == 0 and not analysis.marketing and _ner_could_anchor(analysis)
 
     def detect(self, segment: Segment, doc: Doc | None) -> list[Finding]:
         """Findings for one segment; `doc` is the spaCy Doc of `segment.text` or None. Pure."""
@@ -293,23 +312,12 @@ class MedicalDetector:
         if cues["anchor"] or len(sections) >= 3:
             anchor = _CONTEXTUAL
         for start, end in cues["anchor"]:
-            cue = folded[start:end]
-            if cue in {
-                "date of birth",
-                "birth date",
-                "birthdate",
-                "dob",
-                "d.o.b",
-                "born on",
-                "date de naissance",
-                "ne le",
-                "nee le",
-            } and _DATE_NEAR.match(folded, end):
+            if folded[start:end] in _BIRTH_CUES and _DATE_NEAR.match(folded, end):
                 anchor = _IDENTIFYING
         if _LABELLED_NAME.search(text):
             anchor = _IDENTIFYING
         for m in _TITLE_NAME.finditer(text):
-            anchor = max(anchor, _CONTEXTUAL if m.group("doctor") else _IDENTIFYING)
+            anchor = max(anchor, _CONTEXTUAL if m.group("doctor") else _NAMED)
         if ids or _AGE_EN.search(folded) or _AGE_FR.search(folded):
             anchor = _IDENTIFYING
         ner_only = False
@@ -347,16 +355,14 @@ class MedicalDetector:
         single = len(categories) == 1 and a.anchor and not a.marketing and a.distinct_terms >= 3
         if len(categories) < 2 and not single:
             return None
-        if a.ner_only and (not set(categories) & _SPECIFIC or a.distinct_terms < 3):
-            # NER finds people in every news story; it anchors only notes naming a drug, an
-            # act, a lab or a vital sign, not "cancer" next to "respiratory".
+        if a.ner_only and not _ner_could_anchor(a):
             return None
         total = a.total
         if a.anchor == 0:
             if len(categories) < 3 or total < 5 or a.marketing:
                 return None
             level = Confidence.LOW
-        elif (a.anchor == _IDENTIFYING and total >= 4) or (len(categories) >= 3 and total >= 6):
+        elif (a.anchor >= _NAMED and total >= 4) or (len(categories) >= 3 and total >= 6):
             level = Confidence.HIGH
         else:
             level = Confidence.MEDIUM
@@ -417,6 +423,15 @@ class MedicalDetector:
         base = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.65, Confidence.HIGH: 0.85}[level]
         score = round(base + min(0.1, total / 100), 3)
         return Finding(category, Group.MEDICAL, segment.location, start, end, score, level, masked)
+
+
+def _ner_could_anchor(a: _Analysis) -> bool:
+    """Evidence rich enough for a NER person to anchor it.
+
+    NER finds people in every news story; it anchors only text naming a drug, an act, a lab or
+    a vital sign beside other clinical facts, not "cancer" next to "respiratory".
+    """
+    return len(a.categories) >= 2 and bool(set(a.categories) & _SPECIFIC) and a.distinct_terms >= 3
 
 
 def _id_hits(folded: str, terms: list[_Term]) -> list[_IdHit]:

@@ -85,12 +85,14 @@ RECORDS = [
         id="fr-la-patiente",
     ),
     pytest.param(
-        "Il s'agit d'un homme de 72 ans hospitalisé pour une insuffisance cardiaque. Furosémide 40 mg par jour.",
+        "Il s'agit d'un homme de 72 ans hospitalisé pour une insuffisance cardiaque. "
+        "Furosémide 40 mg par jour.",
         MEDIUM,
         id="fr-homme-de-72-ans",
     ),
     pytest.param(
-        "CHIEF COMPLAINT: cough.\nALLERGIES: penicillin.\nMEDICATIONS: lisinopril 10 mg.\nASSESSMENT: bronchitis.",
+        "CHIEF COMPLAINT: cough.\nALLERGIES: penicillin.\n"
+        "MEDICATIONS: lisinopril 10 mg.\nASSESSMENT: bronchitis.",
         MEDIUM,
         id="en-note-layout-only",
     ),
@@ -179,7 +181,10 @@ def test_negation_lowers_score(detector: MedicalDetector) -> None:
     affirmed = (
         "The patient has diabetes and hypertension, takes metformin 500 mg daily and had a colonoscopy."
     )
-    negated = "The patient has no history of diabetes, denies hypertension, takes no metformin, never had a colonoscopy."
+    negated = (
+        "The patient has no history of diabetes, denies hypertension, takes no metformin, "
+        "never had a colonoscopy."
+    )
     hypothetical = "If you have diabetes and hypertension, metformin and a colonoscopy may help the patient."
     strong = strongest(run(detector, affirmed), "MEDICAL_RECORD")
     assert strong is not None and strong.confidence >= MEDIUM
@@ -264,8 +269,13 @@ def test_claim_and_member_ids(
         assert f.masked.endswith(value[-4:]) and value not in f.masked
 
 
+UNANCHORED_EN = (
+    "Jonathan Whitaker was seen for major depressive disorder; sertraline 50 mg daily, TSH and CBC ordered."
+)
+
+
 def test_needs_nlp_only_when_an_anchor_is_missing(detector: MedicalDetector) -> None:
-    unanchored = "Jonathan Whitaker was seen for major depressive disorder; sertraline 50 mg daily, TSH and CBC ordered."
+    unanchored = UNANCHORED_EN
     assert detector.needs_nlp(unanchored)
     assert not detector.needs_nlp("The patient was seen for depression; sertraline 50 mg daily, TSH ordered.")
     assert not detector.needs_nlp("Quarterly sales numbers and the new office opening hours.")
@@ -277,7 +287,7 @@ def test_needs_nlp_only_when_an_anchor_is_missing(detector: MedicalDetector) -> 
     [
         (
             "en",
-            "Jonathan Whitaker was seen for major depressive disorder; sertraline 50 mg daily, TSH and CBC ordered.",
+            UNANCHORED_EN,
         ),
         (
             "fr",
@@ -345,7 +355,8 @@ EN_NEGATIVES = [str(p.values[0]) for p in NOT_RECORDS if str(p.id).startswith("e
     "Dear {name}, your order {claim} has shipped. Track it online. Customer service is open 9-5.",
     "{title} {last} will present the quarterly results; the heart of our strategy is growth.",
     "Health tips from {name}: drink water, sleep eight hours, and walk daily. Unsubscribe anytime.",
-    "Dr. {last} will talk about diabetes, insulin pumps and HbA1c at our free community seminar on {dos}. RSVP.",
+    "Dr. {last} will talk about diabetes, insulin pumps and HbA1c at our free community seminar on {dos}. "
+    "RSVP.",
     "Thank you {first} for your donation to cancer research: it funds chemotherapy trials and MRI scanners.",
     "Your prescription for {name} is ready for pickup. Store hours: 9am-9pm.",
     "{title} {last} from the hospital board approved the new MRI suite and the dialysis unit budget.",
@@ -436,7 +447,8 @@ def message_texts(path: Path) -> list[str]:
         try:
             text = part.get_content()
         except (LookupError, ValueError, AssertionError):
-            text = (part.get_payload(decode=True) or b"").decode("latin-1")
+            payload = part.get_payload(decode=True)
+            text = payload.decode("latin-1") if isinstance(payload, bytes) else ""
         if part.get_content_subtype() == "html":
             text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"(?is)<(script|style).*?</\1>", " ", text)))
         out.append(text)
