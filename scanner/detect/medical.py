@@ -135,7 +135,8 @@ _TITLE_NAME = re.compile(
 )
 # "Patient: Jane Roe", "Nom : Dupont": a label, then a capitalised word
 _LABELLED_NAME = re.compile(
-    r"(?<!\w)(?i:patient(?:e)?|patient name|name|nom|nom du patient|nom de la patiente)\s*:\s*"
+    r"(?<!\w)(?i:patient(?:e)?|patient name|name|nom|nom du patient|nom de la patiente|member|insured|"
+    r"subscriber|assurée?|bénéficiaire)\s*:\s*"
     r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
 )
 _ICD = re.compile(r"(?<![\w.-])(?P<cat>[A-Z]\d[0-9AB])(?:\.(?P<sub>[0-9A-Z]{1,4}))?(?![\w-])")
@@ -391,8 +392,8 @@ class MedicalDetector:
                 level = Confidence.LOW
             else:
                 continue
-            if level > Confidence.LOW and a.marketing and a.anchor < _IDENTIFYING:
-                level = Confidence.LOW
+            if a.marketing and a.anchor < _IDENTIFYING:
+                continue  # a coding course or a billing job ad quoting example codes
             seen.add(code)
             masked = code[0] + "**" + (".*" if dotted else "")
             yield self._finding(segment, "ICD10_CODE", m.start(), m.end(), level, masked)
