@@ -7,7 +7,7 @@ one person (a title and a name, a date of birth, "the patient"/"la patiente", "a
 a record number, a clinical-note layout, or a spaCy PERSON/PER when the engine ran NLP).
 Negated ("no history of", "pas d'antécédent") and hypothetical/generic mentions ("if you have",
 "si vous souffrez de", "people with") count for less; advertising, newsletter, job-ad and
-opening-hours cues cap a weakly anchored record at LOW.
+opening-hours cues drop a record unless it identifies someone (date of birth, age, ID).
 
 Identifiers are found beside the record: ICD-10 codes (category checked against the chapter
 ranges in use), US Medicare Beneficiary Identifiers (CMS format rules) and claim, member and
@@ -20,6 +20,7 @@ change the decision: clinical evidence is there but no cheap person anchor was f
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -305,8 +306,9 @@ class MedicalDetector:
         for m in _SUFFIX.finditer(folded):
             kind = "procedure" if m.group("procedure") else "diagnosis"
             raw.append(_Hit(kind, m.start(), m.end(), m.group(0)))
+        cue_ends = {kind: sorted(end for _, end in spans) for kind, spans in cues.items()}
         evidence = tuple(
-            _Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cues)) for h in _longest_first(raw)
+            _Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cue_ends)) for h in _longest_first(raw)
         )
 
         anchor = 0
@@ -461,14 +463,18 @@ def _is_heading(text: str, folded: str, start: int, end: int) -> bool:
     return any(c.isalpha() for c in word) and word.isupper() and len(word) >= 3
 
 
-def _weight(folded: str, hit: _Hit, cues: dict[str, list[tuple[int, int]]]) -> float:
-    """1.0 for an affirmed mention, 0.3 when a negation or hypothetical cue governs it."""
+def _weight(folded: str, hit: _Hit, cue_ends: dict[str, list[int]]) -> float:
+    """1.0 for an affirmed mention, 0.3 when a negation or hypothetical cue governs it.
+
+    A cue governs a term that follows it within its window in the same sentence. Only the
+    nearest cue before the term needs checking: a farther one spans the nearer one's gap too.
+    """
     for kind, window in (("negation", _NEGATION_WINDOW), ("hypothetical", _HYPOTHETICAL_WINDOW)):
-        for _start, end in cues[kind]:
-            if end <= hit.start and hit.start - end <= window:
-                gap = folded[end : hit.start]
-                if not any(c in _SENTENCE_END for c in gap):
-                    return 0.3
+        ends = cue_ends[kind]
+        i = bisect.bisect_right(ends, hit.start)
+        near = i > 0 and hit.start - ends[i - 1] <= window
+        if near and not any(c in _SENTENCE_END for c in folded[ends[i - 1] : hit.start]):
+            return 0.3
     return 1.0
 
 
