@@ -131,7 +131,7 @@ _DATE_NEAR = re.compile(r"[^\n]{0,25}?\d")
 # Over the original text: a title then a capitalised word. "Dr X" anchors only contextually:
 # it is usually the physician, not the patient.
 _TITLE_NAME = re.compile(
-    r"(?<!\w)(?:(?P<doctor>Dr|Prof|Pr)|Mr|Mrs|Ms|Mx|Miss|Mme|Mlle|Madame|Monsieur|Mademoiselle|M(?=\.))"
+    r"(?<![\w.])(?:(?P<doctor>Dr|Prof|Pr)|Mr|Mrs|Ms|Mx|Miss|Mme|Mlle|Madame|Monsieur|Mademoiselle|M(?=\.))"
     r"\.?\s+[A-Z][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
 )
 # "Patient: Jane Roe", "Nom : Dupont": a label, then a capitalised word
@@ -397,7 +397,8 @@ class MedicalDetector:
             if a.marketing and a.anchor < _IDENTIFYING:
                 continue  # a coding course or a billing job ad quoting example codes
             seen.add(code)
-            masked = code[0] + "**" + (".*" if dotted else "")
+            # even the chapter letter is health data (F = mental disorders): mask it all
+            masked = "***" + (".*" if dotted else "")
             yield self._finding(segment, "ICD10_CODE", m.start(), m.end(), level, masked)
 
     def _mbi_findings(self, segment: Segment, folded: str, a: _Analysis) -> Iterator[Finding]:
