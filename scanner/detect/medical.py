@@ -85,7 +85,8 @@ def _is_word(ch: str) -> bool:
 
 # --- patterns over folded text -------------------------------------------------------------
 _DOSE = re.compile(
-    r"(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|μg|ug|ui|iu|meq|units?|unites?)(?![\w/])"
+    r"(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|μg|ug|ui|iu|meq|units?|unites?)"
+    r"(?:/kg(?:/(?:day|j|jour|24 ?h))?)?(?![\w/])"
     r"|(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:ml|g|gouttes?|drops?)\b(?=.{0,25}?(?:daily|twice|a day|per day"
     r"|par jour|fois par jour|/jour|/j\b|le matin|le soir|au coucher|at bedtime|every \d+ hours"
     r"|toutes les \d+ heures))"
