@@ -630,10 +630,11 @@ def flagged(det: MedicalDetector, nlp: dict[str, Any], path: Path, lang: str) ->
 
 
 @pytest.mark.slow
-def test_corpus(detector: MedicalDetector, nlp: dict[str, Any]) -> None:
+def test_corpus(detector: MedicalDetector, request: pytest.FixtureRequest) -> None:
     root = corpus_dir()
     if not (root / "medical").is_dir():
         pytest.skip(f"corpus not found at {root}")
+    nlp: dict[str, Any] = request.getfixturevalue("nlp")  # after the skip: loading spaCy takes seconds
     medical = sorted((root / "medical").glob("*.eml"))
     missed = [p.name for p in medical if not flagged(detector, nlp, p, "fr")]
     assert not missed, missed
