@@ -1,8 +1,8 @@
 """The quarantine: held mail, encrypted at rest, with its review trail.
 
-    open_store(settings) -> SqlQuarantineStore      SQLite (default) or PostgreSQL, migrated
-    release(store, relay, id, actor) -> ReleaseOutcome   exactly-once release upstream
-    commands.add_arguments / commands.run           `sendguard quarantine ...`
+open_store(settings) -> SqlQuarantineStore      SQLite (default) or PostgreSQL, migrated
+release(store, relay, id, actor) -> ReleaseOutcome   exactly-once release upstream
+commands.add_arguments / commands.run           `sendguard quarantine ...`
 """
 
 from scanner.quarantine.crypto import QuarantineKeyError, generate_key

@@ -63,7 +63,11 @@ async def release_message(store: QuarantineStore, relay: Relay, message_id: str,
         log.warning("release of %s by %s failed upstream: %s %s", message_id, actor, exc.code, exc.status)
         await store.record(
             AuditEvent(
-                at=datetime.now(UTC), actor=actor, action="release_failed", message_id=message_id, reason=error
+                at=datetime.now(UTC),
+                actor=actor,
+                action="release_failed",
+                message_id=message_id,
+                reason=error,
             )
         )
         return ReleaseResult(ReleaseOutcome.RELAY_FAILED, error)

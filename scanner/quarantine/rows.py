@@ -77,7 +77,7 @@ def finding_values(message: HeldMessage, sealer: Sealer) -> list[dict[str, Any]]
     return rows
 
 
-def finding_from_row(row: Mapping[str, Any], sealer: Sealer) -> Finding:
+def finding_from_row(row: sa.RowMapping, sealer: Sealer) -> Finding:
     detail = json.loads(sealer.open(row["sealed"], what="a stored finding"))
     return Finding(
         category=row["category"],
@@ -91,7 +91,7 @@ def finding_from_row(row: Mapping[str, Any], sealer: Sealer) -> Finding:
     )
 
 
-def summary_from_row(row: Mapping[str, Any], categories: Mapping[str, int]) -> HeldSummary:
+def summary_from_row(row: sa.RowMapping, categories: Mapping[str, int]) -> HeldSummary:
     return HeldSummary(
         id=row["id"],
         received_at=row["received_at"],
@@ -106,7 +106,7 @@ def summary_from_row(row: Mapping[str, Any], categories: Mapping[str, int]) -> H
     )
 
 
-def envelope_from_row(row: Mapping[str, Any]) -> Envelope:
+def envelope_from_row(row: sa.RowMapping) -> Envelope:
     return Envelope(
         mail_from=row["mail_from"],
         rcpt_tos=tuple(row["rcpt_tos"]),

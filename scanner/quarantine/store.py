@@ -260,6 +260,8 @@ class SqlQuarantineStore:
         return True
 
     async def purge_expired(self, now: datetime) -> int:
+        if now.tzinfo is None:
+            raise ValueError("purge_expired needs an aware datetime (naive would shift retention by the UTC offset)")
         cutoff = now - self.retention
         async with self._write() as conn:
             result = await conn.execute(
@@ -359,7 +361,7 @@ class SqlQuarantineStore:
             if not batch:
                 break
             last = batch[-1][0]
-            rotated = await asyncio.to_thread(lambda b=batch: [(i, self._sealer.rotate(t)) for i, t in b])
+            rotated = await asyncio.to_thread(self._rotate_batch, [(i, t) for i, t in batch])
             async with self._write() as conn:
                 for message_id, token in rotated:
                     result = await conn.execute(
@@ -371,6 +373,9 @@ class SqlQuarantineStore:
         count += await self._rotate_findings()
         log.info("quarantine keys rotated: %d token(s) re-encrypted", count)
         return count
+
+    def _rotate_batch(self, batch: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        return [(message_id, self._sealer.rotate(token)) for message_id, token in batch]
 
     async def _rotate_findings(self) -> int:
         count = 0

@@ -7,7 +7,7 @@ so the same code migrates SQLite and PostgreSQL, from a checkout or an installed
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from scanner.quarantine.tables import VERSION_TABLE, UtcDateTime, metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # new revisions must not import scanner: render our decorator as the column type it wraps
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
