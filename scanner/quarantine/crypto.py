@@ -61,8 +61,9 @@ class Sealer:
             return self._fernet.decrypt(token)
         except InvalidToken:
             raise QuarantineKeyError(
-                f"none of the {self.key_count} configured quarantine key(s) decrypts {what}: "
-                "was a key removed before `sendguard quarantine rotate-keys` ran?"
+                f"none of the {self.key_count} configured quarantine key(s) decrypts {what} "
+                "(wrong key, or the stored data was altered): was a key removed before "
+                "`sendguard quarantine rotate-keys` ran?"
             ) from None
 
     def rotate(self, token: bytes) -> bytes:

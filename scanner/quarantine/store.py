@@ -261,7 +261,9 @@ class SqlQuarantineStore:
 
     async def purge_expired(self, now: datetime) -> int:
         if now.tzinfo is None:
-            raise ValueError("purge_expired needs an aware datetime (naive would shift retention by the UTC offset)")
+            raise ValueError(
+                "purge_expired needs an aware datetime (naive would shift retention by the UTC offset)"
+            )
         cutoff = now - self.retention
         async with self._write() as conn:
             result = await conn.execute(

@@ -32,7 +32,9 @@ class FakeRelay:
         self.closed = True
 
 
-def finding(category: str = "US_SSN", group: Group = Group.GOVERNMENT_ID, location: str = "body[1]") -> Finding:
+def finding(
+    category: str = "US_SSN", group: Group = Group.GOVERNMENT_ID, location: str = "body[1]"
+) -> Finding:
     return Finding(
         category=category,
         group=group,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from tests.quarantine.fakes import BODY_MARKER, finding, held_message
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-async def _raw(store: SqlQuarantineStore, sql: str, **params: object) -> list[sa.Row[tuple[object, ...]]]:
+async def _raw(store: SqlQuarantineStore, sql: str, **params: object) -> list[Any]:
     async with store.engine.connect() as conn:
         return list((await conn.execute(sa.text(sql), params)).all())
 
@@ -104,8 +105,16 @@ async def test_list_filters_paging_and_category_counts(store: SqlQuarantineStore
     assert [(s.id, s.status, s.decided_by) for s in page] == [("d", HeldStatus.REJECTED, "rev")]
 
     assert await store.category_counts(QueueFilter()) == {"US_SSN": 2, "IBAN": 1, "MEDICAL_RECORD": 1}
-    assert await store.category_counts(QueueFilter(tenant="t2")) == {"US_SSN": 1, "IBAN": 1, "MEDICAL_RECORD": 1}
-    assert await store.category_counts(QueueFilter(status=None)) == {"US_SSN": 3, "IBAN": 1, "MEDICAL_RECORD": 1}
+    assert await store.category_counts(QueueFilter(tenant="t2")) == {
+        "US_SSN": 1,
+        "IBAN": 1,
+        "MEDICAL_RECORD": 1,
+    }
+    assert await store.category_counts(QueueFilter(status=None)) == {
+        "US_SSN": 3,
+        "IBAN": 1,
+        "MEDICAL_RECORD": 1,
+    }
 
 
 async def test_concurrent_claims_have_exactly_one_winner(store: SqlQuarantineStore) -> None:
@@ -203,13 +212,17 @@ async def test_delete_removes_message_and_findings_but_not_the_audit_trail(store
 async def test_audit_log_is_newest_first_and_filters_by_message(store: SqlQuarantineStore) -> None:
     for i, action in enumerate(["view", "reveal", "release"]):
         await store.record(
-            AuditEvent(at=T0 + timedelta(minutes=i), actor="alice", action=action, message_id="m", reason=f"r{i}")
+            AuditEvent(
+                at=T0 + timedelta(minutes=i), actor="alice", action=action, message_id="m", reason=f"r{i}"
+            )
         )
     await store.record(AuditEvent(at=T0, actor="root", action="login"))
 
     events = await store.audit_log("m")
     assert [e.action for e in events] == ["release", "reveal", "view"]
-    assert events[0] == AuditEvent(at=T0 + timedelta(minutes=2), actor="alice", action="release", message_id="m", reason="r2")
+    assert events[0] == AuditEvent(
+        at=T0 + timedelta(minutes=2), actor="alice", action="release", message_id="m", reason="r2"
+    )
     assert len(await store.audit_log()) == 4
     assert [e.action for e in await store.audit_log(limit=1)] == ["login"]
 
@@ -228,7 +241,9 @@ async def test_naive_datetimes_are_refused(store: SqlQuarantineStore) -> None:
 
 async def test_migrated_schema_matches_the_models(store: SqlQuarantineStore) -> None:
     def diff(conn: Connection) -> list[object]:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "version_table": VERSION_TABLE})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
         return list(compare_metadata(context, metadata))
 
     async with store.engine.connect() as conn:
