@@ -43,15 +43,18 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
-    """An engine for `url`; `schema` (PostgreSQL only) puts our tables in that schema."""
+def make_engine(url: str, *, schema: str | None = None, sqlite_synchronous: str = "FULL") -> AsyncEngine:
+    """An engine for `url`; `schema` (PostgreSQL only) puts our tables in that schema.
+
+    `sqlite_synchronous` exists for the benchmark's FULL-vs-NORMAL comparison; keep FULL.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_path(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, sqlite_synchronous)
         return engine
     connect_args: dict[str, Any] = {}
     if schema is not None:
@@ -59,7 +62,10 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
     return create_async_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+    if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+        raise ValueError(f"unsupported SQLite synchronous mode {synchronous!r}")
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # take over BEGIN from the sqlite3 module (see module docstring)
@@ -67,7 +73,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -61,7 +61,7 @@ class Backend:
         return await open_store(self.settings(keys, retention_days), schema=self.schema)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path}/db/quarantine.db", None, tmp_path / "key")
