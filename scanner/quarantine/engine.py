@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 # Execution option marking a read-only transaction (plain BEGIN on SQLite).
@@ -96,8 +96,13 @@ async def checkpoint(engine: AsyncEngine) -> None:
     if engine.dialect.name != "sqlite":
         return
     async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
-        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        await cursor.close()
+        await driver_execute(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def driver_execute(conn: AsyncConnection, sql: str) -> None:
+    """Run `sql` on the driver connection, outside SQLAlchemy's transaction handling (no BEGIN)."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    cursor = await driver.execute(sql)
+    await cursor.close()

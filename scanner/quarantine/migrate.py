@@ -19,7 +19,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scanner.quarantine.engine import make_engine
+from scanner.quarantine.engine import driver_execute, make_engine
 
 # arbitrary constant naming our advisory lock ("sgquar" in ASCII)
 _PG_LOCK_KEY = 0x736771756172
@@ -34,7 +34,11 @@ def alembic_config() -> Config:
 
 
 async def upgrade_to_head(target: str | AsyncEngine, *, schema: str | None = None) -> None:
-    """Bring the database at `target` (URL or engine) to the newest schema revision."""
+    """Bring the database at `target` (URL or engine) to the newest schema revision.
+
+    `schema` (PostgreSQL): the schema our tables live in (the engine's search_path), created
+    here if missing, under the same lock as the migration.
+    """
 
     def _upgrade(connection: Connection) -> None:
         cfg = alembic_config()
@@ -43,12 +47,25 @@ async def upgrade_to_head(target: str | AsyncEngine, *, schema: str | None = Non
 
     engine = make_engine(target, schema=schema) if isinstance(target, str) else target
     try:
-        async with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # several proxy instances may start at once: one migrates, the others wait
-                # (SQLite gets the same from BEGIN IMMEDIATE)
-                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            await conn.run_sync(_upgrade)
+        async with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # batch migrations recreate tables; SQLite wants FK enforcement off meanwhile,
+                # and the pragma is a no-op inside a transaction, hence before BEGIN
+                await driver_execute(conn, "PRAGMA foreign_keys=OFF")
+            try:
+                async with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        # several proxy instances may start at once: one migrates, the others
+                        # wait (SQLite gets the same from BEGIN IMMEDIATE)
+                        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                        if schema is not None:
+                            quoted = conn.dialect.identifier_preparer.quote_identifier(schema)
+                            await conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
+                    await conn.run_sync(_upgrade)
+            finally:
+                if sqlite:
+                    await driver_execute(conn, "PRAGMA foreign_keys=ON")
     finally:
         if isinstance(target, str):
             await engine.dispose()

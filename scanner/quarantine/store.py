@@ -36,7 +36,7 @@ from scanner.ports import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine import rows
+from scanner.quarantine import rekey, rows
 from scanner.quarantine.crypto import Sealer, load_keys
 from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
 from scanner.quarantine.migrate import upgrade_to_head
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 # Above this size, encryption/decryption runs in a thread rather than on the event loop.
 _OFFLOAD_BYTES = 256 * 1024
-_ROTATE_BATCH = 100
 
 
 def _now() -> datetime:
@@ -334,79 +333,13 @@ class SqlQuarantineStore:
 
     async def verify_keys(self) -> None:
         """Raise `QuarantineKeyError` now, at start-up, if the keys cannot read stored data."""
-        async with self._read() as conn:
-            token = (
-                await conn.execute(sa.select(messages.c.data).where(messages.c.data.is_not(None)).limit(1))
-            ).scalar_one_or_none()
-            if token is None:
-                token = (await conn.execute(sa.select(findings.c.sealed).limit(1))).scalar_one_or_none()
-        if token is not None:
-            await asyncio.to_thread(self._sealer.open, token, what="the stored messages")
+        await rekey.verify(self._reader, self._sealer)
 
     async def rotate_keys(self) -> int:
-        """Re-encrypt every stored token with the newest key; returns how many were rewritten.
-
-        Runs in batches; a message purged meanwhile stays purged (`data IS NOT NULL` guard).
-        """
-        count = 0
-        last = ""
-        while True:
-            async with self._read() as conn:
-                batch = (
-                    await conn.execute(
-                        sa.select(messages.c.id, messages.c.data)
-                        .where(messages.c.id > last, messages.c.data.is_not(None))
-                        .order_by(messages.c.id)
-                        .limit(_ROTATE_BATCH)
-                    )
-                ).all()
-            if not batch:
-                break
-            last = batch[-1][0]
-            rotated = await asyncio.to_thread(self._rotate_batch, [(i, t) for i, t in batch])
-            async with self._write() as conn:
-                for message_id, token in rotated:
-                    result = await conn.execute(
-                        messages.update()
-                        .where(messages.c.id == message_id, messages.c.data.is_not(None))
-                        .values(data=token)
-                    )
-                    count += result.rowcount
-        count += await self._rotate_findings()
+        """Re-encrypt every stored token with the newest key; returns how many were rewritten."""
+        count = await rekey.rotate(self._engine, self._reader, self._sealer)
         log.info("quarantine keys rotated: %d token(s) re-encrypted", count)
         return count
-
-    def _rotate_batch(self, batch: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
-        return [(message_id, self._sealer.rotate(token)) for message_id, token in batch]
-
-    async def _rotate_findings(self) -> int:
-        count = 0
-        last: tuple[str, int] = ("", -1)
-        while True:
-            after = sa.tuple_(findings.c.message_id, findings.c.seq) > sa.tuple_(
-                sa.literal(last[0]), sa.literal(last[1])
-            )
-            async with self._read() as conn:
-                batch = (
-                    await conn.execute(
-                        sa.select(findings.c.message_id, findings.c.seq, findings.c.sealed)
-                        .where(after)
-                        .order_by(findings.c.message_id, findings.c.seq)
-                        .limit(_ROTATE_BATCH)
-                    )
-                ).all()
-            if not batch:
-                return count
-            last = (batch[-1][0], batch[-1][1])
-            rotated = [(m, s, self._sealer.rotate(t)) for m, s, t in batch]
-            async with self._write() as conn:
-                for message_id, seq, token in rotated:
-                    result = await conn.execute(
-                        findings.update()
-                        .where(findings.c.message_id == message_id, findings.c.seq == seq)
-                        .values(sealed=token)
-                    )
-                    count += result.rowcount
 
 
 async def open_store(settings: QuarantineSettings, *, schema: str | None = None) -> SqlQuarantineStore:
@@ -418,11 +351,7 @@ async def open_store(settings: QuarantineSettings, *, schema: str | None = None)
     sealer = Sealer(load_keys(settings.keys, settings.key_file))
     engine = make_engine(settings.url, schema=schema)
     try:
-        if schema is not None and engine.dialect.name == "postgresql":
-            quoted = engine.dialect.identifier_preparer.quote_identifier(schema)
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
-        await upgrade_to_head(engine)
+        await upgrade_to_head(engine, schema=schema)
         store = SqlQuarantineStore(engine, sealer, timedelta(days=settings.retention_days))
         await store.verify_keys()
     except BaseException:

@@ -262,3 +262,18 @@ async def test_reopening_is_idempotent_and_keeps_data(backend: Backend, key: str
         assert version == "0001"
     finally:
         await second.close()
+
+
+async def test_two_instances_opening_a_fresh_database_at_once_both_succeed(
+    backend: Backend, key: str
+) -> None:
+    # several proxy instances starting together: one migrates, the other waits for it
+    opened = await asyncio.gather(backend.open([key]), backend.open([key]), return_exceptions=True)
+    stores = [s for s in opened if isinstance(s, SqlQuarantineStore)]
+    try:
+        assert len(stores) == 2, opened
+        await stores[0].hold(held_message("from-first"))
+        assert await stores[1].get("from-first") is not None
+    finally:
+        for s in stores:
+            await s.close()
