@@ -18,6 +18,7 @@ PostgreSQL needs nothing special: row locks make the conditional UPDATE of a rel
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ def make_engine(url: str, *, schema: str | None = None, sqlite_synchronous: str 
         path = _sqlite_path(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # the envelopes are in clear: owner-only from the start (SQLite gives its -wal and
+            # -shm files the database file's permissions); an empty file is an empty database
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(parsed)
         _tune_sqlite(engine, sqlite_synchronous)
         return engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,11 +30,13 @@ async def test_connections_use_wal_full_sync_and_secure_delete(tmp_path: Path) -
                 name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
                 for name in ("journal_mode", "synchronous", "secure_delete", "foreign_keys")
             }
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "nested" / "dir").iterdir()}
     finally:
         await store.close()
     # synchronous 2 = FULL
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "secure_delete": 1, "foreign_keys": 1}
-    assert (tmp_path / "nested" / "dir" / "q.db").is_file()
+    # the database and its -wal/-shm files are owner-only
+    assert modes == {"q.db": 0o600, "q.db-wal": 0o600, "q.db-shm": 0o600}
     assert not (tmp_path / "unused.key").exists()  # configured keys: no key file written
 
 
