@@ -3,6 +3,8 @@
     list [--status S|all] [--sender TEXT] [--tenant T] [--category C] [--limit N] [--offset N] [--json]
     show ID [--reveal --reason TEXT]     envelope, masked findings, headers; body only when revealed
     release ID                           relays the original upstream, exactly once
+    requeue ID                           RELEASING -> HELD after a crash mid-release (check the
+                                         upstream first: the message may have been delivered)
     reject ID [--reason TEXT]            bytes purged, metadata kept
     delete ID                            the message and its findings removed (audit trail kept)
     purge                                expire held mail past retention
@@ -86,6 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("release", parents=[actor], help="relay a held message upstream (exactly once)")
     p.add_argument("id")
 
+    p = sub.add_parser(
+        "requeue",
+        parents=[actor],
+        help="put a message stuck in 'releasing' (crash mid-release) back to 'held'",
+    )
+    p.add_argument("id")
+
     p = sub.add_parser("reject", parents=[actor], help="reject a held message (bytes purged)")
     p.add_argument("id")
     p.add_argument("--reason")
@@ -139,6 +148,8 @@ async def run(
         }
         print(messages[result.outcome], file=out)
         return 0 if result.outcome is ReleaseOutcome.RELEASED else 1
+    if command == "requeue":
+        return await _requeue(args.id, store, out, audit)
     if command == "reject":
         if not await store.reject(args.id, actor, args.reason):
             print(f"{args.id} is not held (or does not exist)", file=out)
@@ -293,6 +304,17 @@ async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, a
     if args.reveal:
         print("\nMessage:", file=out)
         print(record.data.decode("utf-8", errors="replace"), file=out)
+    return 0
+
+
+async def _requeue(message_id: str, store: QuarantineStore, out: TextIO, audit: _Audit) -> int:
+    before = await store.get(message_id)
+    if before is None or before.summary.status is not HeldStatus.RELEASING:
+        print(f"{message_id} is not being released; nothing to requeue", file=out)
+        return 1
+    await store.abort_release(message_id)
+    await audit("requeue", message_id, f"was claimed by {before.summary.decided_by}")
+    print(f"{message_id} is held again", file=out)
     return 0
 
 

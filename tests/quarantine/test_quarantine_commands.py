@@ -141,3 +141,17 @@ async def test_rotate_keys_and_new_key(store: SqlQuarantineStore) -> None:
     assert (code, out.strip()) == (0, "re-encrypted 2 token(s) with the newest key")
     code, out = await run(store, "new-key")
     assert code == 0 and len(out.strip()) == 44
+
+
+async def test_requeue_only_moves_a_stuck_release_back_to_held(store: SqlQuarantineStore) -> None:
+    await store.hold(held_message("q1"))
+    code, out = await run(store, "requeue", "q1")
+    assert code == 1
+
+    await store.claim_release("q1", "crashed-console")
+    code, out = await run(store, "requeue", "q1", "--actor", "admin")
+    assert (code, out.strip()) == (0, "q1 is held again")
+    record = await store.get("q1")
+    assert record is not None and record.summary.status is HeldStatus.HELD
+    [event] = await store.audit_log("q1")
+    assert (event.action, event.actor, event.reason) == ("requeue", "admin", "was claimed by crashed-console")

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
+from scanner.ports import HeldStatus
 from scanner.quarantine import QuarantineKeyError, SqlQuarantineStore, generate_key
 from scanner.quarantine.crypto import Sealer
 from tests.quarantine.conftest import Backend
@@ -94,3 +95,14 @@ def test_sealer_roundtrip_and_tamper_detection() -> None:
     tampered = token[:-5] + (b"A" if token[-5:-4] != b"A" else b"B") + token[-4:]
     with pytest.raises(QuarantineKeyError):
         sealer.open(tampered)
+
+
+async def test_a_claim_that_cannot_decrypt_is_rolled_back(store: SqlQuarantineStore) -> None:
+    await store.hold(held_message("undecryptable"))
+    wrong = SqlQuarantineStore(store.engine, Sealer([generate_key().encode()]), store.retention)
+
+    with pytest.raises(QuarantineKeyError):
+        await wrong.claim_release("undecryptable", "alice")
+
+    record = await store.get("undecryptable")
+    assert record is not None and record.summary.status is HeldStatus.HELD
