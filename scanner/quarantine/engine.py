@@ -13,11 +13,15 @@ the server answers 250 to the end of data it is responsible for the message):
 - SQLAlchemy emits ``BEGIN IMMEDIATE`` for writes, so a transaction takes the write lock up
   front and never fails half-way on a read-to-write lock upgrade; reads use plain ``BEGIN``.
 
+Both engines use ``hide_parameters``: a database error must not carry bound values (envelope,
+tokens) into a log line or traceback.
+
 PostgreSQL needs nothing special: row locks make the conditional UPDATE of a release atomic.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 READ_ONLY = "sendguard_read_only"
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_BUSY_TIMEOUT_MS = 500
+
+log = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -57,13 +64,13 @@ def make_engine(url: str, *, schema: str | None = None, sqlite_synchronous: str 
             # the envelopes are in clear: owner-only from the start (SQLite gives its -wal and
             # -shm files the database file's permissions); an empty file is an empty database
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        engine = create_async_engine(parsed)
+        engine = create_async_engine(parsed, hide_parameters=True)
         _tune_sqlite(engine, sqlite_synchronous)
         return engine
     connect_args: dict[str, Any] = {}
     if schema is not None:
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
 
 
 def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
@@ -94,13 +101,21 @@ async def checkpoint(engine: AsyncEngine) -> None:
     """SQLite: copy the WAL into the database and truncate it to zero bytes.
 
     After a purge the old (encrypted) pages would otherwise survive in the WAL until it is
-    reused. Best effort: a reader holding an old snapshot makes the checkpoint partial, and
-    the next purge retries.
+    reused. Best effort, never an error for the caller (the purge itself is committed): a
+    reader holding an old snapshot makes the checkpoint partial, and the next purge retries.
+    A short busy timeout keeps a reviewer's click from waiting behind a long reader.
     """
     if engine.dialect.name != "sqlite":
         return
-    async with engine.connect() as conn:
-        await driver_execute(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        async with engine.connect() as conn:
+            await driver_execute(conn, f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+            try:
+                await driver_execute(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await driver_execute(conn, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except Exception as exc:
+        log.warning("quarantine WAL checkpoint after purge failed: %s", type(exc).__name__)
 
 
 async def driver_execute(conn: AsyncConnection, sql: str) -> None:

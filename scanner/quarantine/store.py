@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scanner._errors import StoreError
@@ -98,8 +97,9 @@ class SqlQuarantineStore:
                 await conn.execute(messages.insert().values(values))
                 if finding_rows:
                     await conn.execute(findings.insert(), finding_rows)
-        except (SQLAlchemyError, OSError, ValueError) as exc:
-            # the SMTP layer turns this into 451: the client retries, nothing is lost
+        except Exception as exc:
+            # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
+            # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
 
