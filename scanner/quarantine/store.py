@@ -60,6 +60,10 @@ class SqlQuarantineStore:
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._sealer = sealer
         self.retention = retention
+        # SQLite has one writer at a time. Queueing our own writers here (FIFO, no polling)
+        # beats letting them all hit the file lock and back off in SQLite's sleeping busy
+        # handler; other processes on the same file still wait through busy_timeout.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -67,7 +71,11 @@ class SqlQuarantineStore:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._engine.begin() as conn:
+        if self._write_lock is None:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
