@@ -117,10 +117,19 @@ async def test_list_filters_paging_and_category_counts(store: SqlQuarantineStore
     }
 
 
-async def test_concurrent_claims_have_exactly_one_winner(store: SqlQuarantineStore) -> None:
+async def test_concurrent_claims_have_exactly_one_winner(
+    store: SqlQuarantineStore, backend: Backend, key: str
+) -> None:
     await store.hold(held_message("race"))
-
-    results = await asyncio.gather(*(store.claim_release("race", f"reviewer{i}") for i in range(10)))
+    # a second instance on the same database (own engine, own pool, own in-process write
+    # queue), as with two proxies or two console workers: the database must arbitrate
+    other = await backend.open([key])
+    try:
+        results = await asyncio.gather(
+            *((store, other)[i % 2].claim_release("race", f"reviewer{i}") for i in range(10))
+        )
+    finally:
+        await other.close()
 
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
