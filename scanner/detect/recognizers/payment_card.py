@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from stdnum import luhn
 
 from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer, compact, trim_groups
@@ -49,6 +51,9 @@ IIN_TABLE: tuple[tuple[str, str, frozenset[int]], ...] = (
 )
 
 
+_GROUPS = re.compile(r"[ \-.]")
+
+
 def issuer_known(digits: str) -> bool:
     """True when a network issues cards of this length under this prefix."""
     n = len(digits)
@@ -59,6 +64,13 @@ def _siret_layout(value: str) -> bool:
     """SIRET is written 3-3-3-5 (``732 829 320 00074``) and is Luhn-valid: not a card."""
     groups = value.replace("-", " ").replace(".", " ").split()
     return [len(g) for g in groups] == [3, 3, 3, 5]
+
+
+def _card_grouping(value: str) -> bool:
+    """Cards are written in groups of 4 (or 4-6-5, 4-6-4): a 1–2 digit first group is a decimal
+    number or a phone prefix ("0.363636363636", "+1 555..."), not a card."""
+    groups = _GROUPS.split(value)
+    return len(groups) == 1 or len(groups[0]) >= 3
 
 
 def _plausible(digits: str) -> bool:
@@ -77,7 +89,7 @@ class PaymentCardRecognizer(SendguardRecognizer):
 
     def check(self, text: str, start: int, end: int) -> tuple[Check, int]:
         found = trim_groups(text, start, end, _plausible, 12)
-        if found is None or _siret_layout(text[start:found]):
+        if found is None or _siret_layout(text[start:found]) or not _card_grouping(text[start:found]):
             return Check.INVALID, end
         # Luhn-valid outside the issuer table: a card only if the words around say so
         return (Check.CHECKSUM if issuer_known(compact(text[start:found])) else Check.WEAK), found
