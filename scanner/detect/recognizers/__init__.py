@@ -9,26 +9,26 @@ from scanner.detect.recognizers.fr_nir import FrNirRecognizer
 from scanner.detect.recognizers.fr_passport import FrPassportRecognizer
 from scanner.detect.recognizers.fr_rib import FrRibRecognizer
 from scanner.detect.recognizers.fr_tax_id import FrTaxIdRecognizer
-from scanner.detect.recognizers.iban import IbanRecognizer
+from scanner.detect.recognizers.iban_account import IbanAccountRecognizer
 from scanner.detect.recognizers.payment_card import PaymentCardRecognizer
 from scanner.detect.recognizers.us_bank_account import UsBankAccountRecognizer
 from scanner.detect.recognizers.us_driver_license import UsDriverLicenseRecognizer
-from scanner.detect.recognizers.us_itin import UsItinRecognizer
-from scanner.detect.recognizers.us_passport import UsPassportRecognizer
-from scanner.detect.recognizers.us_ssn import UsSsnRecognizer
+from scanner.detect.recognizers.us_passport_number import UsPassportNumberRecognizer
+from scanner.detect.recognizers.us_social_security import UsSocialSecurityRecognizer
+from scanner.detect.recognizers.us_taxpayer_id import UsTaxpayerIdRecognizer
 
 DEFAULT_RECOGNIZERS: tuple[type[SendguardRecognizer], ...] = (
-    UsSsnRecognizer,
-    UsItinRecognizer,
+    UsSocialSecurityRecognizer,
+    UsTaxpayerIdRecognizer,
     UsDriverLicenseRecognizer,
-    UsPassportRecognizer,
+    UsPassportNumberRecognizer,
     FrNirRecognizer,
     FrTaxIdRecognizer,
     FrDriverLicenseRecognizer,
     FrIdCardRecognizer,
     FrPassportRecognizer,
     PaymentCardRecognizer,
-    IbanRecognizer,
+    IbanAccountRecognizer,
     FrRibRecognizer,
     UsBankAccountRecognizer,
 )

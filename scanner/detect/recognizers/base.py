@@ -52,7 +52,13 @@ class Rule:
 
 
 class SendguardRecognizer(PatternRecognizer):
-    """Subclasses set the class attributes and usually override `validate_result`."""
+    """Subclasses set the class attributes and usually override `validate_result`.
+
+    Class names must differ from presidio's own: presidio's registry loader looks recognizer
+    classes up by ``__name__`` among *all* `EntityRecognizer` subclasses in the process, so a
+    ``UsSsnRecognizer`` here would silently replace presidio's in any `AnalyzerEngine` built in
+    the same process (tests/detect/test_recognizers.py guards this).
+    """
 
     CATEGORY: ClassVar[str]
     GROUP: ClassVar[Group]

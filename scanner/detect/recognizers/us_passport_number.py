@@ -6,7 +6,7 @@ from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer
 from scanner.model import Group
 
 
-class UsPassportRecognizer(SendguardRecognizer):
+class UsPassportNumberRecognizer(SendguardRecognizer):
     CATEGORY = "US_PASSPORT"
     GROUP = Group.GOVERNMENT_ID
     PATTERNS = (("passport number", BEFORE + r"[A-Z]?\d{8,9}" + AFTER),)

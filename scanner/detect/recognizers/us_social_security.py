@@ -18,7 +18,7 @@ def valid_ssn(digits: str) -> bool:
     return bool(ssn.is_valid(digits))
 
 
-class UsSsnRecognizer(SendguardRecognizer):
+class UsSocialSecurityRecognizer(SendguardRecognizer):
     CATEGORY = "US_SSN"
     GROUP = Group.GOVERNMENT_ID
     PATTERNS = (

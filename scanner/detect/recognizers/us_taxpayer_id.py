@@ -16,7 +16,7 @@ def valid_itin(digits: str) -> bool:
     return len(digits) == 9 and digits[0] == "9" and int(digits[3:5]) in _GROUPS and digits[5:] != "0000"
 
 
-class UsItinRecognizer(SendguardRecognizer):
+class UsTaxpayerIdRecognizer(SendguardRecognizer):
     CATEGORY = "US_ITIN"
     GROUP = Group.GOVERNMENT_ID
     PATTERNS = (

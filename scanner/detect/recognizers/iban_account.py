@@ -17,7 +17,7 @@ def valid_iban(value: str) -> bool:
     return len(set(value[4:])) > 2 and bool(iban.is_valid(value, check_country=False))
 
 
-class IbanRecognizer(SendguardRecognizer):
+class IbanAccountRecognizer(SendguardRecognizer):
     CATEGORY = "IBAN"
     GROUP = Group.BANK_ACCOUNT
     PATTERNS = (
