@@ -25,7 +25,7 @@ def valid_rib(value: str) -> bool:
     value = compact(value)
     if len(value) != 23 or not (value[:10].isdigit() and value[21:].isdigit() and value[10:21].isalnum()):
         return False
-    if len(set(value)) <= 2:
+    if len(set(value[:21])) <= 1:  # 00000 00000 00000000000 97 is a placeholder
         return False
     return rib_key(value[:5], value[5:10], value[10:21]) == int(value[21:])
 
