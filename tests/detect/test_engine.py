@@ -221,3 +221,20 @@ def _lexicon() -> Any:
     from scanner.detect.context import ContextLexicon
 
     return ContextLexicon.load(Path(models_dir()) / "context")
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence"),
+    [
+        ("021000021 / 4839201746", Confidence.MEDIUM),  # valid ABA routing number beside it
+        ("routing 021000021, account number 4839201746", Confidence.HIGH),
+        ("account number 4839201746", Confidence.MEDIUM),  # strong words alone
+        ("021000022 / 4839201746", None),  # routing checksum wrong, no words
+    ],
+)
+def test_us_bank_account_needs_routing_number_or_words(
+    fast_engine: DetectionEngine, text: str, confidence: Confidence | None
+) -> None:
+    found = [f for f in scan(fast_engine, text) if f.category == "US_BANK_ACCOUNT"]
+    assert [f.confidence for f in found] == ([confidence] if confidence else [])
+    assert all(f.masked.endswith("1746") for f in found)

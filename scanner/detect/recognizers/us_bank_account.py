@@ -37,7 +37,6 @@ class UsBankAccountRecognizer(SendguardRecognizer):
     GROUP = Group.BANK_ACCOUNT
     PATTERNS = (("account digits", BEFORE + r"\d{8,17}" + AFTER),)
     CONTEXT = ("us_bank_account",)
-    REQUIRES_CONTEXT = True
     KEEP_TAIL = 4
 
     def check(self, text: str, start: int, end: int) -> tuple[Check, int]:
@@ -49,6 +48,7 @@ class UsBankAccountRecognizer(SendguardRecognizer):
         lo, hi = max(0, start - _NEAR.before), min(len(text), end + _NEAR.after)
         for m in _NINE_DIGITS.finditer(text, lo, hi):
             if m.start() != start and valid_aba(m.group()):
-                # a routing number next to it: as good as a checksum, context still required
+                # a routing number next to it: as good as a checksum (MEDIUM; HIGH with words)
                 return Check.CHECKSUM, end
-        return Check.PATTERN, end
+        # digits alone: an account number only when account words are near
+        return Check.WEAK, end
