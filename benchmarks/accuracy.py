@@ -146,29 +146,34 @@ def table(
             tp += group in expected and group in predicted
             fp += group not in expected and group in predicted
             fn += group in expected and group not in predicted
-        precision = tp / (tp + fp) if tp + fp else 1.0
+        precision = tp / (tp + fp) if tp + fp else float("nan")
         recall = tp / (tp + fn) if tp + fn else float("nan")
         out[group] = (precision, recall, tp + fn)
-    ham = [i for i, m in enumerate(messages) if m[1] == "ham"]
+    # ordinary mail (corpus ham) or generated look-alikes: nothing forbidden, any flag is wrong
+    ham = [i for i, m in enumerate(messages) if m[1] in ("ham", "lookalike")]
     flagged = sum(bool(predictions[i]) for i in ham)
     out["ham_flagged"] = (flagged / len(ham) if ham else 0.0, float(flagged), len(ham))
     return out
 
 
-def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]]) -> None:
+def _num(value: float) -> str:
+    return "n/a" if value != value else f"{value:.3f}"  # NaN: nothing predicted / no positives
+
+
+def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]], negatives: str) -> None:
     print(f"\n## {title}\n")
     names = list(columns)
     print("| group | positives | " + " | ".join(f"{n} P / R" for n in names) + " |")
     print("|---|---:|" + "---:|" * len(names))
     for group in GROUPS:
         positives = next(iter(columns.values()))[group][2]
-        cells = [f"{c[group][0]:.3f} / {c[group][1]:.3f}" for c in columns.values()]
+        cells = [f"{_num(c[group][0])} / {_num(c[group][1])}" for c in columns.values()]
         print(f"| {group} | {positives} | " + " | ".join(cells) + " |")
     cells = [
         f"{c['ham_flagged'][0]:.2%} ({int(c['ham_flagged'][1])}/{c['ham_flagged'][2]})"
         for c in columns.values()
     ]
-    print("| ham flagged | | " + " | ".join(cells) + " |")
+    print(f"| {negatives} flagged | | " + " | ".join(cells) + " |")
 
 
 # --- generated messages: English and French positives, look-alike negatives ---------------------
@@ -199,6 +204,13 @@ _NEGATIVE = (
     "Your card **** **** **** {last4} was charged. Card {masked6} expires soon.",
     "Invoice {invoice} ZIP {zip4} ref {order}",
     "Build {sha} at {date}, ticket #{order}",
+    # no helpful words at all: the numbers alone must not pass for identifiers
+    "{phone_us} / {phone_fr}",
+    "{siret}",
+    "{ts} {uuid}",
+    "{zip4} {date}",
+    "{masked6}",
+    "{epoch}",
 )
 
 
@@ -304,7 +316,7 @@ def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
         rib = f"{bank} {branch} {account} {rib_key(bank, branch, account):02d}"
         add("bank", "bank_account", f"Voici mon RIB : {rib}")
         add("bank", "bank_account", f"Routing {en.aba()}, account number {en.numerify('##########')}")
-    for _ in range(per_kind * 3):
+    for _ in range(per_kind * 5):
         card = en.credit_card_number("visa16")
         add(
             "lookalike",
@@ -356,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             columns[f"presidio>={args.threshold}"] = table(messages, above)
             speeds.append(f"presidio {len(messages) / p_time:,.1f} msg/s")
             speeds.append(f"speed-up x{p_time / our_time:,.0f}")
-        _print(f"{name}: {len(messages)} messages", columns)
+        _print(f"{name}: {len(messages)} messages", columns, "ham" if name == "corpus" else "look-alikes")
         print("\nspeed (detection only, same segments): " + ", ".join(speeds))
         if args.show_flagged:
             for message, found in zip(messages, findings, strict=True):
