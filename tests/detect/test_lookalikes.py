@@ -55,6 +55,11 @@ from tests.detect.conftest import flagged, scan
         "SSN 078-05-1120",
         # licence/passport words with numbers in another sentence (window only catches this)
         "The passport office is closed. Call 555-0100.",
+        # dates and phone numbers right after licence/passport words
+        "driver's license expires 2027-03-15",
+        "driver's license issued 15-03-2021",
+        "driver's license questions: call 555-123-4567",
+        "passport renewal on 20270315",
     ],
 )
 def test_lookalikes_are_never_flagged(engine: DetectionEngine, text: str) -> None:

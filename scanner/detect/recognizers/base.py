@@ -29,6 +29,18 @@ AFTER = r"(?!\w)(?![.\-/]\w)"
 SEP = r"[ \-.]?"
 
 _SEPARATORS = re.compile(r"[\s\-./]+")
+# dates (2025-01-15, 15-01-2025, 20250115) and North American phone layouts (555-123-4567):
+# licence and passport words are often followed by an expiry date or a phone number
+_DATE_OR_PHONE = re.compile(
+    r"(?:19|20)\d\d[ \-.]?(?:0[1-9]|1[0-2])[ \-.]?(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])[ \-.](?:0[1-9]|1[0-2])[ \-.](?:19|20)\d\d"
+    r"|\d{3}[ \-.]\d{3}[ \-.]\d{4}"
+)
+
+
+def date_or_phone(value: str) -> bool:
+    """True when the whole value is shaped like a date or a North American phone number."""
+    return _DATE_OR_PHONE.fullmatch(value) is not None
 
 
 def compact(value: str) -> str:

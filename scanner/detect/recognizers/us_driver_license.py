@@ -6,7 +6,7 @@ digits and a whole-word licence keyword in the same sentence.
 
 from __future__ import annotations
 
-from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer
+from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer, date_or_phone
 from scanner.model import Group
 
 
@@ -19,3 +19,7 @@ class UsDriverLicenseRecognizer(SendguardRecognizer):
     REQUIRES_CONTEXT = True
     SENTENCE_BOUND = True
     KEEP_TAIL = 2
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # no checksum exists; only rule out the dates and phone numbers that follow such words
+        return False if date_or_phone(pattern_text) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer
+from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer, date_or_phone
 from scanner.model import Group
 
 
@@ -14,3 +14,7 @@ class UsPassportNumberRecognizer(SendguardRecognizer):
     REQUIRES_CONTEXT = True
     SENTENCE_BOUND = True
     KEEP_TAIL = 2
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # no checksum exists; only rule out the dates and phone numbers that follow such words
+        return False if date_or_phone(pattern_text) else None
