@@ -12,13 +12,12 @@ import re
 
 from stdnum.us import rtn
 
-from scanner.detect.context import KeywordMatcher, Window
-from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer
+from scanner.detect.context import ContextLexicon, KeywordMatcher, Window
+from scanner.detect.recognizers.base import AFTER, BEFORE, Rule, SendguardRecognizer
 from scanner.detect.scoring import Check
 from scanner.model import Group
 
 _NINE_DIGITS = re.compile(BEFORE + r"\d{9}" + AFTER)
-_ROUTING_WORDS = KeywordMatcher(["routing", "routing number", "aba", "rtn", "transit number", "routing no"])
 _NEAR = Window(before=80, after=80)
 
 
@@ -38,12 +37,18 @@ class UsBankAccountRecognizer(SendguardRecognizer):
     PATTERNS = (("account digits", BEFORE + r"\d{8,17}" + AFTER),)
     CONTEXT = ("us_bank_account",)
     KEEP_TAIL = 4
+    _routing_words = KeywordMatcher(["routing", "aba"])
+
+    def to_rule(self, lexicon: ContextLexicon) -> Rule:
+        # the words that name a routing number come from models/context/aba_routing.*.txt
+        self._routing_words = lexicon.matcher(["aba_routing"])
+        return super().to_rule(lexicon)
 
     def check(self, text: str, start: int, end: int) -> tuple[Check, int]:
         value = text[start:end]
         if len(set(value)) <= 2:
             return Check.INVALID, end
-        if valid_aba(value) and _ROUTING_WORDS.find(text, start, end, Window(before=30, after=0)):
+        if valid_aba(value) and self._routing_words.find(text, start, end, Window(before=30, after=0)):
             return Check.INVALID, end  # this is the routing number itself
         lo, hi = max(0, start - _NEAR.before), min(len(text), end + _NEAR.after)
         for m in _NINE_DIGITS.finditer(text, lo, hi):
