@@ -49,6 +49,8 @@ from tests.detect.conftest import flagged, scan
         "Springfield, IL 62704-1234",
         "ratio 0.363636363636 over 12 runs",
         "version 4.1.1111111111111",
+        # a routing number alone names a bank, not an account
+        "routing number 021000021 for my account",
         # nine digits without SSN context, SSN-shaped advertising numbers
         "ICQ: 132152059",
         "SSN 123-45-6789 is an example",
