@@ -12,12 +12,20 @@ dropped. That keeps the offset map a plain list (one original index per normalis
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
 # Characters that render as nothing: zero-width space/non-joiner/joiner, word joiner,
-# BOM / zero-width no-break space, soft hyphen, Mongolian vowel separator.
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+# BOM / zero-width no-break space, soft hyphen, Mongolian vowel separator, invisible math
+# operators, bidi marks/embeddings/isolates, and C0/C1 control characters other than the
+# whitespace ones (a mail client shows "1\x012\x013" as "123", so must we).
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064"
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    + "".join(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+)
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
 
@@ -82,8 +90,11 @@ def normalize(text: str) -> Normalized:
     ASCII text (most mail) is returned as is, with no offset map.
     """
     if text.isascii():
-        return Normalized(text, None, len(text))
-    folded = text.translate(_TABLE)
+        if _ASCII_CONTROL.search(text) is None:
+            return Normalized(text, None, len(text))
+        folded = text
+    else:
+        folded = text.translate(_TABLE)
     if not any(ch in _INVISIBLE for ch in folded):
         return Normalized(folded, None, len(text))
     kept: list[str] = []

@@ -94,6 +94,8 @@ def test_context_only_identifiers_need_context(fast_engine: DetectionEngine, tex
         "card 4111-1111.1111 1111",  # mixed separators
         "card 4111\u20131111\u20131111\u20131111",  # en dashes
         "card ٤١١١١١١١١١١١١١١١",  # Arabic-Indic digits
+        "card 4111\x011111\x021111\x7f1111",  # ASCII control characters (invisible in clients)
+        "card 4111\u200e1111\u202e1111\u20621111",  # bidi marks, invisible times
     ],
 )
 def test_evasions_are_seen_through(fast_engine: DetectionEngine, text: str) -> None:

@@ -17,6 +17,8 @@ from scanner.detect.normalize import normalize
         ("123\u2013456\u2212789", "123-456-789"),  # en dash, minus sign
         ("ｆｒ７６", "fr76"),  # fullwidth letters (IBAN country code)
         ("numéro de sécurité", "numéro de sécurité"),  # accents untouched
+        ("1\x012\x003\x7f4\t5\n6", "1234\t5\n6"),  # controls dropped, whitespace kept
+        ("7\u200e8\u202e9\x85", "789"),  # bidi marks, C1 control
     ],
 )
 def test_normalize_folds_evasions(text: str, expected: str) -> None:
