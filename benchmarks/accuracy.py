@@ -3,7 +3,8 @@
     python -m benchmarks.accuracy [--corpus PATH] [--no-presidio] [--limit N] [--show-flagged]
 
 Messages: ../shared/corpus (labels.jsonl; kinds pii, medical, ham) plus generated English and
-French positives and look-alike negatives (fixed seed, built at run time).
+French positives and look-alike negatives (fixed seed, built at run time): identifiers in
+sentences, and medical records / medical look-alikes from `benchmarks.generate_medical`.
 
 Rule for "flagged" (what the default policy would hold or reject): a message is flagged for a
 group when it has a MEDIUM or HIGH finding in that identifier group, or any medical finding.
@@ -44,6 +45,11 @@ PRESIDIO_GROUPS = {
     "MEDICAL_LICENSE": "medical",
 }
 Message = tuple[str, str, frozenset[str], tuple[Segment, ...]]  # (name, kind, expected, segments)
+# rows of negatives (message kinds where any flag is wrong); the first is all of them
+NEGATIVES = {
+    "ham_flagged": ("ham", "lookalike", "lookalike-medical"),
+    "medical_lookalikes_flagged": ("lookalike-medical",),
+}
 
 
 def _default_corpus() -> Path:
@@ -60,7 +66,8 @@ def _fallback_extract(data: bytes) -> tuple[Segment, ...]:
         try:
             text = part.get_content()
         except (LookupError, ValueError, AssertionError):
-            text = (part.get_payload(decode=True) or b"").decode("latin-1")
+            payload = part.get_payload(decode=True)
+            text = payload.decode("latin-1") if isinstance(payload, bytes) else ""
         if part.get_content_subtype() == "html":
             text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
         segments.append(Segment(f"body[{i}]", str(text)))
@@ -150,9 +157,10 @@ def table(
         recall = tp / (tp + fn) if tp + fn else float("nan")
         out[group] = (precision, recall, tp + fn)
     # ordinary mail (corpus ham) or generated look-alikes: nothing forbidden, any flag is wrong
-    ham = [i for i, m in enumerate(messages) if m[1] in ("ham", "lookalike")]
-    flagged = sum(bool(predictions[i]) for i in ham)
-    out["ham_flagged"] = (flagged / len(ham) if ham else 0.0, float(flagged), len(ham))
+    for key, kinds in NEGATIVES.items():
+        ham = [i for i, m in enumerate(messages) if m[1] in kinds]
+        flagged = sum(bool(predictions[i]) for i in ham)
+        out[key] = (flagged / len(ham) if ham else 0.0, float(flagged), len(ham))
     return out
 
 
@@ -161,6 +169,10 @@ def _num(value: float) -> str:
 
 
 def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]], negatives: str) -> None:
+    labels = {
+        "ham_flagged": f"{negatives} flagged",
+        "medical_lookalikes_flagged": "of which medical look-alikes",
+    }
     print(f"\n## {title}\n")
     names = list(columns)
     print("| group | positives | " + " | ".join(f"{n} P / R" for n in names) + " |")
@@ -169,11 +181,10 @@ def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]], 
         positives = next(iter(columns.values()))[group][2]
         cells = [f"{_num(c[group][0])} / {_num(c[group][1])}" for c in columns.values()]
         print(f"| {group} | {positives} | " + " | ".join(cells) + " |")
-    cells = [
-        f"{c['ham_flagged'][0]:.2%} ({int(c['ham_flagged'][1])}/{c['ham_flagged'][2]})"
-        for c in columns.values()
-    ]
-    print(f"| {negatives} flagged | | " + " | ".join(cells) + " |")
+    for key, label in labels.items():
+        if next(iter(columns.values()))[key][2]:
+            cells = [f"{c[key][0]:.2%} ({int(c[key][1])}/{c[key][2]})" for c in columns.values()]
+            print(f"| {label} | | " + " | ".join(cells) + " |")
 
 
 # --- generated messages: English and French positives, look-alike negatives ---------------------
@@ -340,7 +351,21 @@ def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
                 zip4=en.zipcode_plus4(),
             ),
         )
+    _add_medical(add, seed, copies=per_kind // 10)
     return out
+
+
+def _add_medical(add: Callable[[str, str | None, str], None], seed: int, copies: int) -> None:
+    """Generated medical records (group medical) and medical look-alikes, each distinct text once."""
+    from benchmarks.generate_medical import medical_samples
+
+    seen: set[str] = set()
+    for name, samples in medical_samples(seed, copies).items():
+        record = name.endswith("records")
+        for sample in samples:
+            if sample.text not in seen:  # hand-written look-alikes have no fields to vary
+                seen.add(sample.text)
+                add("medical" if record else "lookalike-medical", "medical" if record else None, sample.text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
