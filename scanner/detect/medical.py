@@ -9,7 +9,7 @@ layout, or a spaCy PERSON/PER when the engine ran NLP). Negated ("no history of"
 d'antécédent") and hypothetical/generic mentions ("if you have", "si vous souffrez de", "people
 with") count for less; advertising, newsletter, job-ad and opening-hours cues drop a record
 unless it identifies someone (date of birth, age, ID). Matches count only in text, never in
-binary noise (`medical_patterns.in_prose`).
+binary noise (`medical_patterns.Prose`).
 
 Identifiers are found beside the record: ICD-10 codes (category checked against the chapter
 ranges in use), US Medicare Beneficiary Identifiers (CMS format rules) and claim, member and
@@ -39,7 +39,7 @@ from scanner.detect.medical_evidence import (
     collect,
     id_hits,
 )
-from scanner.detect.medical_patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, fold, in_prose, mask_tail
+from scanner.detect.medical_patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, fold, mask_tail
 from scanner.model import Confidence, Finding, Group, Segment
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class MedicalDetector:
     # --- public API ----------------------------------------------------------------------------
     def needs_nlp(self, text: str) -> bool:
         """True when some stretch has rich clinical evidence but no cheap person anchor (no spaCy)."""
-        evidence = self._collect(text, fold(text))[0]
+        evidence = self._collect(text, fold(text), Prose(text))[0]
         if evidence.marketing:
             return False
         # a cheap anchor a little before a stretch would have made the record already: look around it
@@ -83,15 +83,16 @@ class MedicalDetector:
         """Findings for one segment; `doc` is the spaCy Doc of `segment.text` or None. Pure."""
         text = segment.text
         folded = fold(text)
-        evidence, ids = self._collect(text, folded)
+        prose = Prose(text)
+        evidence, ids = self._collect(text, folded, prose)
         if doc is not None:
             evidence = evidence.with_anchors(self._people(doc, evidence))
         findings: list[Finding] = []
         record = _record(segment, evidence)
         if record is not None:
             findings.append(record)
-        findings.extend(self._icd_findings(segment, folded, evidence))
-        findings.extend(_mbi_findings(segment, folded, evidence))
+        findings.extend(self._icd_findings(segment, folded, prose, evidence))
+        findings.extend(_mbi_findings(segment, folded, prose, evidence))
         for category, strong, start, end in ids:
             local = evidence.near(start, end)
             if strong:
@@ -104,10 +105,12 @@ class MedicalDetector:
         return findings
 
     # --- analysis ------------------------------------------------------------------------------
-    def _collect(self, text: str, folded: str) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
-        terms = list(self._lexicon.terms(text, folded))
-        ids = [i for i in id_hits(folded, terms) if in_prose(text, i[2], i[3])]
-        return collect(text, folded, terms, ids), ids
+    def _collect(
+        self, text: str, folded: str, prose: Prose
+    ) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
+        terms = list(self._lexicon.terms(folded, prose))
+        ids = [i for i in id_hits(folded, terms) if prose(i[2], i[3])]
+        return collect(text, folded, prose, terms, ids), ids
 
     def _people(self, doc: Doc, evidence: Evidence) -> list[Anchor]:
         """NER persons near affirmed evidence, not shouted headings and not clinical terms themselves."""
@@ -125,13 +128,15 @@ class MedicalDetector:
                 out.append(Anchor(1, ent.start_char, ner=True))
         return out
 
-    def _icd_findings(self, segment: Segment, folded: str, evidence: Evidence) -> Iterator[Finding]:
+    def _icd_findings(
+        self, segment: Segment, folded: str, prose: Prose, evidence: Evidence
+    ) -> Iterator[Finding]:
         seen: set[str] = set()
         for m in ICD.finditer(segment.text):
             code, dotted = m.group(0), m.group("sub") is not None
             if code in seen or not any(lo <= m.group("cat") <= hi for lo, hi in self._icd_ranges):
                 continue
-            if not in_prose(segment.text, m.start(), m.end()):
+            if not prose(m.start(), m.end()):
                 continue
             local = evidence.near(m.start(), m.end())
             clinical = len(local.categories)
@@ -194,11 +199,11 @@ def _record(segment: Segment, evidence: Evidence) -> Finding | None:
     return _finding(segment, "MEDICAL_RECORD", start, end, level, masked, total)
 
 
-def _mbi_findings(segment: Segment, folded: str, evidence: Evidence) -> Iterator[Finding]:
+def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidence) -> Iterator[Finding]:
     for m in MBI.finditer(segment.text):
         if m.group(2) != m.group(4):  # printed either 1EG4-TE5-MK73 or 1EG4TE5MK73
             continue
-        if not in_prose(segment.text, m.start(), m.end()):
+        if not prose(m.start(), m.end()):
             continue
         local = evidence.near(m.start(), m.end())
         if MBI_CONTEXT.search(folded[max(0, m.start() - 60) : m.start()]):

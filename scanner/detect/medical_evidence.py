@@ -10,7 +10,7 @@ Why stretches: a record is a few clinical facts *about one person*, written toge
 segments (a newsletter, a digest, the bytes of an attachment read as text) mention a drug in one
 paragraph, a lab test five screens further and a "Mr. Smith" elsewhere; counted over the whole
 segment they look like a note. So what counts for one record must fit in `WINDOW` characters.
-Every match must also read as text (`in_prose`): binary noise is full of "qd" and "a1c".
+Every match must also read as text (`Prose`): binary noise is full of "qd" and "a1c".
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from scanner.detect.medical_patterns import (
     SUFFIX,
     TITLE_NAME,
     VITALS,
+    Prose,
     fold,
-    in_prose,
     is_heading,
 )
 
@@ -154,10 +154,17 @@ class Evidence:
         """Every stretch of `WINDOW` characters that starts at a hit, an anchor or a heading.
 
         Any set of items spanning at most `WINDOW` characters lies in the one starting at its
-        first item, so no grouping is missed.
+        first item, so no grouping is missed. A stretch that takes in no item beyond the
+        previous one's holds a subset of it and cannot grade higher: it is skipped, so a
+        segment shorter than `WINDOW` is read once.
         """
-        for start in sorted({*self.hit_starts, *self.anchor_starts, *self.section_starts}):
-            yield self.around(start, start + WINDOW)
+        starts = sorted({*self.hit_starts, *self.anchor_starts, *self.section_starts})
+        last_end = -1
+        for start in starts:
+            end = bisect.bisect_left(starts, start + WINDOW)
+            if end > last_end:
+                last_end = end
+                yield self.around(start, start + WINDOW)
 
     def near(self, start: int, end: int) -> Local:
         """What lies within `WINDOW` characters of ``[start, end)``."""
@@ -201,7 +208,7 @@ class Lexicon:
     def __contains__(self, folded: str) -> bool:
         return bool(self._automaton.exists(folded))
 
-    def terms(self, text: str, folded: str) -> Iterator[Term]:
+    def terms(self, folded: str, prose: Prose) -> Iterator[Term]:
         """(kind, start, end) of every whole-word match in prose; evidence terms may take a plural."""
         n = len(folded)
         for last, (length, kinds) in self._automaton.iter(folded):
@@ -215,7 +222,7 @@ class Lexicon:
                     continue
                 kinds = tuple(k for k in kinds if k in EVIDENCE_KINDS)
                 end = tail
-            if kinds and in_prose(text, start, end):
+            if kinds and prose(start, end):
                 for kind in kinds:
                     yield kind, start, end
 
@@ -237,7 +244,7 @@ def id_hits(folded: str, terms: list[Term]) -> list[IdHit]:
     return sorted(out.values(), key=lambda t: t[2])
 
 
-def collect(text: str, folded: str, terms: list[Term], ids: list[IdHit]) -> Evidence:
+def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[IdHit]) -> Evidence:
     """Clinical hits, anchors and cues of one segment (lexicon `terms` already in prose)."""
     raw: list[Hit] = []
     cues: dict[str, list[tuple[int, int]]] = {k: [] for k in CUE_KINDS}
@@ -257,7 +264,7 @@ def collect(text: str, folded: str, terms: list[Term], ids: list[IdHit]) -> Evid
     )
     for m in SUFFIX.finditer(folded):
         raw.append(Hit("procedure" if m.group("procedure") else "diagnosis", m.start(), m.end(), m.group(0)))
-    raw = [h for h in _longest_first(raw) if in_prose(text, h.start, h.end)]
+    raw = [h for h in _longest_first(raw) if prose(h.start, h.end)]
     cue_ends = {kind: sorted(end for _, end in spans) for kind, spans in cues.items()}
     hits = tuple(Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cue_ends)) for h in raw)
 
@@ -270,7 +277,7 @@ def collect(text: str, folded: str, terms: list[Term], ids: list[IdHit]) -> Evid
         (CONTEXTUAL if m.group("doctor") else NAMED, m.start(), m.end()) for m in TITLE_NAME.finditer(text)
     ]
     found += [(IDENTIFYING, m.start(), m.end()) for p in (AGE_EN, AGE_FR) for m in p.finditer(folded)]
-    anchors += [Anchor(strength, start) for strength, start, end in found if in_prose(text, start, end)]
+    anchors += [Anchor(strength, start) for strength, start, end in found if prose(start, end)]
     anchors += [Anchor(IDENTIFYING, start) for _, _, start, _ in ids]
     marketing = len({folded[s:e] for s, e in cues["marketing"]})
     return Evidence(

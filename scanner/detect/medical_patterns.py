@@ -6,7 +6,7 @@ Regexes over the folded text: doses, vital signs, procedure codes, clinical suff
 Over the original text (capitals matter): title + name, labelled names, ICD-10 codes and US
 Medicare Beneficiary Identifiers (CMS format: no S, L, O, I, B, Z).
 
-`in_prose` is the guard against binary noise: a match counts only inside something that reads
+`Prose` is the guard against binary noise: a match counts only inside something that reads
 as text (see its docstring).
 """
 
@@ -69,22 +69,40 @@ def _edge_ok(ch: str) -> bool:
     return ch.isalnum() or ch in _EDGE_PUNCT or (ch.isspace() and _NOISE.match(ch) is None)
 
 
-def in_prose(text: str, start: int, end: int) -> bool:
-    """Whether `text[start:end]` sits in something that reads as text, not binary noise.
+class Prose:
+    """Tells whether a match in `text` sits in something that reads as text, not binary noise.
 
-    Both neighbours are letters, digits, spaces or ordinary punctuation, and the `PROSE_RADIUS`
-    characters on each side hold no control character and at most one stray Latin-1 sign.
-    Random bytes read as Latin-1 are a quarter control characters and a tenth such signs: 48
-    clean characters in a row come up about once in a million tries.
+    Both neighbours must be letters, digits, spaces or ordinary punctuation, and the
+    `PROSE_RADIUS` characters on each side must hold no control character and at most one
+    stray Latin-1 sign. Random bytes read as Latin-1 are a quarter control characters and a
+    tenth such signs: 48 clean characters in a row come up about once in a million tries.
+    Built once per segment: a segment with no noise at all (nearly all mail) only needs the
+    neighbour test.
     """
-    if start > 0 and not _edge_ok(text[start - 1]):
-        return False
-    if end < len(text) and not _edge_ok(text[end]):
-        return False
-    lo, hi = max(0, start - PROSE_RADIUS), min(len(text), end + PROSE_RADIUS)
-    if _NOISE.search(text, lo, hi) is not None:
-        return False
-    return len(_ODD.findall(text, lo, hi)) <= _MAX_ODD
+
+    __slots__ = ("_clean", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._clean = _NOISE.search(text) is None and len(_ODD.findall(text)) <= _MAX_ODD
+
+    def __call__(self, start: int, end: int) -> bool:
+        text = self._text
+        if start > 0 and not _edge_ok(text[start - 1]):
+            return False
+        if end < len(text) and not _edge_ok(text[end]):
+            return False
+        if self._clean:
+            return True
+        lo, hi = max(0, start - PROSE_RADIUS), min(len(text), end + PROSE_RADIUS)
+        if _NOISE.search(text, lo, hi) is not None:
+            return False
+        return len(_ODD.findall(text, lo, hi)) <= _MAX_ODD
+
+
+def in_prose(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` reads as text (see `Prose`)."""
+    return Prose(text)(start, end)
 
 
 # --- patterns over folded text -------------------------------------------------------------
