@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.detect.medical_evidence import (
+    CONTEXTUAL,
     EVIDENCE_KINDS,
     IDENTIFYING,
     NAMED,
@@ -125,7 +126,7 @@ class MedicalDetector:
             if " ".join(fold(name).split()) in self._lexicon:
                 continue
             if any(abs(start - ent.start_char) <= _PERSON_REACH for start in affirmed):
-                out.append(Anchor(1, ent.start_char, ner=True))
+                out.append(Anchor(CONTEXTUAL, ent.start_char, ner=True))
         return out
 
     def _icd_findings(

@@ -16,7 +16,7 @@ import pytest
 from scanner.assets import models_dir
 from scanner.detect.medical import MedicalDetector
 from scanner.detect.medical_evidence import WINDOW
-from scanner.detect.medical_patterns import in_prose
+from scanner.detect.medical_patterns import FREQUENCY, fold, in_prose
 from scanner.model import Confidence, Finding, Segment
 
 
@@ -54,6 +54,22 @@ def test_in_prose(text: str, expected: bool) -> None:
         else next(text.index(w) for w in ("metformin", "HbA1c", "insuline", "lisinopril") if w in text)
     )
     assert in_prose(text, start, start + 2) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("doxycycline 100 mg bid", "bid"),
+        ("albuterol 2 puffs q4h", "q4h"),
+        ("ibuprofen 400 mg p.r.n.", "p.r.n"),
+        ("Our bid for the contract is ready.", None),  # a word, not a frequency
+        ("qd", None),
+        ("\x00QD\x0f", None),
+    ],
+)
+def test_frequency_needs_a_number(text: str, expected: str | None) -> None:
+    m = FREQUENCY.search(fold(text))
+    assert (m.group("freq") if m else None) == expected
 
 
 def test_wav_attachment_is_no_record(detector: MedicalDetector) -> None:
