@@ -41,9 +41,10 @@ def corpus_dir() -> Path:
         ("HbA1c: 8.1 %", True),
         ("« insuline » le soir", True),
         ("• lisinopril 10 mg", True),
-        ("x\x00qd\x0fz", False),  # a control character right beside it
+        ("takes\x01 metformin\x02 daily", True),  # a few invisible controls do not hide a word
+        ("x\x00qd\x0fz\x00\x1e", False),  # controls all around: binary
         ("\u00e0\u00b6qd\u00d7", False),  # stray Latin-1 signs right beside it
-        ("abc def \x01 ghi qd klm", False),  # a control character in the neighbourhood
+        ("abc\x03def \x01 ghi qd klm\x05", False),  # three controls in the neighbourhood
         ("\u00a4\u00a9\u00ac ab qd cd \u00bc\u00be", False),  # several stray signs around
     ],
 )
