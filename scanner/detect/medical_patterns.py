@@ -82,7 +82,8 @@ class Prose:
     Neither neighbour is a stray sign (a control character may touch a word: it is invisible),
     and the `PROSE_RADIUS` characters on each side hold at most `_MAX_NOISE` control characters
     and `_MAX_ODD` stray Latin-1 sign. For random bytes read as Latin-1 (a quarter controls,
-    a tenth signs) that happens about once in ten million tries.
+    a tenth signs) that happens about 5 times in a million tries (binomial, 48 characters),
+    and a record still needs two evidence kinds and an anchor in one stretch.
     Built once per segment: a segment with (nearly) no noise at all, i.e. nearly all mail, only
     needs the neighbour test.
     """
