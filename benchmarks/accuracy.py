@@ -3,7 +3,8 @@
     python -m benchmarks.accuracy [--corpus PATH] [--no-presidio] [--limit N] [--show-flagged]
 
 Messages: ../shared/corpus (labels.jsonl; kinds pii, medical, ham) plus generated English and
-French positives and look-alike negatives (fixed seed, built at run time).
+French positives and look-alike negatives (fixed seed, built at run time): identifiers in
+sentences, and medical records / medical look-alikes from `benchmarks.generate_medical`.
 
 Rule for "flagged" (what the default policy would hold or reject): a message is flagged for a
 group when it has a MEDIUM or HIGH finding in that identifier group, or any medical finding.
@@ -26,6 +27,17 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from benchmarks.generate_identifiers import (
+    BANK,
+    EN_CARD,
+    EN_GOV,
+    FIXED_END,
+    FR_CARD,
+    FR_GOV,
+    NEGATIVE,
+    forms,
+    spaced,
+)
 from scanner.model import Confidence, Finding, Group, Segment
 
 GROUPS = ("government_id", "payment_card", "bank_account", "medical")
@@ -44,6 +56,11 @@ PRESIDIO_GROUPS = {
     "MEDICAL_LICENSE": "medical",
 }
 Message = tuple[str, str, frozenset[str], tuple[Segment, ...]]  # (name, kind, expected, segments)
+# rows of negatives (message kinds where any flag is wrong); the first is all of them
+NEGATIVES = {
+    "ham_flagged": ("ham", "lookalike", "lookalike-medical"),
+    "medical_lookalikes_flagged": ("lookalike-medical",),
+}
 
 
 def _default_corpus() -> Path:
@@ -60,7 +77,8 @@ def _fallback_extract(data: bytes) -> tuple[Segment, ...]:
         try:
             text = part.get_content()
         except (LookupError, ValueError, AssertionError):
-            text = (part.get_payload(decode=True) or b"").decode("latin-1")
+            payload = part.get_payload(decode=True)
+            text = payload.decode("latin-1") if isinstance(payload, bytes) else ""
         if part.get_content_subtype() == "html":
             text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
         segments.append(Segment(f"body[{i}]", str(text)))
@@ -150,9 +168,10 @@ def table(
         recall = tp / (tp + fn) if tp + fn else float("nan")
         out[group] = (precision, recall, tp + fn)
     # ordinary mail (corpus ham) or generated look-alikes: nothing forbidden, any flag is wrong
-    ham = [i for i, m in enumerate(messages) if m[1] in ("ham", "lookalike")]
-    flagged = sum(bool(predictions[i]) for i in ham)
-    out["ham_flagged"] = (flagged / len(ham) if ham else 0.0, float(flagged), len(ham))
+    for key, kinds in NEGATIVES.items():
+        ham = [i for i, m in enumerate(messages) if m[1] in kinds]
+        flagged = sum(bool(predictions[i]) for i in ham)
+        out[key] = (flagged / len(ham) if ham else 0.0, float(flagged), len(ham))
     return out
 
 
@@ -161,6 +180,10 @@ def _num(value: float) -> str:
 
 
 def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]], negatives: str) -> None:
+    labels = {
+        "ham_flagged": f"{negatives} flagged",
+        "medical_lookalikes_flagged": "of which medical look-alikes",
+    }
     print(f"\n## {title}\n")
     names = list(columns)
     print("| group | positives | " + " | ".join(f"{n} P / R" for n in names) + " |")
@@ -169,69 +192,13 @@ def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]], 
         positives = next(iter(columns.values()))[group][2]
         cells = [f"{_num(c[group][0])} / {_num(c[group][1])}" for c in columns.values()]
         print(f"| {group} | {positives} | " + " | ".join(cells) + " |")
-    cells = [
-        f"{c['ham_flagged'][0]:.2%} ({int(c['ham_flagged'][1])}/{c['ham_flagged'][2]})"
-        for c in columns.values()
-    ]
-    print(f"| {negatives} flagged | | " + " | ".join(cells) + " |")
+    for key, label in labels.items():
+        if next(iter(columns.values()))[key][2]:
+            cells = [f"{c[key][0]:.2%} ({int(c[key][1])}/{c[key][2]})" for c in columns.values()]
+            print(f"| {label} | | " + " | ".join(cells) + " |")
 
 
 # --- generated messages: English and French positives, look-alike negatives ---------------------
-
-_EN_CARD = ("My card number is {v}, please charge it.", "Visa {v} exp 12/27", "Here it is: {v}", "cc# {v}")
-_FR_CARD = ("Mon numéro de carte est {v}.", "Carte bancaire : {v}", "Voici : {v}", "CB {v} exp 12/27")
-_EN_GOV = {
-    "ssn": ("My SSN is {v}.", "social security number {v}", "SSN: {v}"),
-    "itin": ("My ITIN is {v}.", "taxpayer id {v}"),
-    "dl": ("driver's license number {v}", "DL# {v}"),
-    "passport": ("My passport number is {v}.",),
-}
-_FR_GOV = {
-    "nir": ("Mon numéro de sécurité sociale : {v}", "NIR {v}", "Voici mon numéro : {v}", "n° SS {v}"),
-    "spi": ("Mon numéro fiscal est {v}.", "numéro fiscal de référence : {v}"),
-    "permis": ("Mon permis de conduire n° {v}",),
-    "passeport": ("Passeport n° {v}",),
-    "cni": ("Ma carte d'identité : {v}",),
-}
-_BANK = ("IBAN: {v}", "Please wire to {v}", "Mon IBAN est {v}", "Virement sur {v}", "Here it is: {v}")
-_NEGATIVE = (
-    "Order number {order} shipped, tracking 1Z{ups} via UPS.",
-    "Votre commande n° {order} est en route, colis suivi {usps}.",
-    "Facture n° {invoice} du {date}, SIRET {siret}, SIREN {siren}.",
-    "Call me at {phone_us} or {phone_fr}.",
-    "Tél : {phone_fr} — référence {order}",
-    "Logged at {ts} ({epoch}), request id {uuid}, sha {sha}.",
-    "Your card **** **** **** {last4} was charged. Card {masked6} expires soon.",
-    "Invoice {invoice} ZIP {zip4} ref {order}",
-    "Build {sha} at {date}, ticket #{order}",
-    # no helpful words at all: the numbers alone must not pass for identifiers
-    "{phone_us} / {phone_fr}",
-    "{siret}",
-    "{ts} {uuid}",
-    "{zip4} {date}",
-    "{masked6}",
-    "{epoch}",
-)
-
-
-def _spaced(value: str, step: int = 4, sep: str = " ") -> str:
-    return sep.join(value[i : i + step] for i in range(0, len(value), step))
-
-
-def _forms(value: str, i: int) -> str:
-    """Vary the written form: compact, spaced, dashed, NBSP, fullwidth digits, zero-width."""
-    match i % 6:
-        case 1:
-            return _spaced(value)
-        case 2:
-            return _spaced(value, sep="-")
-        case 3:
-            return _spaced(value, sep="\u00a0")
-        case 4:
-            return value.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
-        case 5:
-            return value[:4] + "\u200b" + value[4:]
-    return value
 
 
 def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
@@ -263,33 +230,33 @@ def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
     )
     for i in range(per_kind * 2):
         number = en.credit_card_number(brands[i % len(brands)])
-        templates = _EN_CARD if i % 2 else _FR_CARD
-        add("card", "payment_card", rng.choice(templates).format(v=_forms(number, i)))
+        templates = EN_CARD if i % 2 else FR_CARD
+        add("card", "payment_card", rng.choice(templates).format(v=forms(number, i)))
     for i in range(per_kind):
-        add("gov-en", "government_id", rng.choice(_EN_GOV["ssn"]).format(v=en.ssn()))
-        add("gov-en", "government_id", rng.choice(_EN_GOV["itin"]).format(v=en.itin()))
-        add("gov-en", "government_id", rng.choice(_EN_GOV["dl"]).format(v=en.bothify("?#######").upper()))
-        add("gov-en", "government_id", rng.choice(_EN_GOV["passport"]).format(v=en.numerify("#########")))
+        add("gov-en", "government_id", rng.choice(EN_GOV["ssn"]).format(v=en.ssn()))
+        add("gov-en", "government_id", rng.choice(EN_GOV["itin"]).format(v=en.itin()))
+        add("gov-en", "government_id", rng.choice(EN_GOV["dl"]).format(v=en.bothify("?#######").upper()))
+        add("gov-en", "government_id", rng.choice(EN_GOV["passport"]).format(v=en.numerify("#########")))
         nir = fr.ssn()
         if i % 2:  # the printed form: 1 85 05 78 006 084 36
             nir = " ".join((nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:]))
-        add("gov-fr", "government_id", rng.choice(_FR_GOV["nir"]).format(v=nir))
+        add("gov-fr", "government_id", rng.choice(FR_GOV["nir"]).format(v=nir))
         spi = str(rng.randrange(0, 4)) + en.numerify("#########")
         spi += f"{int(spi) % 511:03d}"
-        add("gov-fr", "government_id", rng.choice(_FR_GOV["spi"]).format(v=spi))
+        add("gov-fr", "government_id", rng.choice(FR_GOV["spi"]).format(v=spi))
         add(
             "gov-fr",
             "government_id",
-            _FR_GOV["permis"][0].format(v=en.numerify("##") + en.lexify("??").upper() + en.numerify("#####")),
+            FR_GOV["permis"][0].format(v=en.numerify("##") + en.lexify("??").upper() + en.numerify("#####")),
         )
         add(
             "gov-fr",
             "government_id",
-            _FR_GOV["passeport"][0].format(
+            FR_GOV["passeport"][0].format(
                 v=en.numerify("##") + en.lexify("??").upper() + en.numerify("#####")
             ),
         )
-        add("gov-fr", "government_id", _FR_GOV["cni"][0].format(v=en.numerify("############")))
+        add("gov-fr", "government_id", FR_GOV["cni"][0].format(v=en.numerify("############")))
     locales = (
         "fr_FR",
         "de_DE",
@@ -304,9 +271,11 @@ def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
         "sv_SE",
     )
     for i in range(per_kind * 2):
-        iban = Faker(locales[i % len(locales)]).iban()
-        form = iban.lower() if i % 7 == 0 else _spaced(iban) if i % 2 else iban
-        add("bank", "bank_account", rng.choice(_BANK).format(v=form))
+        local = Faker(locales[i % len(locales)])
+        local.seed_instance(seed + i)  # an unseeded instance draws from Faker's shared random
+        iban = local.iban()
+        form = iban.lower() if i % 7 == 0 else spaced(iban) if i % 2 else iban
+        add("bank", "bank_account", rng.choice(BANK).format(v=form))
     for _ in range(per_kind // 2):
         bank, branch, account = (
             en.numerify("#####"),
@@ -321,17 +290,17 @@ def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
         add(
             "lookalike",
             None,
-            rng.choice(_NEGATIVE).format(
+            rng.choice(NEGATIVE).format(
                 order=en.numerify("#" * rng.randrange(8, 17)),
                 ups=en.bothify("???######").upper() + en.numerify("#######"),
-                usps=_spaced(en.numerify("94" + "#" * 20)),
+                usps=spaced(en.numerify("94" + "#" * 20)),
                 invoice=en.bothify("INV-####-####"),
                 date=en.date(),
                 siret=fr.siret(),
                 siren=fr.siren(),
                 phone_us=en.phone_number(),
                 phone_fr=fr.phone_number(),
-                ts=en.iso8601(),
+                ts=en.iso8601(end_datetime=FIXED_END),  # not "now": same text every run
                 epoch=en.numerify("17##########"),
                 uuid=en.uuid4(),
                 sha=en.sha1(),
@@ -340,7 +309,21 @@ def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
                 zip4=en.zipcode_plus4(),
             ),
         )
+    _add_medical(add, seed, copies=per_kind // 10)
     return out
+
+
+def _add_medical(add: Callable[[str, str | None, str], None], seed: int, copies: int) -> None:
+    """Generated medical records (group medical) and medical look-alikes, each distinct text once."""
+    from benchmarks.generate_medical import medical_samples
+
+    seen: set[str] = set()
+    for name, samples in medical_samples(seed, copies).items():
+        record = name.endswith("records")
+        for sample in samples:
+            if sample.text not in seen:  # hand-written look-alikes have no fields to vary
+                seen.add(sample.text)
+                add("medical" if record else "lookalike-medical", "medical" if record else None, sample.text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
