@@ -71,3 +71,8 @@ class MessageTooLarge(PermanentError):
 class RelayPermanentError(PermanentError):
     status = "5.0.0"
     text = "Upstream relay refused the message"
+
+    @property
+    def smtp_reply(self) -> str:
+        # the upstream's own reply text (never message content) helps the sender fix the problem
+        return f"{self.code} {self.status} {self.text}: {self.detail}"[:400]

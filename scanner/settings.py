@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,8 @@ from scanner.assets import config_dir
 
 
 class ListenSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     host: str = "127.0.0.1"
     port: int = 2525
     hostname: str = "sendguard.localhost"
@@ -36,9 +38,15 @@ class ListenSettings(BaseModel):
     timeout: float = 300.0
     # refuse new connections beyond this many concurrent sessions (421 4.3.2)
     max_sessions: int = 1000
+    # STARTTLS (RFC 3207) offered when both are set; require_starttls refuses mail before it
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    require_starttls: bool = False
 
 
 class RelaySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     # no host: mail accepted is written to `outbox_dir`, one .eml per message (embedded default)
     host: str | None = None
     port: int = 25
@@ -53,6 +61,8 @@ class RelaySettings(BaseModel):
 
 
 class QuarantineSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: str = "sqlite+aiosqlite:///var/quarantine.db"
     # Fernet keys, newest first; old keys still decrypt (rotation). Empty: a key is generated
     # once into `key_file` so the embedded default works with nothing configured.
@@ -62,6 +72,8 @@ class QuarantineSettings(BaseModel):
 
 
 class ScanSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     enabled: bool = True
     # worker processes running detection; 0 = one per core
     workers: int = 0
@@ -80,6 +92,8 @@ class ScanSettings(BaseModel):
 
 
 class ReviewSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8025
@@ -101,6 +115,8 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     policy_file: Path = Field(default_factory=lambda: config_dir() / "policy.toml")
     log_level: str = "INFO"
+    # header the sending platform sets to name the customer (shown and filterable in the console)
+    tenant_header: str | None = None
 
     def worker_count(self) -> int:
         return self.scan.workers or (os.cpu_count() or 1)

@@ -1,0 +1,118 @@
+"""Wiring: the one module that chooses concrete classes and starts `sendguard serve`.
+
+SMTP edge (aiosmtpd)  ->  Gateway  ->  Scanner (micro-batcher -> worker processes)
+                                   ->  Relay (SmtpRelay upstream | OutboxRelay embedded)
+                                   ->  Quarantine (SQLAlchemy store, encrypted)
+Review console (Starlette/uvicorn) ->  same store + relay
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+
+from scanner.gateway import Gateway
+from scanner.monitor import LoopLagMonitor, log_stats, report_stats
+from scanner.policy import Policy
+from scanner.ports import Relay, Scanner
+from scanner.relay import OutboxRelay, SmtpRelay
+from scanner.settings import Settings
+from scanner.smtp import start_smtp_server
+
+log = logging.getLogger("sendguard")
+
+
+def build_relay(settings: Settings) -> Relay:
+    if settings.relay.host:
+        return SmtpRelay(settings.relay, local_hostname=settings.listen.hostname)
+    return OutboxRelay(settings.relay.outbox_dir)
+
+
+async def build_scanner(settings: Settings) -> Scanner | None:
+    if not settings.scan.enabled:
+        return None
+    from scanner.batcher import build_scanner as build_batcher
+
+    batcher = build_batcher(settings.scan)
+    await batcher.start()
+    return batcher
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_every: float = 10.0) -> None:
+    """Run the proxy (and the review console) until `stop` is set or SIGINT/SIGTERM."""
+    from scanner.extract import extract
+    from scanner.quarantine.store import open_store
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    policy = Policy.from_file(settings.policy_file)
+    store = await open_store(settings.quarantine)
+    relay = build_relay(settings)
+    scanner = await build_scanner(settings)
+    gateway = Gateway(
+        extractor=functools.partial(
+            extract, max_depth=settings.scan.max_depth, max_text_bytes=settings.scan.max_text_bytes
+        ),
+        scanner=scanner,
+        policy=policy,
+        relay=relay,
+        quarantine=store,
+        hostname=settings.listen.hostname,
+        tenant_header=settings.tenant_header,
+    )
+    monitor = LoopLagMonitor()
+    monitor.start()
+    stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
+    smtp_server = await start_smtp_server(gateway, settings.listen)
+    review = None
+    if settings.review.enabled:
+        from scanner.review import create_app, serve_review
+
+        review = await serve_review(
+            create_app(store, relay, settings.review), settings.review.host, settings.review.port
+        )
+        log.info("review console on http://%s:%d/", settings.review.host, settings.review.port)
+    log.info(
+        "sendguard ready: smtp %s:%d, scanning %s, upstream %s",
+        settings.listen.host,
+        settings.listen.port,
+        "on" if scanner else "OFF",
+        f"{settings.relay.host}:{settings.relay.port}" if settings.relay.host else settings.relay.outbox_dir,
+    )
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        smtp_server.close()  # no new sessions; messages in flight finish before the seams close
+        if not await gateway.drain(within=30):
+            log.warning("shutdown: messages still in flight after 30 s; their clients get no reply and retry")
+        await smtp_server.wait_closed()
+        if review is not None:
+            review.should_exit = True
+        stats.cancel()
+        log_stats(monitor, gateway.counters)
+        await monitor.stop()
+        if scanner is not None:
+            await scanner.close()
+        await relay.close()
+        await store.close()
+
+
+def run(settings: Settings) -> None:
+    """Entry point: uvloop when available."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        asyncio.run(serve(settings))
+    else:
+        uvloop.run(serve(settings))

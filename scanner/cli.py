@@ -1,0 +1,139 @@
+"""The ``sendguard`` command: ``serve``, ``scan`` and ``quarantine``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from scanner.model import Action, Extraction
+from scanner.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sendguard", description="Outbound-email PII scanner (SMTP proxy)")
+    p.add_argument("--config", type=Path, help="TOML settings file (env SENDGUARD_* overrides it)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the SMTP proxy and the review console")
+    scan = sub.add_parser("scan", help="scan .eml files or directories (recursively) and print verdicts")
+    scan.add_argument("paths", nargs="+", type=Path)
+    scan.add_argument("--json", action="store_true", help="one JSON object per message, one per line")
+    scan.add_argument("--no-nlp", action="store_true", help="skip spaCy (faster, less context)")
+    q = sub.add_parser("quarantine", help="list, show, release or delete held mail")
+    from scanner.quarantine.commands import add_arguments
+
+    add_arguments(q)
+    return p
+
+
+def iter_messages(paths: Sequence[Path]) -> Iterator[Path]:
+    """Files as given; directories walked recursively in sorted order (every regular file)."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            yield path
+
+
+def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: bool, out: TextIO) -> int:
+    """Scan files in batches with the proxy's engine and policy; one bad file never stops the run.
+
+    Exit status: 0 all scanned, 1 some message would not pass, 2 some file could not be processed.
+    """
+    from scanner.detect import build_engine
+    from scanner.policy import Policy, decide
+
+    policy = Policy.from_file(settings.policy_file)
+    engine = build_engine(nlp=nlp and settings.scan.nlp, extra_recognizers=settings.scan.extra_recognizers)
+    files = list(iter_messages(paths))
+    status = 0
+    for i in range(0, len(files), 64):
+        chunk = files[i : i + 64]
+        loaded = [_load(settings, path) for path in chunk]
+        good = [e for e in loaded if isinstance(e, Extraction)]
+        try:
+            results = iter(engine.detect_batch([e.segments for e in good]))
+        except Exception as exc:  # detection bug: report every file of the batch, go on
+            loaded = [f"detection failed: {type(exc).__name__}"] * len(chunk)
+        for path, ext in zip(chunk, loaded, strict=True):
+            record: dict[str, Any] = {"path": str(path), "verdict": None, "findings": [], "error": None}
+            if isinstance(ext, str):
+                record["error"] = ext
+                status = 2
+            else:
+                verdict = decide(policy, next(results), ext.defects)
+                record["verdict"] = verdict.action.value
+                record["findings"] = [f.as_dict() for f in verdict.findings]
+                record["defects"] = list(verdict.defects)
+                if verdict.action is not Action.PASS:
+                    status = max(status, 1)
+            _print(out, as_json, record)
+    return status
+
+
+def _load(settings: Settings, path: Path) -> Extraction | str:
+    """The extraction of one file, or the reason it could not be read."""
+    from scanner.extract import extract
+
+    try:
+        data = path.read_bytes()
+        if len(data) > settings.listen.max_message_size:
+            return f"message larger than {settings.listen.max_message_size} bytes"
+        return extract(data, max_depth=settings.scan.max_depth, max_text_bytes=settings.scan.max_text_bytes)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _print(out: TextIO, as_json: bool, record: dict[str, Any]) -> None:
+    if as_json:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    if record["error"]:
+        out.write(f"{record['path']}: ERROR {record['error']}\n")
+        return
+    out.write(f"{record['path']}: {str(record['verdict']).upper()}\n")
+    for f in record["findings"]:
+        out.write(
+            f"  {f['category']:<18} {f['group']:<14} {f['confidence']:<6} {f['score']:.2f}"
+            f"  {f['location']}  {f['masked']}\n"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except Exception as exc:
+        print(f"sendguard: bad settings: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        from scanner.app import run
+
+        run(settings)
+        return 0
+    if args.command == "scan":
+        return scan_command(settings, args.paths, args.json, not args.no_nlp, sys.stdout)
+    return asyncio.run(_quarantine(settings, args))
+
+
+async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
+    from scanner.app import build_relay
+    from scanner.quarantine.commands import run
+    from scanner.quarantine.store import open_store
+
+    store = await open_store(settings.quarantine)
+    relay = build_relay(settings)
+    try:
+        code: int = await run(args, store, relay, sys.stdout)
+        return code
+    finally:
+        await relay.close()
+        await store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The gateway: what happens to one message between DATA and the final reply.
+
+    bytes -> extract -> scan -> decide -> reject | hold | tag/pass + relay -> SMTP reply
+
+No mail is ever lost: the reply is 250 only after the relay accepted the message or the
+quarantine durably held it; every failure of ours is a 4xx (the client keeps the message and
+retries), never a silent pass. Nothing here does socket I/O itself: the scanner, relay and
+quarantine are the seams in `scanner.ports`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from scanner._errors import SendguardError
+from scanner.headers import prepend, received_header
+from scanner.model import Action, Envelope, Extraction, Verdict
+from scanner.policy import Policy, decide
+from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
+from scanner.report import rejection_reply, tag_headers
+
+log = logging.getLogger("sendguard.gateway")
+
+Extractor = Callable[[bytes], Extraction]
+
+# Extraction is pure CPU work; beyond this size it runs in a thread so a huge message does not
+# stall the other sessions on the event loop.
+_INLINE_EXTRACT_LIMIT = 256 * 1024
+
+
+def new_reference() -> str:
+    """A short random reference (16 base32 characters) shown to senders and reviewers."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    reply: str
+    action: Action | None  # None: we failed before a verdict (4xx)
+    reference: str
+    verdict: Verdict | None = None
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        extractor: Extractor,
+        scanner: Scanner | None,
+        policy: Policy,
+        relay: Relay,
+        quarantine: Quarantine,
+        hostname: str,
+        tenant_header: str | None = None,
+    ) -> None:
+        self._extract = extractor
+        self._scanner = scanner  # None: scanning off (relay only, for comparison)
+        self._policy = policy
+        self._relay = relay
+        self._quarantine = quarantine
+        self._hostname = hostname
+        self._tenant_header = tenant_header
+        self.counters: dict[str, int] = {}
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def handle(self, envelope: Envelope, data: bytes) -> Outcome:
+        ref = new_reference()
+        started = time.perf_counter()
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            outcome = await self._handle(envelope, data, ref)
+        except SendguardError as exc:
+            # detail may name the upstream or the failing component, never content
+            log.warning("msg=%s action=tempfail error=%s detail=%s", ref, type(exc).__name__, exc.detail)
+            outcome = Outcome(exc.smtp_reply, None, ref)
+        except Exception as exc:  # any internal failure: temp-fail, never pass, never drop
+            log.error("msg=%s action=tempfail error=%s", ref, type(exc).__name__)
+            log.debug("msg=%s internal error", ref, exc_info=True)
+            outcome = Outcome("451 4.3.0 Local error in processing, try again later", None, ref)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
+        self._count(outcome)
+        v = outcome.verdict
+        log.info(
+            "msg=%s size=%d rcpts=%d action=%s findings=%s defects=%d ms=%.1f",
+            ref,
+            len(data),
+            len(envelope.rcpt_tos),
+            outcome.action.value if outcome.action else "tempfail",
+            ",".join(f"{g}:{n}" for g, n in sorted(v.counts().items())) if v else "-",
+            len(v.defects) if v else 0,
+            (time.perf_counter() - started) * 1000,
+        )
+        return outcome
+
+    async def _handle(self, envelope: Envelope, data: bytes, ref: str) -> Outcome:
+        if self._scanner is None:
+            verdict = Verdict(Action.PASS)
+        else:
+            if len(data) > _INLINE_EXTRACT_LIMIT:
+                extraction = await asyncio.to_thread(self._extract, data)
+            else:
+                extraction = self._extract(data)
+            findings = await self._scanner.scan(extraction)
+            verdict = decide(self._policy, findings, extraction.defects)
+
+        if verdict.action is Action.REJECT:
+            return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)
+
+        if verdict.action is Action.HOLD:
+            held = HeldMessage(
+                id=ref,
+                envelope=envelope,
+                data=data,
+                verdict=verdict,
+                received_at=datetime.now(UTC),
+                tenant=self._tenant(data),
+            )
+            await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
+            return Outcome(f"250 2.0.0 Ok: held for review as {ref}", Action.HOLD, ref, verdict)
+
+        received = received_header(
+            helo=envelope.helo,
+            client_address=envelope.client_address,
+            by=self._hostname,
+            reference=ref,
+            now=datetime.now(UTC),
+        )
+        fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
+        await self._relay.deliver(envelope, prepend(data, fields, received))
+        return Outcome(f"250 2.0.0 Ok: queued as {ref}", verdict.action, ref, verdict)
+
+    async def drain(self, within: float) -> bool:
+        """Wait until no message is being processed (graceful shutdown); False on timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    def _tenant(self, data: bytes) -> str | None:
+        """The customer, from a header the sending platform sets (e.g. X-Tenant-ID)."""
+        if not self._tenant_header:
+            return None
+        headers = BytesHeaderParser(policy=compat32).parsebytes(data[:65536])
+        value = headers.get(self._tenant_header)
+        return str(value).strip()[:200] or None if value is not None else None
+
+    def _count(self, outcome: Outcome) -> None:
+        key = outcome.action.value if outcome.action else "tempfail"
+        self.counters[key] = self.counters.get(key, 0) + 1

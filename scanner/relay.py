@@ -1,0 +1,172 @@
+"""Relays: deliver a message upstream, returning only once it is accepted (I/O edge).
+
+- `SmtpRelay`: aiosmtplib over a pool of persistent upstream connections, STARTTLS and AUTH
+  optional. One transaction per message; any refused recipient fails the whole message
+  (RSET before DATA), so the client retries all recipients and nothing is sent twice.
+- `OutboxRelay`: the embedded default when no upstream is configured. Writes one ``.eml`` per
+  message into a directory (write to a temp file, fsync, rename, fsync the directory), with
+  ``Return-Path`` and ``Delivered-To`` lines as a local delivery agent would add.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosmtplib
+
+from scanner._errors import RelayPermanentError, RelayTemporaryError
+from scanner.model import Envelope
+from scanner.settings import RelaySettings
+
+log = logging.getLogger(__name__)
+
+# MAIL FROM parameters we recompute or cannot pass on unchanged (RFC 1870 SIZE: we add headers).
+_DROP_MAIL_PARAMS = ("SIZE=",)
+
+
+def _raise_for(code: int, message: str) -> None:
+    """Map an upstream reply to our error tree; the upstream's text is kept (it has no content)."""
+    text = message.replace("\r", " ").replace("\n", " ")[:200]
+    if 500 <= code < 600:
+        raise RelayPermanentError(
+            f"upstream {code} {text}", code=code if code != 552 else 552, status="5.0.0"
+        )
+    raise RelayTemporaryError(f"upstream {code} {text}")
+
+
+class SmtpRelay:
+    """Delivers through a bounded pool of persistent aiosmtplib connections."""
+
+    def __init__(self, settings: RelaySettings, *, local_hostname: str = "sendguard.localhost") -> None:
+        if settings.host is None:
+            raise ValueError("SmtpRelay needs relay.host")
+        self._settings = settings
+        self._local_hostname = local_hostname
+        self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
+        self._slots = asyncio.Semaphore(max(1, settings.pool_size))
+        self._closed = False
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self._settings
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            start_tls=s.starttls,
+            validate_certs=s.tls_verify,
+            username=s.username,
+            password=s.password.get_secret_value() if s.password else None,
+            timeout=s.timeout,
+            local_hostname=self._local_hostname,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[aiosmtplib.SMTP]:
+        async with self._slots:
+            client: aiosmtplib.SMTP | None = None
+            while not self._idle.empty():
+                candidate = self._idle.get_nowait()
+                if candidate.is_connected:
+                    client = candidate
+                    break
+            if client is None:
+                client = self._client()
+                await client.connect()
+            ok = False
+            try:
+                yield client
+                ok = True
+            finally:
+                if ok and client.is_connected and not self._closed:
+                    self._idle.put_nowait(client)
+                else:
+                    client.close()
+
+    async def deliver(self, envelope: Envelope, data: bytes) -> None:
+        if self._closed:
+            raise RelayTemporaryError("relay closed")
+        # A pooled connection may have been closed by the upstream while idle: that shows up at
+        # MAIL (before any data was sent), so one retry on a fresh connection is safe.
+        for attempt in (1, 2):
+            try:
+                async with self._connection() as client:
+                    await self._transaction(client, envelope, data)
+                return
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                if attempt == 2 or getattr(exc, "sendguard_data_sent", False):
+                    raise RelayTemporaryError(f"upstream disconnected: {exc}") from exc
+            except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+                raise RelayTemporaryError(f"upstream unreachable: {type(exc).__name__}") from exc
+            except aiosmtplib.SMTPResponseException as exc:
+                _raise_for(exc.code, exc.message)
+
+    async def _transaction(self, client: aiosmtplib.SMTP, envelope: Envelope, data: bytes) -> None:
+        utf8 = "SMTPUTF8" in envelope.mail_options
+        encoding = "utf-8" if utf8 else "ascii"
+        await client._ehlo_or_helo_if_needed()
+        options = [o for o in envelope.mail_options if not o.upper().startswith(_DROP_MAIL_PARAMS)]
+        if client.supports_extension("size"):
+            options.append(f"SIZE={len(data)}")
+        if not client.supports_extension("8bitmime"):
+            options = [o for o in options if o.upper() != "BODY=8BITMIME"]
+        try:
+            await client.mail(envelope.mail_from, options=options, encoding=encoding)
+            for i, rcpt in enumerate(envelope.rcpt_tos):
+                rcpt_opts = envelope.rcpt_options[i] if i < len(envelope.rcpt_options) else ()
+                await client.rcpt(rcpt, options=list(rcpt_opts), encoding=encoding)
+        except aiosmtplib.SMTPResponseException:
+            # all or nothing: never let a partial recipient list through
+            with contextlib.suppress(aiosmtplib.SMTPException):
+                await client.rset()
+            raise
+        try:
+            await client.data(data)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            exc.sendguard_data_sent = True  # type: ignore[attr-defined]
+            raise
+
+    async def close(self) -> None:
+        self._closed = True
+        while not self._idle.empty():
+            client = self._idle.get_nowait()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.quit(), timeout=2)
+            client.close()
+
+
+class OutboxRelay:
+    """Writes each message to ``<outbox>/<reference>.eml`` durably. The embedded default."""
+
+    def __init__(self, directory: Path) -> None:
+        self._dir = directory
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    async def deliver(self, envelope: Envelope, data: bytes) -> None:
+        try:
+            await asyncio.to_thread(self._write, envelope, data)
+        except OSError as exc:
+            raise RelayTemporaryError(f"outbox not writable: {exc.strerror}") from exc
+
+    def _write(self, envelope: Envelope, data: bytes) -> None:
+        name = f"{os.urandom(10).hex()}.eml"
+        trace = [f"Return-Path: <{envelope.mail_from}>\r\n"]
+        trace += [f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.rcpt_tos]
+        tmp = self._dir / f".{name}.tmp"
+        with tmp.open("wb") as fh:
+            fh.write("".join(trace).encode("utf-8", "replace"))
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.rename(self._dir / name)
+        fd = os.open(self._dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,49 @@
+"""What the customer reads: the 550 5.7.1 rejection reply and the PII-Scan-* tag headers. Pure.
+
+Only masked forms and locations ever appear here. RFC 5321 §4.5.3.1.5 caps a reply line at
+512 octets including CRLF; we keep lines far shorter and cap the number of finding lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from scanner.model import Finding, Verdict
+
+MAX_FINDING_LINES = 8
+_MAX_LINE = 400  # well inside the 512-octet reply-line limit
+
+
+def _finding_line(f: Finding) -> str:
+    line = f"{f.category} ({f.group.value}) in {f.location}: {f.masked}"
+    return line[:_MAX_LINE]
+
+
+def rejection_reply(verdict: Verdict, reference: str) -> str:
+    """A multi-line ``550 5.7.1`` reply (lines joined with CRLF, as aiosmtpd pushes it)."""
+    shown = verdict.reasons or verdict.findings
+    lines = [f"Message refused: it contains personal data that may not be sent (ref {reference})"]
+    lines += [_finding_line(f) for f in shown[:MAX_FINDING_LINES]]
+    if len(shown) > MAX_FINDING_LINES:
+        lines.append(f"... and {len(shown) - MAX_FINDING_LINES} more")
+    lines.append("Remove or mask these values (e.g. last 4 digits only) and send again")
+    out = [f"550-5.7.1 {text}" for text in lines[:-1]]
+    out.append(f"550 5.7.1 {lines[-1]}")
+    return "\r\n".join(out)
+
+
+def summary(verdict: Verdict) -> str:
+    """``US_SSN=1, PAYMENT_CARD=2``: categories and counts, for headers and logs."""
+    counts = Counter(f.category for f in verdict.findings)
+    return ", ".join(f"{cat}={n}" for cat, n in sorted(counts.items())) or "none"
+
+
+def tag_headers(verdict: Verdict, reference: str) -> list[tuple[str, str]]:
+    """The ``PII-Scan-*`` headers added to a tagged (or passed) message."""
+    groups = sorted({f.group.value for f in verdict.findings})
+    return [
+        ("PII-Scan-Result", verdict.action.value),
+        ("PII-Scan-Groups", ", ".join(groups) or "none"),
+        ("PII-Scan-Categories", summary(verdict)),
+        ("PII-Scan-Reference", reference),
+    ]

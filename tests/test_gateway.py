@@ -1,0 +1,135 @@
+"""The gateway decides and acts correctly for every verdict, and never loses mail."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.gateway import Gateway
+from scanner.model import Action, Envelope
+from scanner.policy import Policy
+from tests.fakes import FakeQuarantine, FakeRelay, FakeScanner, simple_extract
+
+ENV = Envelope("sender@shop.example", ("a@example.org", "b@example.org"), helo="client.example")
+
+
+def message(body: str, subject: str = "Hello") -> bytes:
+    return f"From: sender@shop.example\r\nSubject: {subject}\r\n\r\n{body}\r\n".encode()
+
+
+@pytest.fixture
+def parts() -> tuple[Gateway, FakeScanner, FakeRelay, FakeQuarantine]:
+    scanner, relay, quarantine = FakeScanner(), FakeRelay(), FakeQuarantine()
+    gw = Gateway(
+        extractor=simple_extract,
+        scanner=scanner,
+        policy=Policy.default(),
+        relay=relay,
+        quarantine=quarantine,
+        hostname="sendguard.test",
+    )
+    return gw, scanner, relay, quarantine
+
+
+async def test_clean_message_is_relayed_with_received_header(parts: tuple) -> None:  # type: ignore[type-arg]
+    gw, _, relay, quarantine = parts
+    out = await gw.handle(ENV, message("nothing to see"))
+    assert out.action is Action.PASS and out.reply.startswith("250 2.0.0")
+    ((env, data),) = relay.delivered
+    assert env == ENV
+    assert data.startswith(b"Received: from client.example")
+    assert data.endswith(message("nothing to see"))
+    assert b"PII-Scan-" not in data and not quarantine.held
+
+
+async def test_forged_scan_headers_are_stripped(parts: tuple) -> None:  # type: ignore[type-arg]
+    gw, _, relay, _ = parts
+    forged = b"PII-Scan-Result: pass\r\nPII-Scan-Groups: none\r\n" + message("hi")
+    await gw.handle(ENV, forged)
+    assert b"PII-Scan-" not in relay.delivered[0][1]
+
+
+async def test_reject_gives_550_with_masked_report_and_relays_nothing(parts: tuple) -> None:  # type: ignore[type-arg]
+    gw, _, relay, _ = parts
+    out = await gw.handle(ENV, message("my number FAKE-SSN"))
+    assert out.action is Action.REJECT
+    lines = out.reply.split("\r\n")
+    assert lines[0].startswith("550-5.7.1") and lines[-1].startswith("550 5.7.1 ")
+    assert all(line[3] == "-" for line in lines[:-1])
+    assert out.reference in lines[0]
+    assert "US_SSN (government_id) in body[1]: ***-**-0000" in out.reply
+    assert "FAKE-SSN" not in out.reply
+    assert not relay.delivered
+
+
+async def test_medical_is_held_not_relayed(parts: tuple) -> None:  # type: ignore[type-arg]
+    gw, _, relay, quarantine = parts
+    raw = message("FAKE-MEDICAL note")
+    out = await gw.handle(ENV, raw)
+    assert out.action is Action.HOLD and out.reply.startswith("250 ")
+    assert quarantine.held[0].id == out.reference and quarantine.held[0].data == raw
+    assert not relay.delivered
+
+
+async def test_low_confidence_is_tagged_and_relayed(parts: tuple) -> None:  # type: ignore[type-arg]
+    gw, _, relay, _ = parts
+    out = await gw.handle(ENV, message("FAKE-WEAK"))
+    assert out.action is Action.TAG
+    data = relay.delivered[0][1]
+    assert b"PII-Scan-Result: tag\r\n" in data
+    assert b"PII-Scan-Categories: US_SSN=1\r\n" in data
+    assert f"PII-Scan-Reference: {out.reference}".encode() in data
+
+
+@pytest.mark.parametrize("broken", ["scanner", "relay", "quarantine"])
+async def test_any_internal_failure_is_a_4xx(parts: tuple, broken: str) -> None:  # type: ignore[type-arg]
+    gw, scanner, relay, quarantine = parts
+    {"scanner": scanner, "relay": relay, "quarantine": quarantine}[broken].fail = True
+    out = await gw.handle(ENV, message("FAKE-MEDICAL" if broken == "quarantine" else "hi"))
+    assert out.action is None
+    assert out.reply.startswith("451 4.")
+    assert not quarantine.held and not relay.delivered
+
+
+async def test_unexpected_exception_is_a_4xx_not_a_pass(parts: tuple) -> None:  # type: ignore[type-arg]
+    gw, _, relay, _ = parts
+
+    def explode(data: bytes) -> object:
+        raise RuntimeError("boom")
+
+    gw._extract = explode  # type: ignore[assignment]
+    out = await gw.handle(ENV, message("hi"))
+    assert out.reply.startswith("451 4.3.0") and not relay.delivered
+
+
+async def test_scanning_off_relays_everything(parts: tuple) -> None:  # type: ignore[type-arg]
+    _, _, relay, quarantine = parts
+    gw = Gateway(
+        extractor=simple_extract,
+        scanner=None,
+        policy=Policy.default(),
+        relay=relay,
+        quarantine=quarantine,
+        hostname="h",
+    )
+    out = await gw.handle(ENV, message("FAKE-SSN"))
+    assert out.action is Action.PASS and len(relay.delivered) == 1
+
+
+async def test_drain_waits_for_messages_in_flight(parts: tuple) -> None:  # type: ignore[type-arg]
+    import asyncio
+
+    gw, _, relay, _ = parts
+    gate = asyncio.Event()
+    original = relay.deliver
+
+    async def slow_deliver(envelope: Envelope, data: bytes) -> None:
+        await gate.wait()
+        await original(envelope, data)
+
+    relay.deliver = slow_deliver  # type: ignore[method-assign]
+    task = asyncio.create_task(gw.handle(ENV, message("hi")))
+    await asyncio.sleep(0.01)
+    assert await gw.drain(within=0.05) is False  # still in flight
+    gate.set()
+    assert await gw.drain(within=5) is True
+    assert (await task).action is Action.PASS and len(relay.delivered) == 1
