@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks._corpus import Sample, corpus_dir, extractor_name, load_sample
+from scanner.workers import WORKER_NICE
 
 # presidio entity -> sendguard group, for scoring stock presidio with the same labels
 STOCK_GROUPS = {
@@ -141,6 +143,7 @@ async def run_pool(
         timeout=120,
     )
     scanner = build_scanner(settings, factory)
+    scanner.pool.nice = args.worker_nice
     await scanner.start()
     try:
         sem = asyncio.Semaphore(args.concurrency)
@@ -201,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-wait-ms", type=float, default=5.0)
     p.add_argument("--concurrency", type=int, default=256, help="scans in flight through the pool")
     p.add_argument("--min-seconds", type=float, default=5.0, help="minimum timed run for the fast rows")
+    p.add_argument("--worker-nice", type=int, default=WORKER_NICE, help="nice increment of the workers")
     p.add_argument("--skip-stock", action="store_true", help="sendguard rows only (no ratio)")
     args = p.parse_args(argv)
 
@@ -217,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{sum(s.kind == 'pii' for s in samples)} pii, {positives} expecting findings), "
         f"{chars / n:.0f} chars/message, extraction: {extractor_name()}"
     )
+    print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at start")
     texts = [s.text for s in samples]
     rows: list[Row] = []
 
@@ -284,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {r.name} | {r.per_second:.1f} | {ratio} | {r.recall:.1%} | {r.ham_flagged:.1%} | {r.note} |"
         )
     print()
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at end")
     for pid, rss, uss in memory:
         print(f"worker pid {pid}: RSS {rss:.0f} MiB, USS (unshared) {uss:.0f} MiB")
     return 0

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
 _CONTEXT = multiprocessing.get_context("spawn")
+# niceness added to worker processes (see worker_main)
+WORKER_NICE = 5
 
 Item = tuple[Segment, ...]
 ItemResult = list[Finding] | str
@@ -108,10 +110,14 @@ def _detect(engine: BatchEngine, items: list[Item]) -> list[ItemResult]:
     return out
 
 
-def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any]) -> None:
+def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any], nice: int = 0) -> None:
     """Entry point of a worker process: build the engine once, then serve batches until EOF."""
     # The parent owns shutdown: Ctrl-C in a terminal must not kill workers mid-batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice:
+        # workers are throughput, the event loop is latency: when they compete for a core
+        # the loop should win (it only moves bytes, so it takes little from them)
+        os.nice(nice)
     sock.setblocking(True)
     try:
         engine = load_factory(factory)(**kwargs)
@@ -119,16 +125,18 @@ def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any]) ->
         with contextlib.suppress(OSError):  # the parent may be gone already
             _send_frame(sock, ("error", type(exc).__name__))
         return
-    _send_frame(sock, ("ready", os.getpid()))
-    while True:
-        header = _recv_exactly(sock, _HEADER.size)
-        if header is None:
-            return
-        payload = _recv_exactly(sock, _HEADER.unpack(header)[0])
-        if payload is None:
-            return
-        batch_id, items = pickle.loads(payload)
-        _send_frame(sock, (batch_id, _detect(engine, items)))
+    # the parent closing our socket (shutdown, or it died) ends the worker, quietly
+    with contextlib.suppress(ConnectionError):
+        _send_frame(sock, ("ready", os.getpid()))
+        while True:
+            header = _recv_exactly(sock, _HEADER.size)
+            if header is None:
+                return
+            payload = _recv_exactly(sock, _HEADER.unpack(header)[0])
+            if payload is None:
+                return
+            batch_id, items = pickle.loads(payload)
+            _send_frame(sock, (batch_id, _detect(engine, items)))
 
 
 # --- the parent side ---------------------------------------------------------------------------
@@ -169,6 +177,7 @@ class WorkerPool:
         max_inflight: int = 2,
         batch_timeout: float | None = None,
         start_timeout: float = 300.0,
+        nice: int = WORKER_NICE,
     ) -> None:
         self.factory = factory
         self.factory_kwargs = dict(factory_kwargs or {})
@@ -176,6 +185,7 @@ class WorkerPool:
         self.max_inflight = max_inflight
         self.batch_timeout = batch_timeout
         self.start_timeout = start_timeout
+        self.nice = nice
         self.on_capacity: Callable[[], None] | None = None
         self.restarts = 0
         self._workers: list[_Worker | None] = [None] * self.size
@@ -273,7 +283,7 @@ class WorkerPool:
         parent_sock, child_sock = socket.socketpair()
         proc = _CONTEXT.Process(
             target=worker_main,
-            args=(child_sock, self.factory, self.factory_kwargs),
+            args=(child_sock, self.factory, self.factory_kwargs, self.nice),
             name=f"sendguard-worker-{slot}",
             daemon=True,
         )

@@ -175,6 +175,7 @@ async def test_a_message_that_kills_workers_twice_is_temp_failed_alone(make_batc
     assert isinstance(results[7], ScanUnavailable)
     # its batch mates were retried without it, each alone, and were scanned
     assert [r[0].masked for r in results[:7] if isinstance(r, tuple)] == [f"***-**-000{i}" for i in range(7)]
+    await batcher.pool.wait_ready()
     assert batcher.pool.restarts == 2
 
 

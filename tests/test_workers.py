@@ -86,6 +86,12 @@ async def test_least_loaded_dispatch_and_bounded_inflight(make_pool: MakePool) -
     assert pool.has_capacity()
 
 
+async def test_workers_run_at_a_lower_priority_than_the_event_loop(make_pool: MakePool) -> None:
+    pool = await make_pool(workers=1, nice=3)
+    (pid,) = pool.pids()
+    assert psutil.Process(pid).nice() == psutil.Process().nice() + 3
+
+
 async def test_engine_exception_fails_only_that_item(make_pool: MakePool) -> None:
     pool = await make_pool(workers=1)
     fut = pool.try_submit([item("123-45-0001"), item("RAISE"), item("123-45-0003")], 30)
