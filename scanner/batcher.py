@@ -159,7 +159,8 @@ class MicroBatcher:
         self._retry: deque[_Job] = deque()
         self._waiting_items = 0
         self._in_scanner = 0
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
         self._closed = False
         pool.on_capacity = self._pump
 
@@ -300,10 +301,13 @@ class MicroBatcher:
         fut.add_done_callback(lambda f: self._on_batch_done(batch, f))
 
     def _arm_timer(self, when: float) -> None:
-        if self._timer is not None and self._timer.when() <= when:
+        # the deadline is kept here: uvloop's call_at returns a plain Handle (no .when())
+        # when the time is already past
+        if self._timer is not None and self._timer_at <= when:
             return
         if self._timer is not None:
             self._timer.cancel()
+        self._timer_at = when
         self._timer = asyncio.get_running_loop().call_at(when, self._on_timer)
 
     def _on_timer(self) -> None:
@@ -313,6 +317,16 @@ class MicroBatcher:
     # -- results --
 
     def _on_batch_done(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
+        try:
+            self._route(batch, fut)
+        except Exception:
+            # a bug here must not leave sessions waiting for their timeout, nor pass mail unscanned
+            log.exception("batch result handling failed")
+            for entry in batch:
+                self._fail(entry.job, "internal error")
+        self._pump()
+
+    def _route(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
         if fut.cancelled() or isinstance(fut.exception(), WorkerLost):
             self._requeue(batch, retry=True)
         elif fut.exception() is not None:
@@ -326,7 +340,6 @@ class MicroBatcher:
             else:
                 for entry, result in zip(batch, results, strict=True):
                     self._on_result(entry, result)
-        self._pump()
 
     def _on_result(self, entry: _Entry, result: ItemResult) -> None:
         job = entry.job

@@ -225,11 +225,10 @@ class WorkerPool:
                 # its results would be thrown away: do not wait for the batch to finish
                 w.proc.terminate()
         await asyncio.gather(*(self._reap(w, grace=5.0) for w in workers))
-        for w in workers:
-            if w.task is not None:
-                w.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await w.task
+        tasks = [w.task for w in workers if w.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def wait_ready(self) -> None:
         """Until every slot has a worker that built its engine (after a replacement, say)."""
@@ -426,7 +425,10 @@ class WorkerPool:
 
     def _capacity(self) -> None:
         if self.on_capacity is not None:
-            self.on_capacity()
+            try:
+                self.on_capacity()
+            except Exception:  # the caller's bug must not kill this worker's reader
+                log.exception("on_capacity callback failed")
 
     def _background(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -16,7 +16,7 @@ from scanner.model import Extraction, Finding, Segment
 from scanner.settings import ScanSettings
 from scanner.workers import WorkerPool
 from tests.stub_detectors import StubEngine
-from tests.test_workers import worker_children
+from tests.test_workers import event_loop_policy, worker_children  # noqa: F401 (fixture)
 
 FACTORY = "tests.stub_detectors:build"
 
@@ -231,3 +231,15 @@ async def test_inline_scanner_runs_the_detector_and_temp_fails_on_errors() -> No
     assert await scanner.scan(Extraction(())) == ()
     with pytest.raises(ScanUnavailable):
         await scanner.scan(message("RAISE"))
+
+
+async def test_flush_timer_rearmed_with_a_deadline_already_past(make_batcher: MakeBatcher) -> None:
+    # regression: uvloop returns a plain Handle (no .when()) for a call_at in the past, which
+    # crashed the next re-arm inside a worker's result callback under load
+    batcher = await make_batcher({"report": True}, max_batch=100, max_wait_ms=50)
+    waiting = asyncio.create_task(batcher.scan(message("123-45-0001")))
+    await asyncio.sleep(0)
+    now = asyncio.get_running_loop().time()
+    batcher._arm_timer(now - 1.0)
+    batcher._arm_timer(now - 2.0)
+    assert note(await waiting, "BATCH") == 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import psutil
 import pytest
+import uvloop
 
 from scanner.model import Finding, Segment
 from scanner.workers import WorkerLost, WorkerPool, WorkerStartError, load_factory
@@ -35,6 +37,14 @@ def worker_children() -> set[int]:
         except psutil.NoSuchProcess:
             pass
     return out
+
+
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
+    """Every test on both loops: the proxy runs uvloop, whose handles differ in small ways."""
+    if request.param == "uvloop":
+        return uvloop.EventLoopPolicy()
+    return asyncio.DefaultEventLoopPolicy()
 
 
 @pytest.fixture
