@@ -76,7 +76,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         from scanner.review import create_app, serve_review
 
         review = await serve_review(
-            create_app(store, relay, settings.review), settings.review.host, settings.review.port
+            create_app(store, relay, settings.review, hostname=settings.listen.hostname),
+            settings.review.host,
+            settings.review.port,
         )
         log.info("review console on http://%s:%d/", settings.review.host, settings.review.port)
     log.info(
@@ -95,7 +97,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
             log.warning("shutdown: messages still in flight after 30 s; their clients get no reply and retry")
         await smtp_server.wait_closed()
         if review is not None:
-            review.should_exit = True
+            await review.stop()
         stats.cancel()
         log_stats(monitor, gateway.counters)
         await monitor.stop()
@@ -110,6 +112,10 @@ def run(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # third-party loggers that would print SQL parameters, SMTP lines or request URLs at DEBUG:
+    # never below INFO, whatever log_level says (the data we protect never reaches a log)
+    for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "aiosmtpd", "mail.log", "uvicorn.access"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).getEffectiveLevel()))
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux

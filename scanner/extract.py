@@ -1,0 +1,338 @@
+"""MIME extraction: message bytes → every piece of text a recipient can read, and where it was.
+
+Pure and synchronous: bytes in, an `Extraction` out, no I/O, no logging, and it never raises on
+any input bytes — whatever is wrong with a message becomes a defect note and everything
+recoverable is still returned.
+
+Parsing is the stdlib's (``email.parser.BytesParser`` with ``policy=compat32``). compat32 was
+chosen because it recovers the most from broken mail: it keeps header values as raw strings
+(the structured header parsers of ``policy.default`` have raised on malformed headers in several
+CPython releases) and records every MIME defect on the part where it was found. Subjects and
+encoded-word file names are decoded by `mime_decode` instead.
+
+Locations (`Segment.location`) follow IMAP part numbering (RFC 3501 §6.4.5), 1-based, over the
+MIME tree:
+
+* ``subject`` — the Subject header (all of them, one per line, if a message has several);
+* ``body[1]`` — the body of a single-part message; in a multipart message the children are
+  ``body[1]``, ``body[2]``..., and a multipart nested at 2 has ``body[2.1]``, ``body[2.2]``...;
+* ``attachment[<path>:<filename>]`` — a part with a file name or ``Content-Disposition:
+  attachment`` (``attachment[<path>]`` when it has no name); `Segment.filename` is set;
+* an embedded message (``message/rfc822`` and other ``message/*``) at ``body[2]`` restarts the
+  numbering under that prefix: ``body[2]/subject``, ``body[2]/body[1]``, ``body[2]/body[1.2]``.
+
+Defect notes read ``<Name> at <location>`` with an optional ``: <detail>``, where Name is the
+stdlib defect class (``StartBoundaryNotFoundDefect``, ``InvalidBase64PaddingDefect``...) or one
+of ours (``UnknownCharset``, ``CharsetFallback``, ``NestingTooDeep``, ``TextTruncated``,
+``HtmlFlattened``, ``ParserFailed``...). Notes never quote message content; the only sender-chosen
+text they carry is a charset label or a file name (sanitised and shortened).
+
+What is read:
+
+* text/* parts (text/html through `html_text.html_to_text`, everything else as plain text),
+  inline or attached; message/* parts are recursed into;
+* other parts declared binary but obviously text (application/octet-stream, JSON, XML, CSV
+  sent as ``application/vnd.ms-excel``, a ``.txt``/``.csv`` file name...) when their bytes
+  look like text — relabelling a CSV must not be a way around the scanner;
+* binary attachments are **recorded** as an ``attachment[...]`` segment with empty text so a
+  report can name them; `BINARY_EXTRACTORS` is the seam where PDF/DOCX text extraction plugs in.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import re
+from collections.abc import Callable, Mapping
+from email.message import Message
+from email.parser import BytesParser
+from types import MappingProxyType
+
+from scanner.html_text import html_to_text
+from scanner.mime_decode import (
+    decode_header_value,
+    decode_text,
+    raw_header,
+    raw_payload,
+    transfer_decode,
+    unflow,
+    unfold_8bit,
+)
+from scanner.model import Extraction, Segment, SegmentKind
+
+__all__ = ["BINARY_EXTRACTORS", "extract"]
+
+# content type → pure function from decoded bytes to text. A later issue adds
+# "application/pdf" and the OOXML types here; parts with no entry are recorded, not read.
+BINARY_EXTRACTORS: Mapping[str, Callable[[bytes], str]] = MappingProxyType({})
+
+_TEXTLIKE_TYPES = frozenset(
+    {
+        "application/octet-stream", "application/json", "application/xml", "application/csv",
+        "application/x-csv", "application/vnd.ms-excel", "application/rtf", "application/x-rtf",
+        "application/javascript", "application/x-yaml", "application/yaml", "application/ld+json",
+        "application/x-sh", "application/sql", "application/x-sql", "application/mbox",
+    }
+)  # fmt: skip
+_TEXTLIKE_SUFFIXES = (
+    ".txt", ".csv", ".tsv", ".json", ".xml", ".htm", ".html", ".md", ".log", ".eml", ".yaml",
+    ".yml", ".ini", ".cfg", ".sql", ".vcf", ".ics", ".rtf", ".tab", ".dat", ".text",
+)  # fmt: skip
+_SNIFF_BYTES = 8192
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_FILENAME_JUNK = re.compile(r"[\x00-\x1f\x7f]+")
+_MAX_DEFECTS = 100
+# Parts read per message. The stdlib parser costs ~25 µs a part and our walk as much again: a
+# few MB of "--b\r\n\r\nx" repeated must not keep a worker busy for seconds.
+_MAX_PARTS = 10_000
+_MAX_FILENAME = 200
+
+
+class _Reader:
+    """The walk's accumulator: segments, defect notes and the remaining text budget."""
+
+    __slots__ = ("budget", "defects", "max_depth", "max_text_bytes", "parts", "segments", "truncated")
+
+    def __init__(self, max_depth: int, max_text_bytes: int) -> None:
+        self.max_depth = max_depth
+        self.max_text_bytes = max_text_bytes
+        self.budget = max_text_bytes
+        self.segments: list[Segment] = []
+        self.defects: dict[str, None] = {}  # an insertion-ordered set
+        self.truncated = False
+        self.parts = 0
+
+    def note(self, name: str, where: str, detail: str = "") -> None:
+        if len(self.defects) < _MAX_DEFECTS:
+            self.defects[f"{name} at {where}: {detail}" if detail else f"{name} at {where}"] = None
+
+    def noter(self, where: str) -> Callable[[str, str], None]:
+        return lambda name, detail: self.note(name, where, detail)
+
+    def take(self, data: bytes, where: str) -> bytes | None:
+        """Charge `data` to the decoded-text budget: all of it, a cut prefix, or None once spent."""
+        if self.truncated:
+            return None
+        if len(data) <= self.budget:
+            self.budget -= len(data)
+            return data
+        self.truncated = True
+        self.note("TextTruncated", where, f"over {self.max_text_bytes} bytes of decoded text, rest not read")
+        data, self.budget = data[: self.budget], 0
+        return data
+
+    def add_text(self, where: str, text: str, kind: SegmentKind, filename: str | None = None) -> None:
+        """Add text produced without a byte budget check (subjects, extractor output)."""
+        chunk = self.take(text.encode("utf-8", "surrogatepass"), where)
+        if chunk is not None:
+            text = text if not self.truncated else chunk.decode("utf-8", "ignore")
+            self.segments.append(Segment(where, text, kind, filename))
+
+    def result(self) -> Extraction:
+        return Extraction(tuple(self.segments), tuple(self.defects), self.truncated)
+
+
+def extract(data: bytes, *, max_depth: int = 10, max_text_bytes: int = 4 * 1024 * 1024) -> Extraction:
+    """Every readable text of a message (see module doc), with defect notes; never raises.
+
+    Pure and synchronous. `max_depth` bounds multipart/message nesting (parts below it are not
+    read, a ``NestingTooDeep`` note says so); `max_text_bytes` bounds the total of
+    transfer-decoded text read (beyond it ``truncated`` is set and a ``TextTruncated`` note added).
+    """
+    reader = _Reader(max(0, max_depth), max(0, max_text_bytes))
+    raw = bytes(data)
+    try:
+        msg = BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    except Exception as exc:  # RecursionError on ~1000-deep multiparts, or a parser bug
+        reader.note("ParserFailed", "message", type(exc).__name__)
+        _read_unparsed(raw, reader)
+        return reader.result()
+    try:
+        _read_message(msg, "", 0, reader)
+    except Exception as exc:  # a bug of ours must not lose the segments already read
+        reader.note("ExtractionFailed", "message", type(exc).__name__)
+    return reader.result()
+
+
+def _read_unparsed(raw: bytes, reader: _Reader) -> None:
+    """Last resort: the Subject from the header block, and the whole body read as one text."""
+    sep = raw.find(b"\r\n\r\n")
+    head, body = (raw[:sep], raw[sep + 4 :]) if sep >= 0 else (b"", raw)
+    try:
+        headers = BytesParser(policy=email.policy.compat32).parsebytes(head, headersonly=True)
+        _read_subject(headers, "", reader)
+    except Exception:  # pragma: no cover - the header parser is not recursive
+        body = raw
+    chunk = reader.take(body, "body[1]")
+    if chunk is not None:
+        text = decode_text(chunk, None, reader.noter("body[1]"), final=not reader.truncated)
+        reader.segments.append(Segment("body[1]", text, SegmentKind.TEXT))
+
+
+def _read_subject(msg: Message, prefix: str, reader: _Reader) -> None:
+    values = [str(v) for k, v in msg.raw_items() if k.lower() == "subject"]
+    if values:
+        text = "\n".join(decode_header_value(v) for v in values)
+        reader.add_text(prefix + "subject", text, SegmentKind.SUBJECT)
+
+
+def _read_message(msg: Message, prefix: str, depth: int, reader: _Reader) -> None:
+    _read_subject(msg, prefix, reader)
+    _note_defects(msg, prefix + "message", reader)
+    if msg.get_content_maintype() == "multipart" and isinstance(raw_payload(msg), list):
+        _read_children(msg, (), prefix + "message", prefix, depth, reader)
+    else:
+        _read_part(msg, (1,), prefix, depth, reader, root=True)
+
+
+def _read_children(
+    part: Message, path: tuple[int, ...], where: str, prefix: str, depth: int, reader: _Reader
+) -> None:
+    if depth >= reader.max_depth:
+        reader.note("NestingTooDeep", where, f"nesting deeper than {reader.max_depth}, rest not read")
+        return
+    payload = raw_payload(part)
+    for i, child in enumerate(payload if isinstance(payload, list) else (), 1):
+        if isinstance(child, Message):
+            _read_part(child, (*path, i), prefix, depth + 1, reader)
+
+
+def _read_part(
+    part: Message, path: tuple[int, ...], prefix: str, depth: int, reader: _Reader, root: bool = False
+) -> None:
+    where = f"{prefix}body[{'.'.join(map(str, path))}]"
+    reader.parts += 1
+    if reader.parts > _MAX_PARTS:
+        if reader.parts == _MAX_PARTS + 1:
+            reader.note("TooManyParts", where, f"more than {_MAX_PARTS} MIME parts, rest not read")
+        return
+    try:
+        filename = _filename(part)
+        attached = filename is not None or part.get_content_disposition() == "attachment"
+        if attached:
+            dotted = ".".join(map(str, path))
+            where = (
+                f"{prefix}attachment[{dotted}:{filename}]" if filename else f"{prefix}attachment[{dotted}]"
+            )
+        if not root:
+            _note_defects(part, where, reader)
+        _read_content(part, path, where, attached, filename, prefix, depth, reader)
+    except Exception as exc:  # one broken part must not lose the others
+        reader.note("PartFailed", where, type(exc).__name__)
+
+
+def _read_content(
+    part: Message,
+    path: tuple[int, ...],
+    where: str,
+    attached: bool,
+    filename: str | None,
+    prefix: str,
+    depth: int,
+    reader: _Reader,
+) -> None:
+    ctype = part.get_content_type()
+    maintype = part.get_content_maintype()
+    kind = SegmentKind.ATTACHMENT if attached else SegmentKind.TEXT
+    if isinstance(raw_payload(part), list):
+        if maintype == "message":
+            _read_embedded(part, where, depth, reader)
+        else:  # multipart (or anything else the parser split into parts)
+            _read_children(part, path, where, prefix, depth, reader)
+    elif maintype in ("text", "multipart", "message"):
+        # A multipart or message whose payload stayed a string: the parser found no structure
+        # (missing boundary...), so its text is read as it stands rather than lost.
+        data = transfer_decode(part, reader.noter(where))
+        if attached and "/" not in (raw_header(part, "content-type") or "") and not _looks_like_text(data):
+            # No valid Content-Type (compat32 then says text/plain): a binary file, not text.
+            reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))
+            return
+        _read_text(part, data, where, ctype == "text/html", kind, filename, reader)
+    elif ctype in BINARY_EXTRACTORS:
+        text = BINARY_EXTRACTORS[ctype](transfer_decode(part, reader.noter(where)))
+        reader.add_text(where, text, SegmentKind.ATTACHMENT, filename)
+    elif _maybe_text(ctype, filename) and _looks_like_text(
+        data := transfer_decode(part, reader.noter(where))
+    ):
+        html = filename is not None and filename.lower().endswith((".htm", ".html"))
+        _read_text(part, data, where, html, kind, filename, reader)
+    elif attached:
+        reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))  # recorded, not read
+
+
+def _read_embedded(part: Message, where: str, depth: int, reader: _Reader) -> None:
+    if depth >= reader.max_depth:
+        reader.note("NestingTooDeep", where, f"nesting deeper than {reader.max_depth}, rest not read")
+        return
+    stored = raw_payload(part)
+    payload = [m for m in stored if isinstance(m, Message)] if isinstance(stored, list) else []
+    if part.get_content_type() == "message/delivery-status":
+        # RFC 3464 §2: not a message but a list of header blocks (per message, per recipient).
+        blocks = ("\n".join(f"{k}: {decode_header_value(str(v))}" for k, v in b.raw_items()) for b in payload)
+        reader.add_text(where, "\n\n".join(blocks), SegmentKind.TEXT)
+        return
+    for embedded in payload:
+        _read_message(embedded, where + "/", depth + 1, reader)
+
+
+def _read_text(
+    part: Message,
+    data: bytes,
+    where: str,
+    html: bool,
+    kind: SegmentKind,
+    filename: str | None,
+    reader: _Reader,
+) -> None:
+    chunk = reader.take(data, where)
+    if chunk is None:
+        return
+    charset = part.get_content_charset()
+    text = decode_text(chunk, charset, reader.noter(where), html=html, final=not reader.truncated)
+    if html:
+        rendered = html_to_text(text)
+        if rendered.flattened:
+            reader.note("HtmlFlattened", where, "too deep or too many tags for a tree, read as flat text")
+        text = rendered.text
+        kind = SegmentKind.HTML if kind is SegmentKind.TEXT else kind
+    elif str(part.get_param("format") or "").lower() == "flowed":
+        text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
+    reader.segments.append(Segment(where, text, kind, filename))
+
+
+def _note_defects(part: Message, where: str, reader: _Reader) -> None:
+    for defect in part.defects:
+        reader.note(type(defect).__name__, where)
+
+
+def _filename(part: Message) -> str | None:
+    """The part's file name (RFC 2231 via the stdlib, RFC 2047 as Outlook sends it), cleaned
+    of control characters and brackets so the location stays one readable line."""
+    name = part.get_filename()
+    if name is None:
+        return None
+    if "\ufffd" in name:
+        # A raw 8-bit name: compat32 hands its parameters over with the bytes replaced. Read
+        # them again from the raw headers, decoded as utf-8 (else windows-1252) first.
+        clean = Message()
+        for header in ("content-type", "content-disposition"):
+            value = raw_header(part, header)
+            if value is not None:
+                clean[header] = unfold_8bit(value)
+        name = clean.get_filename() or name
+    name = decode_header_value(str(name))
+    name = _FILENAME_JUNK.sub(" ", name).replace("[", "(").replace("]", ")").strip()
+    return name[:_MAX_FILENAME]
+
+
+def _maybe_text(ctype: str, filename: str | None) -> bool:
+    if ctype in _TEXTLIKE_TYPES or ctype.endswith(("+json", "+xml")):
+        return True
+    return filename is not None and filename.lower().endswith(_TEXTLIKE_SUFFIXES)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """No binary control bytes in the first 8 KiB (a UTF-16 text has its BOM)."""
+    sample = data[:_SNIFF_BYTES]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return bool(sample) and _BINARY_CONTROL.search(sample) is None

@@ -1,0 +1,255 @@
+"""HTML → the text a recipient reads. Pure and synchronous: a str in, text out, no I/O.
+
+Why selectolax (lexbor) rather than the stdlib ``html.parser``: lexbor is a C implementation of
+the WHATWG tree-construction algorithm, so unclosed tags, misnested tables, stray ``</head>`` and
+the like are repaired exactly as the recipient's mail client repairs them — what we call "inside
+<script>" or "visible" is what a browser would decide, not what a tokenizer guesses from
+unbalanced start/end tags. It is also fast: it parses the 4 MB of HTML in the ham corpus in
+0.07 s where ``html.parser`` needs 0.84 s merely to tokenize it. It parses with scripting
+disabled, like every mail client, so ``<noscript>`` content is ordinary markup there.
+
+Rules (the detectors downstream rely on them):
+
+* ``script``, ``style``, ``head``/``title``, ``template``, ``iframe``/``noembed``/``noframes``
+  (raw text a mail client never shows) and comments are dropped.
+* ``noscript`` is **kept**: mail clients run no scripts, so they display its content.
+* Entities (``&#x34;``, ``&#52;``, ``&nbsp;``, ``&eacute;``...) are decoded by the parser.
+* Block elements (p, div, li, tr, h1-h6, table, ``<br>``...) become a line break (blank lines
+  collapse to one) and table cells a space; **inline elements join with no separator**, so
+  digits split across tags (``4111<span>1111</span><b>1111</b>1111``) come back as one run,
+  as the recipient sees them.
+* Runs of ASCII whitespace collapse to one space (CSS ``white-space: normal``) except inside
+  ``pre``/``textarea``; lines are trimmed; NBSP and other Unicode spaces are kept for the
+  detectors to judge.
+* ``<img alt>`` text is kept (shown when images are blocked).
+* Hidden elements (``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``,
+  ``max-height:0``, ``mso-hide:all``, the ``hidden`` attribute) are **scanned**: a hostile
+  sender hides data there, and the data leaves the building whether or not it is shown. They
+  are left out of the visible flow (so hidden junk between visible digits cannot break a
+  number the recipient reads whole) and appended after it, one paragraph per hidden element.
+  Hiding through CSS classes in a ``<style>`` block is not evaluated: that content is read
+  as visible text.
+
+Hostile input: the traversal is iterative, so nesting depth cannot exhaust the Python stack,
+and a document deeper than `MAX_DEPTH` or with more than `MAX_TAGS` tags is not given to
+lexbor at all (its tree construction is quadratic on some nestings) but read by a linear
+tag-stripping pass with the same inline/block rules (`HtmlText.flattened` says so).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+__all__ = ["MAX_DEPTH", "MAX_TAGS", "HtmlText", "html_to_text"]
+
+# Content a mail client never renders as text.
+_DROPPED = frozenset({"script", "style", "head", "title", "template", "iframe", "noembed", "noframes"})
+# CSS display:block (or list-item, table-row...) in the UA stylesheet: a line box of its own.
+_BLOCK = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+        "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li",
+        "listing", "main", "menu", "nav", "ol", "p", "plaintext", "pre", "section", "summary",
+        "table", "tbody", "tfoot", "thead", "tr", "ul", "xmp", "option", "optgroup", "select",
+        "textarea",
+    }
+)  # fmt: skip
+_CELL = frozenset({"td", "th"})
+_PREFORMATTED = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
+
+_WS = re.compile(r"[ \t\r\n\f]+")
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|mso-hide\s*:\s*all"
+    r"|(?:font-size|opacity|max-height|max-width)\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:;|$|!)",
+    re.IGNORECASE,
+)
+_SPACES_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
+_MANY_NL = re.compile(r"\n{2,}")
+
+# Sentinels on the work stack: "leave this element" and "end of a hidden subtree".
+_LEAVE = 1
+_LEAVE_HIDDEN = 2
+
+
+# Past this depth, or this many tags, the document is read as flat text instead of being
+# parsed: lexbor's tree construction goes quadratic on some hostile nestings (100k ``<div>``s
+# or ``<i></p>`` pairs take tens of seconds). 512 is the depth at which Chromium's own HTML
+# parser stops nesting (kMaximumHTMLParserDOMTreeDepth), so no recipient sees deeper structure.
+MAX_DEPTH = 512
+MAX_TAGS = 200_000
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)")
+# Elements that hold no content, or that the tree builder closes implicitly when a sibling
+# starts: they do not make the tree deeper.
+_NO_NESTING = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
+        "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp", "rtc", "caption",
+    }
+)  # fmt: skip
+# The "formatting elements" of the HTML standard: closed implicitly, they are reconstructed
+# (re-opened) at the next text, so an unmatched one keeps adding depth.
+_FORMATTING = frozenset(
+    {"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u"}
+)
+
+
+def _too_complex(html: str) -> bool:
+    """A linear, conservative estimate of tree depth and size (over-estimating is harmless)."""
+    stack: list[str] = []
+    open_count: dict[str, int] = {}
+    unmatched_formatting: dict[str, int] = {}
+    formatting_total = 0
+    tags = 0
+    for m in _TAG.finditer(html):
+        tags += 1
+        if tags > MAX_TAGS:
+            return True
+        name = m.group(2).lower()
+        if name in _NO_NESTING:
+            continue
+        closing = bool(m.group(1))
+        if name in _FORMATTING:
+            count = unmatched_formatting.get(name, 0)
+            if not closing:
+                unmatched_formatting[name] = count + 1
+                formatting_total += 1
+            elif count:
+                unmatched_formatting[name] = count - 1
+                formatting_total -= 1
+        elif not closing:
+            stack.append(name)
+            open_count[name] = open_count.get(name, 0) + 1
+        elif open_count.get(name):
+            while stack:  # pop up to and including the matching element
+                top = stack.pop()
+                open_count[top] -= 1
+                if top == name:
+                    break
+        if len(stack) + formatting_total > MAX_DEPTH:
+            return True
+    return False
+
+
+_FLAT_TOKEN = re.compile(r"<!--.*?(?:-->|\Z)|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*>?|[^<]+|<", re.S)
+
+
+def _flat_text(html: str) -> str:
+    """Tag-stripping fallback for documents too deep to parse; linear in the input."""
+    out: list[str] = []
+    skip_until: str | None = None  # inside a dropped element: its name
+    for m in _FLAT_TOKEN.finditer(html):
+        token = m.group(0)
+        name = (m.group(2) or "").lower()
+        if skip_until is not None:
+            if m.group(1) and name == skip_until:
+                skip_until = None
+            continue
+        if token.startswith("<!--"):
+            continue
+        if not name:
+            out.append(_WS.sub(" ", unescape(token)))
+        elif name in _DROPPED and not m.group(1):
+            skip_until = name
+        elif name in _BLOCK or name == "br":
+            out.append("\n")
+        elif name in _CELL:
+            out.append(" ")
+    return _tidy("".join(out))
+
+
+def _is_hidden(attrs: dict[str, str | None]) -> bool:
+    if "hidden" in attrs:
+        return True
+    style = attrs.get("style")
+    return bool(style) and _HIDDEN_STYLE.search(style or "") is not None
+
+
+def _tidy(text: str) -> str:
+    text = _SPACES_AROUND_NL.sub("\n", text)
+    return _MANY_NL.sub("\n", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlText:
+    """The text of an HTML document; `flattened` when it was too deep or big to parse as a tree."""
+
+    text: str
+    flattened: bool = False
+
+
+def html_to_text(html: str) -> HtmlText:
+    """Visible text of an HTML document, then the text of its hidden elements (see module doc).
+
+    Pure and synchronous; linear time on any input (see MAX_DEPTH); never raises on any str.
+    """
+    if not html:
+        return HtmlText("")
+    if _too_complex(html):
+        return HtmlText(_flat_text(html), flattened=True)
+    return HtmlText(_tree_text(html))
+
+
+def _tree_text(html: str) -> str:
+    tree = LexborHTMLParser(html)
+    root = tree.root
+    if root is None:
+        return ""
+    visible: list[str] = []
+    hidden: list[str] = []  # finished hidden paragraphs
+    # `out` is where text goes now: `visible`, or the buffer of the outermost open hidden element.
+    out = visible
+    hidden_depth = 0
+    pre_depth = 0
+    stack: list[tuple[LexborNode, int]] = [(root, 0)]
+    while stack:
+        node, event = stack.pop()
+        tag = node.tag or ""
+        if event:
+            if tag in _BLOCK:
+                out.append("\n")
+            elif tag in _CELL:
+                out.append(" ")
+            if tag in _PREFORMATTED:
+                pre_depth -= 1
+            if event == _LEAVE_HIDDEN:
+                hidden_depth -= 1
+                if hidden_depth == 0:
+                    hidden.append("".join(out))
+                    out = visible
+            continue
+        if tag == "-text":
+            text = node.text_content or ""
+            out.append(text if pre_depth else _WS.sub(" ", text))
+            continue
+        if (tag.startswith("-") and tag != "-document") or tag in _DROPPED:
+            continue  # comments, doctype, never-rendered content
+        leave = _LEAVE
+        if tag != "-document":
+            attrs = node.attributes
+            if _is_hidden(attrs):
+                leave = _LEAVE_HIDDEN
+                hidden_depth += 1
+                if hidden_depth == 1:
+                    out = []
+            if tag == "br" or tag in _BLOCK:
+                out.append("\n")
+            elif tag == "img" and attrs.get("alt"):
+                out.append(" " + (attrs.get("alt") or "") + " ")
+            if tag in _PREFORMATTED:
+                pre_depth += 1
+        stack.append((node, leave))
+        children = list(node.iter(include_text=True))
+        children.reverse()
+        stack.extend((child, 0) for child in children)
+    text = _tidy("".join(visible))
+    extra = [t for t in (_tidy(h) for h in hidden) if t]
+    if extra:
+        text = "\n\n".join([text, *extra]) if text else "\n\n".join(extra)
+    return text

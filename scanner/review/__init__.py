@@ -1,0 +1,18 @@
+"""The review console: web UI and JSON API over the quarantine store (Starlette + Jinja2).
+
+`create_app` builds the ASGI app; `serve_review` runs it with uvicorn inside the caller's loop.
+"""
+
+from scanner.review.actions import ReleaseOutcome, release
+from scanner.review.app import ReviewServer, create_app, serve_review
+from scanner.review.auth import hash_password, issue_api_token
+
+__all__ = [
+    "ReleaseOutcome",
+    "ReviewServer",
+    "create_app",
+    "hash_password",
+    "issue_api_token",
+    "release",
+    "serve_review",
+]

@@ -1,0 +1,370 @@
+"""The JSON API under /api/. Every route is guarded (401 without credentials, 403 for the wrong
+role or, with a session cookie, a missing ``X-CSRF-Token``). Request bodies are pydantic models;
+responses never contain a clear value except `POST /api/messages/{id}/reveal`."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from scanner.model import Finding
+from scanner.ports import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
+from scanner.review.actions import RejectOutcome, ReleaseOutcome, reject, release
+from scanner.review.auth import hash_password, issue_api_token
+from scanner.review.context import context, principal_of, requires
+from scanner.review.render import MessageView, build_view
+
+MAX_LIMIT = 200
+M = TypeVar("M", bound=BaseModel)
+
+
+class BadRequest(ValueError):
+    pass
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+
+class RevealBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("reason must not be blank")
+        return v.strip()
+
+
+class RejectBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000)
+    notify_sender: bool = False
+
+
+class BulkBody(BaseModel):
+    action: Literal["release", "reject"]
+    ids: list[str] = Field(min_length=1, max_length=MAX_LIMIT)
+    reason: str | None = Field(default=None, max_length=1000)
+    notify_sender: bool = False
+
+
+class AccountBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(min_length=12, max_length=1000)
+
+
+class TokenBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+async def _body(request: Request, model: type[M]) -> M:
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:
+        # field names and messages only: never echo the submitted values back
+        raise BadRequest(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
+
+
+# --- shared with the HTML views ---------------------------------------------------------------
+
+
+def parse_filter(q: QueryParams, now: datetime) -> QueueFilter:
+    """Queue filter from query parameters (shared by the API and the queue page)."""
+    status_raw = q.get("status", HeldStatus.HELD.value)
+    try:
+        status = None if status_raw in ("", "any") else HeldStatus(status_raw)
+        offset = int(q.get("offset", "0"))
+        limit = int(q.get("limit", "50"))
+    except ValueError as exc:
+        raise BadRequest(f"bad query parameter: {exc}") from None
+    if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"offset must be >= 0 and limit within 1..{MAX_LIMIT}")
+    return QueueFilter(
+        sender=q.get("sender") or None,
+        tenant=q.get("tenant") or None,
+        category=q.get("category") or None,
+        status=status,
+        received_after=_when(q.get("received_after")),
+        received_before=_when(q.get("received_before")),
+        offset=offset,
+        limit=limit,
+    )
+
+
+def _when(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest("received_after/received_before must be ISO 8601") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def summary_json(s: HeldSummary, now: datetime) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "received_at": s.received_at.isoformat(),
+        "age_seconds": max(0, int((now - s.received_at).total_seconds())),
+        "mail_from": s.mail_from,
+        "rcpt_tos": list(s.rcpt_tos),
+        "tenant": s.tenant,
+        "status": s.status.value,
+        "size": s.size,
+        "categories": s.categories,
+        "decided_at": s.decided_at.isoformat() if s.decided_at else None,
+        "decided_by": s.decided_by,
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {**f.as_dict(), "start": f.start, "end": f.end}
+
+
+def view_json(view: MessageView) -> dict[str, Any]:
+    return {
+        "headers": [list(h) for h in view.headers],
+        "hidden_headers": view.hidden_headers,
+        "text_shown": view.text_shown,
+        "segments": [{"location": s.location, "kind": s.kind.value, "text": s.text} for s in view.segments],
+        "attachments": [{"name": a.name, "type": a.content_type, "size": a.size} for a in view.attachments],
+    }
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+@requires(Role.VIEWER, api=True)
+async def list_messages(request: Request) -> Response:
+    ctx = context(request)
+    now = ctx.clock()
+    flt = parse_filter(request.query_params, now)
+    items, total = await ctx.store.list_held(flt)
+    counts = await ctx.store.category_counts(replace(flt, category=None, offset=0))
+    return JSONResponse(
+        {
+            "items": [summary_json(s, now) for s in items],
+            "total": total,
+            "offset": flt.offset,
+            "limit": flt.limit,
+            "counts": counts,
+        }
+    )
+
+
+@requires(Role.VIEWER, api=True)
+async def get_message(request: Request) -> Response:
+    ctx = context(request)
+    who = principal_of(request)
+    record = await ctx.store.get(request.path_params["id"])
+    if record is None:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    await ctx.audit(who.name, "view", record.summary.id)
+    body: dict[str, Any] = {
+        "summary": summary_json(record.summary, ctx.clock()),
+        "envelope": {
+            "mail_from": record.envelope.mail_from,
+            "rcpt_tos": list(record.envelope.rcpt_tos),
+            "client_address": record.envelope.client_address,
+            "helo": record.envelope.helo,
+        },
+        "findings": [finding_json(f) for f in record.findings],
+        "content_purged": record.data is None,
+    }
+    if record.data is not None:
+        body.update(view_json(await asyncio.to_thread(build_view, record.data, record.findings)))
+    return JSONResponse(body)
+
+
+@requires(Role.REVIEWER, api=True)
+async def reveal_message(request: Request) -> Response:
+    ctx = context(request)
+    body = await _body(request, RevealBody)
+    record = await ctx.store.get(request.path_params["id"])
+    if record is None:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    if record.data is None:
+        return JSONResponse({"error": "content purged"}, status_code=410)
+    await ctx.audit(principal_of(request).name, "reveal", record.summary.id, body.reason)
+    view = await asyncio.to_thread(build_view, record.data, record.findings, reveal=True)
+    segments = []
+    for s in view.segments:
+        findings, pos = [], 0
+        for p in s.pieces:
+            if p.finding is not None:
+                findings.append(
+                    {**finding_json(p.finding), "start": pos, "end": pos + len(p.text), "value": p.text}
+                )
+            pos += len(p.text)
+        segments.append({"location": s.location, "kind": s.kind.value, "text": s.text, "findings": findings})
+    return JSONResponse({"id": record.summary.id, "segments": segments})
+
+
+_RELEASE_STATUS = {
+    ReleaseOutcome.RELEASED: (200, None),
+    ReleaseOutcome.NOT_FOUND: (404, "not found"),
+    ReleaseOutcome.RELAY_FAILED: (502, "upstream refused or unreachable; the message is still held"),
+}
+
+
+async def not_held_reason(request: Request, message_id: str) -> str:
+    record = await context(request).store.get(message_id)
+    status = record.summary.status if record else None
+    if status in (HeldStatus.RELEASING, HeldStatus.RELEASED):
+        return "already released"
+    return f"not held (status {status.value})" if status else "not found"
+
+
+async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:
+    ctx = context(request)
+    who = principal_of(request)
+    # release() writes the "release" / "release_failed" audit events itself (the CLI uses it too)
+    outcome = await release(ctx.store, ctx.relay, message_id, who.name)
+    if outcome is ReleaseOutcome.NOT_HELD:
+        return 409, {
+            "id": message_id,
+            "outcome": outcome.value,
+            "error": await not_held_reason(request, message_id),
+        }
+    code, error = _RELEASE_STATUS[outcome]
+    return code, {"id": message_id, "outcome": outcome.value, **({"error": error} if error else {})}
+
+
+async def do_reject(
+    request: Request, message_id: str, reason: str | None, notify: bool
+) -> tuple[int, dict[str, Any]]:
+    ctx = context(request)
+    who = principal_of(request)
+    outcome, notified = await reject(
+        ctx.store,
+        ctx.relay,
+        message_id,
+        who.name,
+        reason,
+        notify_sender=notify,
+        hostname=ctx.hostname,
+        now=ctx.clock(),
+    )
+    if outcome is RejectOutcome.REJECTED:
+        await ctx.audit(who.name, "reject", message_id, reason)
+        return 200, {"id": message_id, "outcome": outcome.value, "notified": notified}
+    if outcome is RejectOutcome.NOT_FOUND:
+        return 404, {"id": message_id, "outcome": outcome.value, "error": "not found"}
+    return 409, {
+        "id": message_id,
+        "outcome": outcome.value,
+        "error": await not_held_reason(request, message_id),
+    }
+
+
+@requires(Role.REVIEWER, api=True)
+async def release_message(request: Request) -> Response:
+    code, body = await do_release(request, request.path_params["id"])
+    return JSONResponse(body, status_code=code)
+
+
+@requires(Role.REVIEWER, api=True)
+async def reject_message(request: Request) -> Response:
+    body = await _body(request, RejectBody)
+    code, out = await do_reject(request, request.path_params["id"], body.reason, body.notify_sender)
+    return JSONResponse(out, status_code=code)
+
+
+@requires(Role.REVIEWER, api=True)
+async def bulk(request: Request) -> Response:
+    body = await _body(request, BulkBody)
+    results = []
+    for message_id in dict.fromkeys(body.ids):  # de-duplicated, order kept
+        if body.action == "release":
+            _, out = await do_release(request, message_id)
+        else:
+            _, out = await do_reject(request, message_id, body.reason, body.notify_sender)
+        results.append(out)
+    return JSONResponse({"action": body.action, "results": results})
+
+
+@requires(Role.ADMIN, api=True)
+async def audit(request: Request) -> Response:
+    ctx = context(request)
+    q = request.query_params
+    try:
+        limit = int(q.get("limit", "1000"))
+    except ValueError:
+        raise BadRequest("limit must be an integer") from None
+    events = await ctx.store.audit_log(q.get("message_id") or None, limit=max(1, min(limit, 100_000)))
+    if q.get("format", "json") == "csv":
+        return Response(
+            audit_csv(events),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="sendguard-audit.csv"'},
+        )
+    return JSONResponse({"events": [_event_json(e) for e in events]})
+
+
+def _event_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "message_id": e.message_id,
+        "reason": e.reason,
+    }
+
+
+def audit_csv(events: list[AuditEvent]) -> str:
+    """CSV export; cells that a spreadsheet would run as a formula are quoted with a leading '."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["at", "actor", "action", "message_id", "reason"])
+    for e in events:
+        row = [e.at.isoformat(), e.actor, e.action, e.message_id or "", e.reason or ""]
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
+    return buf.getvalue()
+
+
+@requires(Role.ADMIN, api=True)
+async def put_account(request: Request) -> Response:
+    ctx = context(request)
+    body = await _body(request, AccountBody)
+    password_hash = await asyncio.to_thread(hash_password, body.password)
+    await ctx.store.put_account(Account(body.name, body.role, password_hash))
+    await ctx.audit(principal_of(request).name, "account", None, f"{body.name} as {body.role.value}")
+    return JSONResponse({"name": body.name, "role": body.role.value}, status_code=201)
+
+
+@requires(Role.ADMIN, api=True)
+async def new_token(request: Request) -> Response:
+    ctx = context(request)
+    body = await _body(request, TokenBody)
+    token, account = issue_api_token(body.name, body.role)
+    await ctx.store.put_account(account)
+    await ctx.audit(principal_of(request).name, "token", None, f"{body.name} as {body.role.value}")
+    # shown once; only its hash is stored
+    return JSONResponse({"name": body.name, "role": body.role.value, "token": token}, status_code=201)
+
+
+routes = [
+    Route("/api/messages", list_messages, methods=["GET"]),
+    Route("/api/messages/bulk", bulk, methods=["POST"]),
+    Route("/api/messages/{id}", get_message, methods=["GET"]),
+    Route("/api/messages/{id}/reveal", reveal_message, methods=["POST"]),
+    Route("/api/messages/{id}/release", release_message, methods=["POST"]),
+    Route("/api/messages/{id}/reject", reject_message, methods=["POST"]),
+    Route("/api/audit", audit, methods=["GET"]),
+    Route("/api/accounts", put_account, methods=["POST"]),
+    Route("/api/tokens", new_token, methods=["POST"]),
+]

@@ -1,0 +1,227 @@
+"""Turn a held message into what a reviewer may see. Pure and synchronous: bytes in, dataclasses out.
+
+The text comes from `scanner.extract.extract` when it is installed, so the findings' offsets
+(computed on that extraction) land on the same characters; a small stdlib-email fallback stands in
+until then. Masking fails closed: if a finding cannot be placed on the text (unknown location,
+offsets out of range), no text is shown at all rather than risk showing a value in clear.
+
+Attachments are described (name, type, size), never decoded for display.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from html.parser import HTMLParser
+
+from scanner.model import Finding, Segment, SegmentKind
+
+# headers shown to reviewers; anything else may carry data we were not asked to scan
+SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "Content-Type")
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of text, or a finding (then `text` is its masked form, or its value when revealed)."""
+
+    text: str
+    finding: Finding | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownSegment:
+    location: str
+    kind: SegmentKind
+    pieces: tuple[Piece, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    headers: tuple[tuple[str, str], ...]
+    hidden_headers: int
+    segments: tuple[ShownSegment, ...]
+    attachments: tuple[Attachment, ...]
+    # False when findings could not be placed on the text: the text is withheld
+    text_shown: bool
+
+
+def segments_for(data: bytes) -> list[Segment]:
+    """The message's decoded segments, from the real extractor when available."""
+    try:
+        from scanner.extract import extract  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return _fallback_segments(_parse(data))
+    return list(extract(data).segments)
+
+
+def build_view(data: bytes, findings: Sequence[Finding], *, reveal: bool = False) -> MessageView:
+    """Headers, text with each finding masked (or revealed) and the attachment list."""
+    msg = _parse(data)
+    segments = segments_for(data)
+    placed = place_findings(segments, findings)
+    shown: tuple[ShownSegment, ...] = ()
+    if placed is not None or reveal:
+        # revealing is explicitly authorised and audited: show the text even if the findings
+        # cannot be placed on it (then without highlights)
+        placed = placed or {}
+        shown = tuple(
+            ShownSegment(s.location, s.kind, tuple(_pieces(s.text, placed.get(s.location, []), reveal)))
+            for s in segments
+        )
+    headers, hidden = _headers(msg, shown)
+    return MessageView(headers, hidden, shown, tuple(_attachments(msg)), bool(shown) or not segments)
+
+
+def place_findings(
+    segments: Sequence[Segment], findings: Iterable[Finding]
+) -> dict[str, list[Finding]] | None:
+    """Findings per segment location, sorted and non-overlapping; None if any cannot be placed."""
+    by_location = {s.location: s for s in segments}
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        seg = by_location.get(f.location)
+        if seg is None or not 0 <= f.start < f.end <= len(seg.text):
+            return None
+        out.setdefault(f.location, []).append(f)
+    for loc, fs in out.items():
+        fs.sort(key=lambda f: (f.start, -f.end))
+        merged: list[Finding] = []
+        for f in fs:
+            if merged and f.start < merged[-1].end:
+                # overlapping detections: keep the widest span so no part of either shows
+                if f.end > merged[-1].end:
+                    prev = merged[-1]
+                    merged[-1] = _widen(prev, f.end)
+                continue
+            merged.append(f)
+        out[loc] = merged
+    return out
+
+
+def _widen(f: Finding, end: int) -> Finding:
+    return Finding(f.category, f.group, f.location, f.start, end, f.score, f.confidence, f.masked)
+
+
+def _pieces(text: str, findings: Sequence[Finding], reveal: bool) -> list[Piece]:
+    pieces: list[Piece] = []
+    pos = 0
+    for f in findings:
+        if f.start > pos:
+            pieces.append(Piece(text[pos : f.start]))
+        pieces.append(Piece(text[f.start : f.end] if reveal else f.masked, f))
+        pos = f.end
+    if pos < len(text):
+        pieces.append(Piece(text[pos:]))
+    return pieces
+
+
+def _parse(data: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def _headers(msg: EmailMessage, shown: Sequence[ShownSegment]) -> tuple[tuple[tuple[str, str], ...], int]:
+    subject = next((s.text for s in shown if s.kind is SegmentKind.SUBJECT), None)
+    out: list[tuple[str, str]] = []
+    for name in SHOWN_HEADERS:
+        for value in msg.get_all(name, []):
+            if name == "Subject":
+                # the subject is scanned text: show it only in its masked form
+                value = subject if subject is not None else "(withheld)"
+            out.append((name, str(value)))
+    hidden = sum(1 for k in msg if k.title() not in SHOWN_HEADERS)
+    return tuple(out), hidden
+
+
+def _attachments(msg: EmailMessage) -> Iterable[Attachment]:
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if filename is None and part.get_content_disposition() != "attachment":
+            continue
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        yield Attachment(filename or "(unnamed)", part.get_content_type(), size)
+
+
+# --- fallback extraction (stdlib email), same location scheme as scanner.model.Segment -----------
+
+
+def _fallback_segments(msg: EmailMessage) -> list[Segment]:
+    out: list[Segment] = []
+    if msg["Subject"] is not None:
+        out.append(Segment("subject", str(msg["Subject"]), SegmentKind.SUBJECT))
+    if msg.is_multipart():
+        _walk(msg, "", out)
+    else:
+        _leaf(msg, "1", out)
+    return out
+
+
+def _walk(part: EmailMessage, path: str, out: list[Segment]) -> None:
+    for i, child in enumerate(part.iter_parts(), start=1):
+        assert isinstance(child, EmailMessage)
+        sub = f"{path}.{i}" if path else str(i)
+        if child.is_multipart():
+            _walk(child, sub, out)
+        else:
+            _leaf(child, sub, out)
+
+
+def _leaf(part: EmailMessage, path: str, out: list[Segment]) -> None:
+    if part.get_content_maintype() != "text":
+        return
+    try:
+        text = part.get_content()
+    except (LookupError, ValueError):
+        payload = part.get_payload(decode=True)
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    filename = part.get_filename()
+    if filename is not None or part.get_content_disposition() == "attachment":
+        out.append(Segment(f"attachment[{path}:{filename}]", text, SegmentKind.ATTACHMENT, filename))
+    elif part.get_content_subtype() == "html":
+        out.append(Segment(f"body[{path}]", _html_text(text), SegmentKind.HTML))
+    else:
+        out.append(Segment(f"body[{path}]", text, SegmentKind.TEXT))
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> str:
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts)
