@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import statistics
 import sys
@@ -120,16 +121,52 @@ def sendguard_factory(requested: str | None) -> tuple[str, str]:
     """(factory path, label): the real engine when importable, else the stub (said loudly)."""
     if requested:
         return requested, requested
+    from scanner.workers import load_factory
+
     try:
-        import scanner.detect  # noqa: F401
-    except ImportError:
-        return STUB_FACTORY, "STUB engine (scanner.detect not on this branch)"
+        load_factory(REAL_FACTORY)
+    except (ImportError, AttributeError):
+        return STUB_FACTORY, "STUB engine (scanner.detect.build_engine not on this branch)"
     return REAL_FACTORY, "sendguard engine"
 
 
-async def run_pool(
-    samples: Sequence[Sample], factory: str, args: argparse.Namespace
-) -> tuple[float, list[set[str]], dict[str, float], list[tuple[int, float, float]], Any]:
+@dataclass
+class PoolResult:
+    rate: float
+    groups: list[set[str]]
+    lag: dict[str, float]
+    memory: list[tuple[int, float, float]]  # pid, RSS MiB, USS MiB
+    stats: Any
+    half_rate: float
+    latency: list[float]  # seconds, sorted
+
+
+async def open_loop(scanner: Any, samples: Sequence[Sample], rate: float, seconds: float) -> list[float]:
+    """Poisson arrivals at `rate`/s for `seconds`: each scan's latency from its arrival time."""
+    import random
+
+    rnd = random.Random(11)
+    out: list[float] = []
+
+    async def one(sample: Sample, t0: float) -> None:
+        await scanner.scan(sample.extraction)
+        out.append(time.perf_counter() - t0)
+
+    tasks = []
+    start = at = time.perf_counter()
+    i = 0
+    while at - start < seconds:
+        at += rnd.expovariate(rate)
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(samples[i % len(samples)], at)))
+        i += 1
+    await asyncio.gather(*tasks)
+    return sorted(out)
+
+
+async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Namespace) -> PoolResult:
     import psutil
 
     from scanner.batcher import build_scanner
@@ -189,7 +226,10 @@ async def run_pool(
         for pid in scanner.pool.pids():
             info = psutil.Process(pid).memory_full_info()
             memory.append((pid, info.rss / 2**20, info.uss / 2**20))
-        return passes * len(samples) / elapsed, first, lag, memory, scanner.stats
+        rate = passes * len(samples) / elapsed
+        stats = dataclasses.replace(scanner.stats)
+        latency = await open_loop(scanner, samples, rate / 2, args.latency_seconds)
+        return PoolResult(rate, first, lag, memory, stats, rate / 2, latency)
     finally:
         await scanner.close()
 
@@ -205,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=256, help="scans in flight through the pool")
     p.add_argument("--min-seconds", type=float, default=5.0, help="minimum timed run for the fast rows")
     p.add_argument("--worker-nice", type=int, default=WORKER_NICE, help="nice increment of the workers")
+    p.add_argument("--latency-seconds", type=float, default=8.0, help="open-loop run at half saturation")
     p.add_argument("--skip-stock", action="store_true", help="sendguard rows only (no ratio)")
     args = p.parse_args(argv)
 
@@ -267,17 +308,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvloop
 
-    rate, groups, lag, memory, stats = uvloop.run(run_pool(samples, factory, args))
-    workers = len(memory)
+    pool = uvloop.run(run_pool(samples, factory, args))
+    lat = pool.latency
     rows.append(
         Row(
-            f"{label}: MicroBatcher + {workers} workers",
-            rate,
-            *score(samples, groups),
-            f"loop lag max {lag['max_ms']:.1f} ms, p99 {lag['p99_ms']:.1f} ms; "
-            f"{stats.items / max(stats.batches, 1):.1f} items/batch",
+            f"{label}: MicroBatcher + {len(pool.memory)} workers",
+            pool.rate,
+            *score(samples, pool.groups),
+            f"loop lag max {pool.lag['max_ms']:.1f} ms, p99 {pool.lag['p99_ms']:.1f} ms; "
+            f"{pool.stats.items / max(pool.stats.batches, 1):.1f} items/batch at saturation; "
+            f"at half ({pool.half_rate:.0f}/s, open loop): scan latency p50 {lat[len(lat) // 2] * 1000:.1f} ms, "
+            f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms",
         )
     )
+    memory = pool.memory
 
     base = rows[0].per_second if not args.skip_stock else None
     print()
