@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from scanner._errors import SendguardError
 from scanner.model import Action, Extraction
 from scanner.settings import Settings, load_settings
 
@@ -125,7 +126,11 @@ async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
     from scanner.quarantine.commands import run
     from scanner.quarantine.store import open_store
 
-    store = await open_store(settings.quarantine)
+    try:
+        store = await open_store(settings.quarantine)
+    except SendguardError as exc:  # wrong key, unreachable database: say so, no traceback
+        print(f"sendguard: quarantine unavailable: {exc}", file=sys.stderr)
+        return 1
     relay = build_relay(settings)
     try:
         code: int = await run(args, store, relay, sys.stdout)

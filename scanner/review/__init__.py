@@ -3,7 +3,7 @@
 `create_app` builds the ASGI app; `serve_review` runs it with uvicorn inside the caller's loop.
 """
 
-from scanner.review.actions import ReleaseOutcome, release
+from scanner.quarantine.release import ReleaseOutcome, release
 from scanner.review.app import ReviewServer, create_app, serve_review
 from scanner.review.auth import hash_password, issue_api_token
 

@@ -1,8 +1,7 @@
 """What a reviewer can do to a held message: release it exactly once, or reject it.
 
-`release` here is a stand-in with the same contract as `scanner.quarantine.release.release`
-(being written alongside), audit events included; once that lands, `ReleaseOutcome` and
-`release` below are replaced by ``from scanner.quarantine.release import ReleaseOutcome, release``.
+`release` is `scanner.quarantine.release.release` (shared with the CLI; it writes its own
+"release" / "release_failed" audit events).
 
 Exactly-once rests on the store's conditional claim (`claim_release`: HELD -> RELEASING in one
 conditional update), not on anything in this process: two reviewers on two proxy instances race
@@ -18,49 +17,15 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
 from scanner.model import Envelope
-from scanner.ports import AuditEvent, QuarantineStore, Relay
+from scanner.ports import QuarantineStore, Relay
 
 log = logging.getLogger("scanner.review")
-
-
-class ReleaseOutcome(enum.StrEnum):
-    RELEASED = "released"
-    NOT_HELD = "not_held"  # already released, rejected, expired or being released by someone else
-    NOT_FOUND = "not_found"
-    RELAY_FAILED = "relay_failed"  # upstream refused or unreachable; the message is HELD again
-
-
-async def release(store: QuarantineStore, relay: Relay, message_id: str, actor: str) -> ReleaseOutcome:
-    """Relay the original bytes upstream once and audit it ("release" / "release_failed").
-
-    See the module docstring for why only once. Anything other than a relay error (a bug,
-    cancellation) leaves the message RELEASING: we cannot know whether the upstream has it, and
-    sending twice is worse than asking an administrator.
-    """
-    record = await store.claim_release(message_id, actor)
-    if record is None:
-        return ReleaseOutcome.NOT_FOUND if await store.get(message_id) is None else ReleaseOutcome.NOT_HELD
-    if record.data is None:  # cannot happen for a HELD message; never send an empty body
-        await store.abort_release(message_id)
-        return ReleaseOutcome.NOT_HELD
-    try:
-        await relay.deliver(record.envelope, record.data)
-    except (RelayTemporaryError, RelayPermanentError) as exc:
-        log.warning("release %s: upstream failed (%s %s); held again", message_id, exc.code, exc.status)
-        await store.abort_release(message_id)
-        await store.record(
-            AuditEvent(datetime.now(UTC), actor, "release_failed", message_id, f"{exc.code} {exc.status}")
-        )
-        return ReleaseOutcome.RELAY_FAILED
-    await store.finish_release(message_id, actor)
-    await store.record(AuditEvent(datetime.now(UTC), actor, "release", message_id))
-    return ReleaseOutcome.RELEASED
 
 
 class RejectOutcome(enum.StrEnum):

@@ -19,7 +19,8 @@ from starlette.routing import Route
 
 from scanner.model import Finding
 from scanner.ports import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
-from scanner.review.actions import RejectOutcome, ReleaseOutcome, reject, release
+from scanner.quarantine.release import ReleaseOutcome, release
+from scanner.review.actions import RejectOutcome, reject
 from scanner.review.auth import hash_password, issue_api_token
 from scanner.review.context import context, principal_of, requires
 from scanner.review.render import MessageView, build_view

@@ -10,11 +10,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from scanner.ports import Role
+from scanner.ports import QuarantineStore, Role
+from scanner.quarantine import generate_key
 from scanner.review import create_app, hash_password, issue_api_token
 from scanner.settings import ReviewSettings
+from tests.quarantine.conftest import Backend, backend  # noqa: F401  (the fixture, shared)
 from tests.review.fakes import CARD, SSN, FakeRelay, held, make_mail
-from tests.review.memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
@@ -35,10 +36,11 @@ def bearer(role: Role) -> dict[str, str]:
 
 
 @pytest.fixture
-async def store() -> MemoryStore:
+async def store(backend: Backend) -> AsyncIterator[QuarantineStore]:  # noqa: F811
+    """The real SQL store, on SQLite and on PostgreSQL (the `backend` fixture of the store suite)."""
     from scanner.ports import Account
 
-    s = MemoryStore()
+    s = await backend.open([generate_key()])
     for role in Role:
         await s.put_account(Account(role.value, role, _HASH))  # accounts "viewer", "reviewer", "admin"
     for account in _TOKEN_ACCOUNTS:
@@ -50,7 +52,8 @@ async def store() -> MemoryStore:
             NOW - timedelta(minutes=30),
         )
     )
-    return s
+    yield s
+    await s.close()
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def settings() -> ReviewSettings:
 
 @pytest.fixture
 async def client(
-    store: MemoryStore, relay: FakeRelay, settings: ReviewSettings
+    store: QuarantineStore, relay: FakeRelay, settings: ReviewSettings
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(store, relay, settings, clock=lambda: NOW)
     transport = httpx.ASGITransport(app=app)

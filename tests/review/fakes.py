@@ -56,7 +56,7 @@ def make_mail(
 
 _SPECS = {
     SSN: ("US_SSN", Group.GOVERNMENT_ID, SSN_MASKED),
-    CARD: ("CREDIT_CARD", Group.PAYMENT_CARD, CARD_MASKED),
+    CARD: ("PAYMENT_CARD", Group.PAYMENT_CARD, CARD_MASKED),
 }
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from scanner.ports import HeldStatus
-from scanner.review.actions import RejectOutcome, ReleaseOutcome, build_notice, reject, release
+from scanner.quarantine.release import ReleaseOutcome, release
+from scanner.review.actions import RejectOutcome, build_notice, reject
 from tests.review.fakes import SSN, FakeRelay, data_of, held, make_mail, status_of
 from tests.review.memory_store import MemoryStore
 

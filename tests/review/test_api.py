@@ -116,7 +116,7 @@ async def _seed_queue(store: MemoryStore) -> None:
         ({}, 9, None),  # 7 + msg-ssn + b0 held; r0 rejected is not in the default (held) view
         ({"tenant": "globex"}, 1, ["b0"]),
         ({"sender": "OTHER.test"}, 1, ["b0"]),
-        ({"category": "CREDIT_CARD"}, 2, ["msg-ssn", "b0"]),
+        ({"category": "PAYMENT_CARD"}, 2, ["msg-ssn", "b0"]),
         ({"status": "rejected"}, 1, ["r0"]),
         ({"status": "any"}, 10, None),
         ({"received_before": (NOW - timedelta(days=7)).isoformat()}, 1, ["b0"]),
@@ -141,10 +141,10 @@ async def test_counts_per_category_ignore_the_category_filter(
     client: httpx.AsyncClient, store: MemoryStore
 ) -> None:
     await _seed_queue(store)
-    r = await client.get("/api/messages", params={"category": "CREDIT_CARD"}, headers=bearer(Role.VIEWER))
-    assert r.json()["counts"] == {"US_SSN": 8, "CREDIT_CARD": 2}
+    r = await client.get("/api/messages", params={"category": "PAYMENT_CARD"}, headers=bearer(Role.VIEWER))
+    assert r.json()["counts"] == {"US_SSN": 8, "PAYMENT_CARD": 2}
     r = await client.get("/api/messages", params={"tenant": "globex"}, headers=bearer(Role.VIEWER))
-    assert r.json()["counts"] == {"CREDIT_CARD": 1}
+    assert r.json()["counts"] == {"PAYMENT_CARD": 1}
 
 
 @pytest.mark.parametrize(
@@ -277,7 +277,7 @@ async def test_reject_with_notice_carries_no_data(
     [(envelope, notice)] = relay.sent
     assert envelope.mail_from == "" and envelope.rcpt_tos == ("billing@shop.test",)
     text = notice.decode()
-    assert "msg-ssn" in text and "US_SSN" in text and "CREDIT_CARD" in text
+    assert "msg-ssn" in text and "US_SSN" in text and "PAYMENT_CARD" in text
     for secret in (SSN, CARD, SSN_MASKED, CARD_MASKED, "8741", "6467", "Your statement", "on file"):
         assert secret not in text
     assert [(e.action, e.reason) for e in await events_of(store)] == [("reject", "SSN in clear")]

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.ports import Account, Role
+from scanner.ports import Account, QuarantineStore, Role
+from scanner.quarantine import open_store
+from scanner.relay import SmtpRelay
 from scanner.review import create_app, hash_password, serve_review
-from scanner.settings import ReviewSettings
+from scanner.settings import QuarantineSettings, RelaySettings, ReviewSettings
 from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, events_of, held
-from tests.review.memory_store import MemoryStore
-from tests.review.smtp_relay import AiosmtplibRelay, start_sink
+from tests.review.sink import start_sink
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +72,7 @@ def _mail(subject: str, body: str, sender: str, to: str, *, attachment: bool = F
     return msg.as_bytes()
 
 
-async def _seed(store: MemoryStore, now: datetime) -> bytes:
+async def _seed(store: QuarantineStore, now: datetime) -> bytes:
     target = _mail(
         "Your November statement",
         "Dear Mr Martin,\r\n\r\nAs requested, here are the details we hold for you:\r\n"
@@ -109,23 +110,30 @@ def shots(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def console() -> AsyncIterator[tuple[str, MemoryStore, bytes, list[tuple[str, list[str], bytes]]]]:
+async def console(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[str, QuarantineStore, bytes, list[tuple[str, list[str], bytes]]]]:
     _need_browser()
     controller, sink = start_sink()
-    store = MemoryStore()
+    store = await open_store(
+        QuarantineSettings(url=f"sqlite+aiosqlite:///{tmp_path}/q.db", key_file=tmp_path / "q.key")
+    )
     await store.put_account(Account("dana", Role.REVIEWER, hash_password(PASSWORD)))
     original = await _seed(store, datetime.now(UTC))
-    app = create_app(store, AiosmtplibRelay(controller.hostname, controller.port), ReviewSettings())
+    relay = SmtpRelay(RelaySettings(host=controller.hostname, port=controller.port, timeout=10))
+    app = create_app(store, relay, ReviewSettings())
     server = await serve_review(app, "127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{server.port}", store, original, sink.received
     finally:
         await server.stop()
+        await relay.close()
+        await store.close()
         controller.stop()
 
 
 async def test_log_in_open_release_once(
-    console: tuple[str, MemoryStore, bytes, list[tuple[str, list[str], bytes]]], shots: Path
+    console: tuple[str, QuarantineStore, bytes, list[tuple[str, list[str], bytes]]], shots: Path
 ) -> None:
     from playwright.async_api import async_playwright
 

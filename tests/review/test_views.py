@@ -194,7 +194,7 @@ async def test_queue_page_filters_counts_paging_and_bulk(
     csrf = await login(client, "reviewer")
     page = await client.get("/")
     assert "61" in page.text and 'href="/?offset=50"' in page.text
-    assert ">CREDIT_CARD <b>61</b>" in page.text and ">US_SSN <b>1</b>" in page.text
+    assert ">PAYMENT_CARD <b>61</b>" in page.text and ">US_SSN <b>1</b>" in page.text
     assert page.text.count('name="ids"') == 50
     recent = await client.get("/", params={"age": "1h"})
     assert recent.text.count('name="ids"') == 2  # msg-ssn (30 min) and q00 (1 h)

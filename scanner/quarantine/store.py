@@ -1,0 +1,368 @@
+"""`SqlQuarantineStore`: the quarantine on SQLAlchemy 2 async (SQLite or PostgreSQL).
+
+Status transitions (see `scanner.ports.HeldStatus`), each one conditional UPDATE so that
+concurrent reviewers, proxy instances or double submits cannot both win:
+
+    HELD --claim_release--> RELEASING --finish_release--> RELEASED   (bytes purged)
+                                      --abort_release---> HELD
+    HELD --reject--> REJECTED   (bytes purged)
+    HELD --purge_expired--> EXPIRED   (bytes purged)
+
+"Purged" means the encrypted column is set to NULL (and, on SQLite, freed pages are zeroed by
+``secure_delete`` and the WAL truncated); the envelope, findings and decision stay as metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from scanner._errors import StoreError
+from scanner.ports import (
+    Account,
+    AuditEvent,
+    HeldMessage,
+    HeldRecord,
+    HeldStatus,
+    HeldSummary,
+    QueueFilter,
+    Role,
+)
+from scanner.quarantine import rekey, rows
+from scanner.quarantine.crypto import Sealer, load_keys
+from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
+from scanner.quarantine.migrate import upgrade_to_head
+from scanner.quarantine.tables import accounts, audit, findings, messages
+from scanner.settings import QuarantineSettings
+
+log = logging.getLogger(__name__)
+
+# Above this size, encryption/decryption runs in a thread rather than on the event loop.
+_OFFLOAD_BYTES = 256 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlQuarantineStore:
+    """Implements `scanner.ports.QuarantineStore`. Build it with `open_store`."""
+
+    def __init__(self, engine: AsyncEngine, sealer: Sealer, retention: timedelta) -> None:
+        self._engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
+        self._sealer = sealer
+        self.retention = retention
+        # SQLite has one writer at a time. Queueing our own writers here (FIFO, no polling)
+        # beats letting them all hit the file lock and back off in SQLite's sleeping busy
+        # handler; other processes on the same file still wait through busy_timeout.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        if self._write_lock is None:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._reader.begin() as conn:
+            yield conn
+
+    async def _seal(self, data: bytes) -> bytes:
+        if len(data) > _OFFLOAD_BYTES:
+            return await asyncio.to_thread(self._sealer.seal, data)
+        return self._sealer.seal(data)
+
+    async def _open(self, token: bytes, message_id: str) -> bytes:
+        what = f"message {message_id}"
+        if len(token) > _OFFLOAD_BYTES:
+            return await asyncio.to_thread(self._sealer.open, token, what=what)
+        return self._sealer.open(token, what=what)
+
+    # --- the proxy side ---------------------------------------------------------------------
+
+    async def hold(self, message: HeldMessage) -> None:
+        """Store `message`; returns only after the transaction is committed (durable)."""
+        try:
+            values = rows.message_values(message, await self._seal(message.data))
+            finding_rows = rows.finding_values(message, self._sealer)
+            async with self._write() as conn:
+                await conn.execute(messages.insert().values(values))
+                if finding_rows:
+                    await conn.execute(findings.insert(), finding_rows)
+        except Exception as exc:
+            # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
+            # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
+            log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
+            raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    # --- the review side: reading -------------------------------------------------------------
+
+    async def list_held(self, flt: QueueFilter) -> tuple[list[HeldSummary], int]:
+        conds = rows.filter_conditions(flt)
+        async with self._read() as conn:
+            total = (
+                await conn.execute(sa.select(sa.func.count()).select_from(messages).where(*conds))
+            ).scalar_one()
+            page = (
+                (
+                    await conn.execute(
+                        sa.select(*rows.SUMMARY_COLUMNS)
+                        .where(*conds)
+                        .order_by(messages.c.received_at.desc(), messages.c.id.desc())
+                        .offset(max(flt.offset, 0))
+                        .limit(max(flt.limit, 0))
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            categories = await self._categories(conn, [r["id"] for r in page])
+        return [rows.summary_from_row(r, categories.get(r["id"], {})) for r in page], int(total)
+
+    async def _categories(self, conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, int]]:
+        if not ids:
+            return {}
+        result = await conn.execute(
+            sa.select(findings.c.message_id, findings.c.category, sa.func.count())
+            .where(findings.c.message_id.in_(ids))
+            .group_by(findings.c.message_id, findings.c.category)
+        )
+        return rows.group_categories(result.all())
+
+    async def category_counts(self, flt: QueueFilter) -> dict[str, int]:
+        """Messages per category among those matching `flt`.
+
+        `flt.category` is ignored (a facet must not hide the other facets) and so is paging.
+        """
+        conds = rows.filter_conditions(flt, with_category=False)
+        per_message = sa.func.count(sa.distinct(findings.c.message_id))
+        query = (
+            sa.select(findings.c.category, per_message)
+            .join(messages, messages.c.id == findings.c.message_id)
+            .where(*conds)
+            .group_by(findings.c.category)
+        )
+        async with self._read() as conn:
+            result = await conn.execute(query)
+            return {category: int(count) for category, count in result.all()}
+
+    async def get(self, message_id: str) -> HeldRecord | None:
+        async with self._read() as conn:
+            return await self._load(conn, message_id)
+
+    async def _load(self, conn: AsyncConnection, message_id: str) -> HeldRecord | None:
+        row = (
+            (
+                await conn.execute(
+                    sa.select(*rows.SUMMARY_COLUMNS, *rows.ENVELOPE_COLUMNS, messages.c.data).where(
+                        messages.c.id == message_id
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        finding_rows = (
+            (
+                await conn.execute(
+                    sa.select(findings).where(findings.c.message_id == message_id).order_by(findings.c.seq)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        found = tuple(rows.finding_from_row(f, self._sealer) for f in finding_rows)
+        categories: dict[str, int] = {}
+        for f in found:
+            categories[f.category] = categories.get(f.category, 0) + 1
+        data = None if row["data"] is None else await self._open(row["data"], message_id)
+        return HeldRecord(
+            summary=rows.summary_from_row(row, categories),
+            envelope=rows.envelope_from_row(row),
+            findings=found,
+            data=data,
+        )
+
+    # --- the review side: transitions ---------------------------------------------------------
+
+    async def claim_release(self, message_id: str, actor: str) -> HeldRecord | None:
+        async with self._write() as conn:
+            # the one conditional UPDATE that makes release exactly-once
+            result = await conn.execute(
+                messages.update()
+                .where(messages.c.id == message_id, messages.c.status == HeldStatus.HELD.value)
+                .values(status=HeldStatus.RELEASING.value, decided_at=_now(), decided_by=actor)
+            )
+            if result.rowcount != 1:
+                return None
+            # decrypting inside the transaction: a key error rolls the claim back
+            return await self._load(conn, message_id)
+
+    async def finish_release(self, message_id: str, actor: str) -> None:
+        async with self._write() as conn:
+            result = await conn.execute(
+                messages.update()
+                .where(messages.c.id == message_id, messages.c.status == HeldStatus.RELEASING.value)
+                .values(status=HeldStatus.RELEASED.value, data=None, decided_at=_now(), decided_by=actor)
+            )
+        if result.rowcount != 1:
+            log.warning("finish_release: message %s was not being released", message_id)
+            return
+        await checkpoint(self._engine)
+
+    async def abort_release(self, message_id: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                messages.update()
+                .where(messages.c.id == message_id, messages.c.status == HeldStatus.RELEASING.value)
+                .values(status=HeldStatus.HELD.value, decided_at=None, decided_by=None)
+            )
+
+    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                messages.update()
+                .where(messages.c.id == message_id, messages.c.status == HeldStatus.HELD.value)
+                .values(
+                    status=HeldStatus.REJECTED.value,
+                    data=None,
+                    decided_at=_now(),
+                    decided_by=actor,
+                    decision_reason=reason,
+                )
+            )
+        if result.rowcount != 1:
+            return False
+        await checkpoint(self._engine)
+        return True
+
+    async def delete(self, message_id: str) -> bool:
+        """Remove a message and its findings entirely (the audit trail stays)."""
+        async with self._write() as conn:
+            result = await conn.execute(messages.delete().where(messages.c.id == message_id))
+        if result.rowcount != 1:
+            return False
+        await checkpoint(self._engine)
+        return True
+
+    async def purge_expired(self, now: datetime) -> int:
+        if now.tzinfo is None:
+            raise ValueError(
+                "purge_expired needs an aware datetime (naive would shift retention by the UTC offset)"
+            )
+        cutoff = now - self.retention
+        async with self._write() as conn:
+            result = await conn.execute(
+                messages.update()
+                .where(messages.c.status == HeldStatus.HELD.value, messages.c.received_at < cutoff)
+                .values(status=HeldStatus.EXPIRED.value, data=None, decided_at=now, decided_by="retention")
+            )
+        count = int(result.rowcount)
+        if count:
+            await checkpoint(self._engine)
+            log.info("quarantine retention: %d message(s) expired", count)
+        return count
+
+    # --- audit trail and accounts -------------------------------------------------------------
+
+    async def record(self, event: AuditEvent) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                audit.insert().values(
+                    at=event.at,
+                    actor=event.actor,
+                    action=event.action,
+                    message_id=event.message_id,
+                    reason=event.reason,
+                )
+            )
+
+    async def audit_log(self, message_id: str | None = None, limit: int = 1000) -> list[AuditEvent]:
+        """The newest `limit` events (of one message, or all), newest first."""
+        query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if message_id is not None:
+            query = query.where(audit.c.message_id == message_id)
+        async with self._read() as conn:
+            result = (await conn.execute(query)).mappings().all()
+        return [
+            AuditEvent(
+                at=r["at"],
+                actor=r["actor"],
+                action=r["action"],
+                message_id=r["message_id"],
+                reason=r["reason"],
+            )
+            for r in result
+        ]
+
+    async def get_account(self, name: str) -> Account | None:
+        async with self._read() as conn:
+            row = (await conn.execute(sa.select(accounts).where(accounts.c.name == name))).mappings().first()
+        if row is None:
+            return None
+        return Account(name=row["name"], role=Role(row["role"]), password_hash=row["password_hash"])
+
+    async def put_account(self, account: Account) -> None:
+        """Create or replace an account (the hash is computed by the caller, argon2)."""
+        values: dict[str, Any] = {
+            "role": account.role.value,
+            "password_hash": account.password_hash,
+            "updated_at": _now(),
+        }
+        async with self._write() as conn:
+            result = await conn.execute(
+                accounts.update().where(accounts.c.name == account.name).values(values)
+            )
+            if result.rowcount == 0:
+                await conn.execute(accounts.insert().values(name=account.name, **values))
+
+    # --- keys -----------------------------------------------------------------------------------
+
+    async def verify_keys(self) -> None:
+        """Raise `QuarantineKeyError` now, at start-up, if the keys cannot read stored data."""
+        await rekey.verify(self._reader, self._sealer)
+
+    async def rotate_keys(self) -> int:
+        """Re-encrypt every stored token with the newest key; returns how many were rewritten."""
+        count = await rekey.rotate(self._engine, self._reader, self._sealer)
+        log.info("quarantine keys rotated: %d token(s) re-encrypted", count)
+        return count
+
+
+async def open_store(settings: QuarantineSettings, *, schema: str | None = None) -> SqlQuarantineStore:
+    """Open (and migrate) the quarantine named by `settings.url`, with its keys loaded and checked.
+
+    `schema` (PostgreSQL only) keeps the tables in that schema, created if missing — used by
+    the tests to isolate runs, and by deployments sharing a database.
+    """
+    sealer = Sealer(load_keys(settings.keys, settings.key_file))
+    engine = make_engine(settings.url, schema=schema)
+    try:
+        await upgrade_to_head(engine, schema=schema)
+        store = SqlQuarantineStore(engine, sealer, timedelta(days=settings.retention_days))
+        await store.verify_keys()
+    except BaseException:
+        await engine.dispose()
+        raise
+    return store
