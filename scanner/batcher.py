@@ -2,9 +2,11 @@
 
 Every SMTP session awaits `MicroBatcher.scan(extraction)`. The message's segments become one
 or more *items* (bounded in characters, see `split_message`) in one bounded queue; batches of
-items from many sessions go to the least-loaded worker (`scanner.workers`) when `max_batch`
-items are waiting or the oldest has waited `max_wait_ms`, so spaCy sees one `nlp.pipe` batch
-instead of one call per message. The event loop only moves items and futures around.
+items from many sessions go to the least-loaded worker (`scanner.workers`): at once when a
+worker is idle (shared among the idle ones), else when `max_batch` items are waiting or the
+oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
+one call per message, and at low load nothing waits for batch mates while a core sits idle.
+The event loop only moves items and futures around.
 
 Guarantees the SMTP layer relies on (`scanner.ports.Scanner`):
 
@@ -162,6 +164,7 @@ class MicroBatcher:
         self._timer: asyncio.Handle | None = None
         self._timer_at = 0.0
         self._closed = False
+        self._pump_soon = False
         pool.on_capacity = self._pump
 
     async def start(self) -> None:
@@ -207,7 +210,10 @@ class MicroBatcher:
         self._queue.append(job)
         self._waiting_items += len(pieces)
         try:
-            self._pump()
+            # pump once per loop iteration: scans arriving in the same iteration share a batch
+            if not self._pump_soon:
+                self._pump_soon = True
+                loop.call_soon(self._pump)
             async with asyncio.timeout(self.timeout):
                 return await job.future
         except TimeoutError:
@@ -223,7 +229,16 @@ class MicroBatcher:
     # -- batching --
 
     def _pump(self) -> None:
-        """Send batches while a worker has room. Called on enqueue, on capacity, on the timer."""
+        """Send batches while a worker has room. Called after enqueues, on capacity, on the timer.
+
+        A worker with nothing to do gets what is waiting at once, shared out among the idle
+        workers: waiting for batch mates would leave a core idle, and sendguard's engine runs
+        as fast per message in batches of 1 as of 32 (benchmarks/engine.py). When every worker
+        is busy, items gather into a batch of up to `max_batch`, sent when full or when the
+        oldest has waited `max_wait_ms`, to wait in the worker's pipe (at most `max_inflight`
+        batches) -- under load, batches fill up by themselves, which is what `nlp.pipe` wants.
+        """
+        self._pump_soon = False
         if self._closed:
             return
         while self.pool.has_capacity():
@@ -237,11 +252,15 @@ class MicroBatcher:
                 oldest = self._oldest()
                 if oldest is None:
                     return
-                flush_at = oldest + self.max_wait
-                if self._waiting_items < self.max_batch and asyncio.get_running_loop().time() < flush_at:
-                    self._arm_timer(flush_at)
-                    return
-                batch = self._take_batch()
+                idle = self.pool.idle_workers()
+                if idle:
+                    batch = self._take_batch(min(self.max_batch, -(-self._waiting_items // idle)))
+                else:
+                    flush_at = oldest + self.max_wait
+                    if self._waiting_items < self.max_batch and asyncio.get_running_loop().time() < flush_at:
+                        self._arm_timer(flush_at)
+                        return
+                    batch = self._take_batch(self.max_batch)
                 if not batch:
                     return
             self._dispatch(batch)
@@ -251,15 +270,15 @@ class MicroBatcher:
             self._queue.popleft()
         return self._queue[0].enqueued_at if self._queue else None
 
-    def _take_batch(self) -> list[_Entry]:
+    def _take_batch(self, limit: int) -> list[_Entry]:
         """Round-robin over waiting messages, one piece each per round, bounded in count and chars."""
         batch: list[_Entry] = []
         chars = 0
         progressed = True
-        while progressed and len(batch) < self.max_batch:
+        while progressed and len(batch) < limit:
             progressed = False
             for job in self._queue:
-                if len(batch) >= self.max_batch:
+                if len(batch) >= limit:
                     break
                 if not job.pending:
                     continue

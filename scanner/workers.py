@@ -246,6 +246,14 @@ class WorkerPool:
     def has_capacity(self) -> bool:
         return self._pick() is not None
 
+    def idle_workers(self) -> int:
+        """Ready workers with nothing in flight."""
+        return sum(
+            1
+            for w in self._workers
+            if w is not None and w.ready.done() and w.ready.exception() is None and not w.inflight
+        )
+
     def try_submit(self, items: list[Item], chars: int) -> asyncio.Future[list[ItemResult]] | None:
         """Send a batch to the least-loaded ready worker; None if every worker is full."""
         worker = self._pick()

@@ -116,10 +116,28 @@ async def test_concurrent_scans_are_sent_as_one_batch(make_batcher: MakeBatcher)
     assert batcher.stats.batches == 1
 
 
-async def test_max_wait_flushes_a_partial_batch(make_batcher: MakeBatcher) -> None:
-    batcher = await make_batcher({"report": True}, max_batch=100, max_wait_ms=20)
-    results = await asyncio.gather(*(batcher.scan(message("hello")) for _ in range(3)))
+async def test_idle_workers_share_what_is_waiting(make_batcher: MakeBatcher) -> None:
+    batcher = await make_batcher({"report": True}, workers=2, max_batch=8, max_wait_ms=60_000)
+    results = await asyncio.gather(*(batcher.scan(message(f"123-45-000{i}")) for i in range(8)))
+    assert [note(r, "BATCH") for r in results] == [4] * 8
+    assert {note(r, "PID") for r in results} == set(batcher.pool.pids())
+
+
+async def test_busy_workers_get_a_partial_batch_after_max_wait(make_batcher: MakeBatcher) -> None:
+    batcher = await make_batcher({"report": True, "sleep": 1.0}, max_batch=100, max_wait_ms=20)
+    busy = asyncio.create_task(batcher.scan(message("SLEEP")))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert batcher.stats.batches == 1
+    # the only worker is busy: these wait for batch mates, but no longer than max_wait
+    partial = [asyncio.create_task(batcher.scan(message("hello"))) for _ in range(3)]
+    # a dispatch is not an awaitable event of the API: poll the counter
+    while batcher.stats.batches < 2:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    assert not busy.done(), "the partial batch should have left before the busy worker freed up"
+    results = await asyncio.gather(*partial)
     assert [note(r, "BATCH") for r in results] == [3, 3, 3]
+    await busy
 
 
 async def test_overloaded_past_the_queue_limit(make_batcher: MakeBatcher) -> None:
