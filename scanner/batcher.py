@@ -165,10 +165,12 @@ class MicroBatcher:
         self._timer_at = 0.0
         self._closed = False
         self._pump_soon = False
+        self._started = False
         pool.on_capacity = self._pump
 
     async def start(self) -> None:
         await self.pool.start()
+        self._started = True
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -196,8 +198,8 @@ class MicroBatcher:
         return self._in_scanner
 
     async def scan(self, extraction: Extraction) -> tuple[Finding, ...]:
-        if self._closed:
-            raise ScanUnavailable("scanner closed")
+        if self._closed or not self._started:
+            raise ScanUnavailable("scanner closed" if self._closed else "scanner not started")
         if self._in_scanner >= self.queue_limit:
             self.stats.overloaded += 1
             raise Overloaded(f"{self._in_scanner} messages waiting")

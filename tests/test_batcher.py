@@ -227,6 +227,13 @@ async def test_close_temp_fails_waiting_messages_and_reaps_workers(make_batcher:
         await batcher.scan(message("after close"))
 
 
+async def test_scan_before_start_temp_fails_at_once() -> None:
+    batcher = MicroBatcher(WorkerPool(FACTORY, workers=1))
+    with pytest.raises(ScanUnavailable, match="not started"):
+        await batcher.scan(message("123-45-6789"))
+    assert batcher.pool.pids() == []
+
+
 async def test_empty_extraction_needs_no_worker(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher()
     assert await batcher.scan(Extraction(())) == ()
