@@ -121,7 +121,7 @@ def sendguard_factory(requested: str | None) -> tuple[str, str]:
     """(factory path, label): the real engine when importable, else the stub (said loudly)."""
     if requested:
         return requested, requested
-    from scanner.workers import load_factory
+    from scanner.worker_process import load_factory
 
     try:
         load_factory(REAL_FACTORY)
@@ -286,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         del analyzer, batch
 
     factory, label = sendguard_factory(args.factory)
-    from scanner.workers import load_factory
+    from scanner.worker_process import load_factory
 
     t0 = time.perf_counter()
     engine = load_factory(factory)(nlp=True, extra_recognizers=())

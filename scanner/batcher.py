@@ -27,82 +27,18 @@ import dataclasses
 import logging
 import os
 from collections import deque
-from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
 from scanner._errors import Overloaded, ScanUnavailable
-from scanner.model import Extraction, Finding, Segment
+from scanner.model import Extraction, Finding
+from scanner.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
 from scanner.ports import Detector
 from scanner.settings import ScanSettings
-from scanner.workers import Item, ItemResult, WorkerLost, WorkerPool
+from scanner.worker_process import ItemResult
+from scanner.workers import WorkerLost, WorkerPool
 
 log = logging.getLogger(__name__)
-
-# One item is at most this many characters: small enough that a batch of a few items stays
-# a few hundred milliseconds of NLP, large enough that ordinary mail is a single item.
-CHUNK_CHARS = 64 * 1024
-# A segment cut into chunks overlaps by this much, cut at whitespace, so that an identifier and
-# its context words on a chunk boundary are seen whole in at least one chunk.
-CHUNK_OVERLAP = 512
-MAX_BATCH_CHARS = 4 * CHUNK_CHARS
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Piece:
-    segments: Item
-    # location -> offset of this piece's text in the original segment (only for cut segments)
-    offsets: dict[str, int]
-    chars: int
-
-
-def split_message(
-    segments: Sequence[Segment], chunk_chars: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP
-) -> list[_Piece]:
-    """Pack segments into pieces of at most ~`chunk_chars` characters. Pure.
-
-    A message that fits is one piece with its segments untouched (the engine sees the whole
-    message, e.g. a medical term in the subject and the patient's name in the body). A segment
-    longer than `chunk_chars` is cut into overlapping windows, each its own piece.
-    """
-    total = sum(len(s.text) for s in segments)
-    if total <= chunk_chars:
-        return [_Piece(tuple(segments), {}, total)]
-    pieces: list[_Piece] = []
-    pack: list[Segment] = []
-    pack_chars = 0
-    for seg in segments:
-        if len(seg.text) > chunk_chars:
-            for start, end in _windows(seg.text, chunk_chars, overlap):
-                part = dataclasses.replace(seg, text=seg.text[start:end])
-                pieces.append(_Piece((part,), {seg.location: start} if start else {}, end - start))
-            continue
-        if pack and pack_chars + len(seg.text) > chunk_chars:
-            pieces.append(_Piece(tuple(pack), {}, pack_chars))
-            pack, pack_chars = [], 0
-        pack.append(seg)
-        pack_chars += len(seg.text)
-    if pack:
-        pieces.append(_Piece(tuple(pack), {}, pack_chars))
-    return pieces
-
-
-def _windows(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    start = 0
-    while True:
-        end = min(start + size, len(text))
-        if end < len(text):
-            # end the window on whitespace so no token is cut (unless one is longer than overlap)
-            cut = max(text.rfind(c, end - overlap, end) for c in " \n\t\r")
-            if cut > start:
-                end = cut
-        out.append((start, end))
-        if end >= len(text):
-            return out
-        nxt = end - overlap
-        ws = max(text.rfind(c, nxt, end) for c in " \n\t\r")
-        start = max(ws + 1 if ws >= nxt else nxt, start + 1)
 
 
 @dataclasses.dataclass(eq=False)
@@ -110,7 +46,7 @@ class _Job:
     """One message in the scanner."""
 
     future: asyncio.Future[tuple[Finding, ...]]
-    pending: deque[_Piece]
+    pending: deque[Piece]
     enqueued_at: float
     split: bool
     outstanding: int
@@ -121,7 +57,7 @@ class _Job:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Entry:
     job: _Job
-    piece: _Piece
+    piece: Piece
 
 
 @dataclasses.dataclass
@@ -375,7 +311,7 @@ class MicroBatcher:
             job.findings.append(dataclasses.replace(f, start=f.start + off, end=f.end + off) if off else f)
         job.outstanding -= 1
         if job.outstanding == 0:
-            job.future.set_result(_dedupe(job.findings) if job.split else tuple(job.findings))
+            job.future.set_result(dedupe(job.findings) if job.split else tuple(job.findings))
 
     def _requeue(self, batch: list[_Entry], *, retry: bool) -> None:
         for job in dict.fromkeys(e.job for e in batch):
@@ -405,16 +341,6 @@ class MicroBatcher:
         job.future.set_exception(ScanUnavailable(reason))
         self._waiting_items -= len(job.pending)
         job.pending.clear()
-
-
-def _dedupe(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Findings of a cut segment seen twice in an overlap: keep the highest-scoring one."""
-    best: dict[tuple[str, str, int, int], Finding] = {}
-    for f in findings:
-        key = (f.category, f.location, f.start, f.end)
-        if key not in best or f.score > best[key].score:
-            best[key] = f
-    return tuple(sorted(best.values(), key=lambda f: (f.location, f.start, f.end, f.category)))
 
 
 def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_engine") -> MicroBatcher:

@@ -6,9 +6,10 @@ proxy) that builds its detection engine ONCE from a factory given as an import p
 (``"scanner.detect:build_engine"``) and then serves batches until its socket closes.
 
 Wire: one ``socket.socketpair()`` per worker, frames of ``!Q`` length + pickle. The parent end
-is an asyncio stream, so sending a batch never blocks the loop (the transport buffers, `drain`
-gives flow control) and a worker that dies shows up as EOF at once -- no reader thread per
-worker, no polling. The child end is a plain blocking socket: the worker does one thing at a time.
+is an asyncio stream, so sending a batch never blocks the loop (the transport buffers it; what
+it holds is bounded by `max_inflight` batches per worker) and a worker that dies shows up as EOF
+at once -- no reader thread per worker, no polling. The child end (`scanner.worker_process`) is
+a plain blocking socket: the worker does one thing at a time.
 
     parent -> child   (batch_id, items)          items: list[tuple[Segment, ...]]
     child  -> parent  ("ready", pid) once, then (batch_id, results)
@@ -23,36 +24,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import multiprocessing
 import os
 import pickle
-import signal
 import socket
-import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
-from typing import Any, Protocol
+from typing import Any
 
-from scanner.model import Finding, Segment
+from scanner.worker_process import HEADER, Item, ItemResult, worker_main
 
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("!Q")
 _CONTEXT = multiprocessing.get_context("spawn")
 # niceness added to worker processes (see worker_main)
 WORKER_NICE = 5
-
-Item = tuple[Segment, ...]
-ItemResult = list[Finding] | str
-
-
-class BatchEngine(Protocol):
-    """What a worker needs from the engine its factory builds (pure, synchronous)."""
-
-    def detect_batch(self, messages: Sequence[Sequence[Segment]]) -> list[list[Finding]]: ...
 
 
 class WorkerLost(Exception):
@@ -61,82 +49,6 @@ class WorkerLost(Exception):
 
 class WorkerStartError(Exception):
     """A worker could not build its engine at start (bad factory, missing model...)."""
-
-
-def load_factory(path: str) -> Callable[..., BatchEngine]:
-    """``"package.module:callable"`` -> the callable."""
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"factory must look like 'package.module:callable', got {path!r}")
-    factory = getattr(importlib.import_module(module_name), attr)
-    if not callable(factory):
-        raise TypeError(f"{path} is not callable")
-    return factory  # type: ignore[no-any-return]
-
-
-# --- the worker process ------------------------------------------------------------------------
-
-
-def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        k = sock.recv_into(view[got:])
-        if k == 0:
-            return None
-        got += k
-    return bytes(buf)
-
-
-def _send_frame(sock: socket.socket, obj: object) -> None:
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_HEADER.pack(len(payload)) + payload)
-
-
-def _detect(engine: BatchEngine, items: list[Item]) -> list[ItemResult]:
-    """One `detect_batch` for the whole batch; if it raises, item by item so that one
-    message that breaks the engine fails alone instead of taking its batch with it."""
-    try:
-        return list(engine.detect_batch(items))
-    except Exception:
-        pass
-    out: list[ItemResult] = []
-    for item in items:
-        try:
-            out.append(list(engine.detect_batch([item])[0]))
-        except Exception as exc:
-            out.append(type(exc).__name__)
-    return out
-
-
-def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any], nice: int = 0) -> None:
-    """Entry point of a worker process: build the engine once, then serve batches until EOF."""
-    # The parent owns shutdown: Ctrl-C in a terminal must not kill workers mid-batch.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if nice:
-        # workers are throughput, the event loop is latency: when they compete for a core
-        # the loop should win (it only moves bytes, so it takes little from them)
-        os.nice(nice)
-    sock.setblocking(True)
-    try:
-        engine = load_factory(factory)(**kwargs)
-    except Exception as exc:
-        with contextlib.suppress(OSError):  # the parent may be gone already
-            _send_frame(sock, ("error", type(exc).__name__))
-        return
-    # the parent closing our socket (shutdown, or it died) ends the worker, quietly
-    with contextlib.suppress(ConnectionError):
-        _send_frame(sock, ("ready", os.getpid()))
-        while True:
-            header = _recv_exactly(sock, _HEADER.size)
-            if header is None:
-                return
-            payload = _recv_exactly(sock, _HEADER.unpack(header)[0])
-            if payload is None:
-                return
-            batch_id, items = pickle.loads(payload)
-            _send_frame(sock, (batch_id, _detect(engine, items)))
 
 
 # --- the parent side ---------------------------------------------------------------------------
@@ -263,7 +175,7 @@ class WorkerPool:
         batch_id = self._next_batch
         fut: asyncio.Future[list[ItemResult]] = asyncio.get_running_loop().create_future()
         payload = pickle.dumps((batch_id, items), protocol=pickle.HIGHEST_PROTOCOL)
-        worker.writer.write(_HEADER.pack(len(payload)) + payload)
+        worker.writer.write(HEADER.pack(len(payload)) + payload)
         worker.inflight[batch_id] = fut
         worker.chars[batch_id] = chars
         if len(worker.inflight) == 1:
@@ -311,8 +223,8 @@ class WorkerPool:
         """Read the worker's frames until EOF; then replace it (unless closing)."""
         try:
             while True:
-                header = await w.reader.readexactly(_HEADER.size)
-                frame = pickle.loads(await w.reader.readexactly(_HEADER.unpack(header)[0]))
+                header = await w.reader.readexactly(HEADER.size)
+                frame = pickle.loads(await w.reader.readexactly(HEADER.unpack(header)[0]))
                 self._on_frame(w, frame)
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass

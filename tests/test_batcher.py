@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from scanner._errors import Overloaded, ScanUnavailable
-from scanner.batcher import InlineScanner, MicroBatcher, build_scanner, split_message
+from scanner.batcher import InlineScanner, MicroBatcher, build_scanner
 from scanner.model import Extraction, Finding, Segment
+from scanner.pieces import split_message
 from scanner.settings import ScanSettings
 from scanner.workers import WorkerPool
 from tests.stub_detectors import StubEngine

@@ -11,7 +11,8 @@ import pytest
 import uvloop
 
 from scanner.model import Finding, Segment
-from scanner.workers import WorkerLost, WorkerPool, WorkerStartError, load_factory
+from scanner.worker_process import load_factory
+from scanner.workers import WorkerLost, WorkerPool, WorkerStartError
 
 FACTORY = "tests.stub_detectors:build"
 
