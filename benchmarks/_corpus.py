@@ -1,0 +1,97 @@
+"""Corpus access for the benchmarks: a reproducible sample of ../shared/corpus, extracted once.
+
+The corpus lives next to the repository (``../shared/corpus``) or wherever SENDGUARD_CORPUS
+points; it is never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import random
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from scanner.model import Extraction, Segment, SegmentKind
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    file: str
+    kind: str
+    expect: tuple[str, ...]
+    raw: bytes
+    extraction: Extraction
+
+    @property
+    def text(self) -> str:
+        """What stock Presidio is given: every segment, one after the other."""
+        return "\n".join(s.text for s in self.extraction.segments)
+
+
+def corpus_dir(given: str | None = None) -> Path:
+    if given:
+        return Path(given)
+    if os.environ.get("SENDGUARD_CORPUS"):
+        return Path(os.environ["SENDGUARD_CORPUS"])
+    return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+
+
+def extractor_name() -> str:
+    try:
+        from scanner.extract import extract  # noqa: F401
+    except ImportError:
+        return "stdlib fallback (scanner.extract not available)"
+    return "scanner.extract"
+
+
+def extract_message(raw: bytes) -> Extraction:
+    """`scanner.extract.extract` when it exists, else a small stdlib extraction (text parts only)."""
+    try:
+        from scanner.extract import extract
+    except ImportError:
+        return _stdlib_extract(raw)
+    return extract(raw)  # type: ignore[no-any-return]
+
+
+def _stdlib_extract(raw: bytes) -> Extraction:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    segments = [Segment("subject", str(msg.get("subject", "")), SegmentKind.SUBJECT)]
+    for i, part in enumerate(msg.walk(), 1):
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        try:
+            text = part.get_content()
+        except (LookupError, ValueError):
+            text = part.get_payload(decode=True).decode("latin-1", "replace")
+        html = part.get_content_subtype() == "html"
+        if html:
+            text = _TAG.sub(" ", text)
+        segments.append(Segment(f"body[{i}]", text, SegmentKind.HTML if html else SegmentKind.TEXT))
+    return Extraction(tuple(segments))
+
+
+def load_sample(
+    corpus: Path, limit: int, kinds: tuple[str, ...] = ("ham", "pii"), seed: int = 4
+) -> list[Sample]:
+    """Up to `limit` messages: every pii message that expects something (for recall) first, up to
+    half of `limit`; the rest a seeded random draw from the other messages of `kinds`."""
+    rows = [json.loads(line) for line in (corpus / "labels.jsonl").read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["kind"] in kinds]
+    positives = [r for r in rows if r["expect"]][: max(1, limit // 2)]
+    others = [r for r in rows if not r["expect"]]
+    random.Random(seed).shuffle(others)
+    chosen = positives + others[: max(0, limit - len(positives))]
+    random.Random(seed + 1).shuffle(chosen)
+    out = []
+    for r in chosen:
+        raw = (corpus / r["file"]).read_bytes()
+        out.append(Sample(r["file"], r["kind"], tuple(r["expect"] or ()), raw, extract_message(raw)))
+    return out

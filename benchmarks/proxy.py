@@ -1,0 +1,440 @@
+"""End to end: many concurrent SMTP clients -> sendguard -> a fast sink, scanning on vs off.
+
+    python -m benchmarks.proxy [--corpus PATH] [--limit N] [--levels 1,2,4,...] [--step-seconds S]
+                               [--half-seconds S] [--proxy-cmd "CMD with {port}"]
+
+Everything on loopback, bounded in time and count. For each mode (scanning off, then on, same
+messages, same run):
+
+1. sendguard starts as a subprocess (``python -m scanner.cli serve``) relaying to an aiosmtpd
+   sink (its own process) with ``SENDGUARD_SCAN__ENABLED`` set accordingly, review console off,
+   quarantine in a temporary directory;
+2. **ramp**: closed loop, `c` clients each reusing one SMTP connection, for `c` in `--levels`,
+   `--step-seconds` each; saturation = the best messages/s seen (every level runs: on a
+   shared machine throughput is too noisy to stop at the first plateau);
+3. **half saturation**: open loop, Poisson arrivals at half the saturation rate for
+   `--half-seconds`; latency counts from the scheduled send time (no coordinated omission).
+
+Latency is one SMTP transaction (MAIL, RCPT, DATA up to the final reply). Event-loop lag is read
+from sendguard's own ``stats ... lag_max_ms= lag_p99_ms=`` log lines (every 10 s: the windows
+that fall inside the half-saturation phase are reported separately); with ``--proxy-cmd`` and a
+proxy that does not log them, only the load generator's own loop lag is known (also printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import math
+import os
+import random
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from benchmarks._corpus import corpus_dir, load_sample
+
+SENDER = "bench@sendguard.example"
+RECIPIENT = "someone@example.org"
+T = TypeVar("T")
+_STATS = re.compile(r"^(\S+ \S+) .*\bstats\b.*lag_max_ms=([\d.]+) lag_p99_ms=([\d.]+)")
+
+
+# --- the sink ----------------------------------------------------------------------------------
+
+
+class _Sink:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+async def _serve_sink(port: int) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(_Sink(), hostname="sink.localhost", ident="sink"), "127.0.0.1", port
+    )
+    print("sink ready", flush=True)
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await stop.wait()
+    server.close()
+
+
+# --- the clients -------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    codes: Counter[str] = field(default_factory=Counter)
+    started: float = 0.0  # wall clock, to match the proxy's log lines
+    ended: float = 0.0
+    cpu: float = 0.0  # the generator's own CPU time / elapsed: near 1.0, it is the bottleneck
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return math.nan
+        s = sorted(self.latencies)
+        return s[min(len(s) - 1, int(len(s) * q))] * 1000
+
+
+async def _send(client: object, raw: bytes, phase: Phase, t0: float) -> bool:
+    """One transaction; records latency and reply class. False when the connection is gone."""
+    import aiosmtplib
+
+    assert isinstance(client, aiosmtplib.SMTP)
+    try:
+        await client.sendmail(SENDER, [RECIPIENT], raw)
+        phase.codes["250"] += 1
+    except aiosmtplib.SMTPResponseException as exc:
+        phase.codes[str(exc.code)] += 1
+        with contextlib.suppress(Exception):
+            await client.rset()
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        phase.codes[type(exc).__name__] += 1
+        return False
+    phase.latencies.append(time.perf_counter() - t0)
+    return True
+
+
+async def _connect(port: int) -> object:
+    import aiosmtplib
+
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=60, start_tls=False)
+    await client.connect()
+    return client
+
+
+async def closed_loop(port: int, messages: Sequence[bytes], clients: int, seconds: float, cap: int) -> Phase:
+    """`clients` connections, each sending back to back until `seconds` or `cap` messages."""
+    phase = Phase(f"closed c={clients}")
+    feed = itertools.cycle(messages)
+    sent = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client_loop() -> None:
+        nonlocal sent
+        client = await _connect(port)
+        while time.perf_counter() < deadline and sent < cap:
+            sent += 1
+            if not await _send(client, next(feed), phase, time.perf_counter()):
+                client = await _connect(port)
+        with contextlib.suppress(Exception):
+            await client.quit()  # type: ignore[attr-defined]
+
+    phase.started, start, cpu = time.time(), time.perf_counter(), time.process_time()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    phase.seconds, phase.ended = time.perf_counter() - start, time.time()
+    phase.cpu = (time.process_time() - cpu) / phase.seconds
+    return phase
+
+
+async def open_loop(
+    port: int, messages: Sequence[bytes], rate: float, seconds: float, max_conns: int
+) -> Phase:
+    """Poisson arrivals at `rate`/s; a connection is taken from an idle pool or opened (up to
+    `max_conns`); latency counts from the arrival time, so client-side waiting is included."""
+    phase = Phase(f"open {rate:.0f}/s")
+    idle: asyncio.Queue[object] = asyncio.Queue()
+    opened = 0
+    rnd = random.Random(7)
+    feed = itertools.cycle(messages)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(raw: bytes, t0: float) -> None:
+        nonlocal opened
+        if idle.empty() and opened < max_conns:
+            opened += 1
+            client = await _connect(port)
+        else:
+            client = await idle.get()
+        if await _send(client, raw, phase, t0):
+            idle.put_nowait(client)
+        else:
+            opened -= 1
+
+    phase.started, start, cpu = time.time(), time.perf_counter(), time.process_time()
+    at = start
+    while at - start < seconds:
+        at += rnd.expovariate(rate)
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(next(feed), at))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    phase.seconds, phase.ended = time.perf_counter() - start, time.time()
+    phase.cpu = (time.process_time() - cpu) / phase.seconds
+    while not idle.empty():
+        with contextlib.suppress(Exception):
+            await idle.get_nowait().quit()  # type: ignore[attr-defined]
+    return phase
+
+
+class LagProbe:
+    """The load generator's own loop lag (if it stalls, its latencies are inflated too)."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.worst = max(self.worst, time.perf_counter() - t0 - 0.01)
+
+    def __enter__(self) -> LagProbe:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on {port} after {within:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 40.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    ramp: list[Phase]
+    half: Phase
+    lag_lines: list[tuple[float, float, float]]  # (wall time, max ms, p99 ms)
+    generator_lag_ms: float
+
+    @property
+    def saturation(self) -> Phase:
+        return max(self.ramp, key=lambda p: p.rate)
+
+    def proxy_lag(self, inside: Phase | None = None) -> tuple[float, float] | None:
+        """(max, worst p99) in ms over the stats windows (all, or those inside `inside`)."""
+        lines = self.lag_lines
+        if inside is not None:
+            lines = [ln for ln in lines if ln[0] - 10.5 >= inside.started and ln[0] <= inside.ended + 0.5]
+        if not lines:
+            return None
+        return max(ln[1] for ln in lines), max(ln[2] for ln in lines)
+
+
+async def load(args: argparse.Namespace, mode: str, port: int, messages: list[bytes]) -> ModeResult:
+    """Ramp to saturation, then half of it, against the proxy listening on `port`."""
+    with LagProbe() as probe:
+        await closed_loop(port, messages, 2, 1.0, 50)  # warm-up
+        ramp: list[Phase] = []
+        for c in args.levels:
+            phase = await closed_loop(port, messages, c, args.step_seconds, args.cap)
+            ramp.append(phase)
+            print(
+                f"[{mode}] c={c:<4} {phase.rate:7.1f} msg/s  p50 {phase.pct(0.5):6.1f} ms  "
+                f"p99 {phase.pct(0.99):7.1f} ms  generator CPU {phase.cpu:4.0%}  replies {dict(phase.codes)}",
+                flush=True,
+            )
+        rate = max(p.rate for p in ramp) / 2
+        half = await open_loop(port, messages, rate, args.half_seconds, args.levels[-1])
+        print(
+            f"[{mode}] half saturation {rate:.1f}/s offered: {half.rate:.1f} msg/s  "
+            f"p50 {half.pct(0.5):.1f} p95 {half.pct(0.95):.1f} p99 {half.pct(0.99):.1f} ms  "
+            f"generator CPU {half.cpu:.0%}  replies {dict(half.codes)}",
+            flush=True,
+        )
+    return ModeResult(mode, ramp, half, [], probe.worst * 1000)
+
+
+def run_mode(args: argparse.Namespace, scanning: bool, sink_port: int, messages: list[bytes]) -> ModeResult:
+    """Start the proxy in this mode, load it, stop it, read its loop-lag lines."""
+    mode = "scanning on" if scanning else "scanning off"
+    tmp = Path(tempfile.mkdtemp(prefix="sendguard-bench-"))
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        SENDGUARD_LISTEN__PORT=str(port),
+        SENDGUARD_RELAY__HOST="127.0.0.1",
+        SENDGUARD_RELAY__PORT=str(sink_port),
+        SENDGUARD_SCAN__ENABLED="true" if scanning else "false",
+        SENDGUARD_REVIEW__ENABLED="false",
+        SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{tmp}/quarantine.db",
+        SENDGUARD_QUARANTINE__KEY_FILE=str(tmp / "quarantine.key"),
+        SENDGUARD_RELAY__OUTBOX_DIR=str(tmp / "outbox"),
+        SENDGUARD_LOG_LEVEL="INFO",
+    )
+    if args.workers:
+        env["SENDGUARD_SCAN__WORKERS"] = str(args.workers)
+    if args.max_batch:
+        env["SENDGUARD_SCAN__MAX_BATCH"] = str(args.max_batch)
+    if args.max_wait_ms is not None:
+        env["SENDGUARD_SCAN__MAX_WAIT_MS"] = str(args.max_wait_ms)
+    cmd = shlex.split(args.proxy_cmd.format(python=sys.executable, port=port, sink_port=sink_port))
+    log_path = tmp / "proxy.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=args.cwd)
+        try:
+            t0 = time.perf_counter()
+            wait_port(port, proc, args.start_timeout)
+            print(f"[{mode}] proxy up in {time.perf_counter() - t0:.1f} s on port {port}", flush=True)
+            result = _run_loop(load(args, mode, port, messages))
+        finally:
+            stop_process(proc)
+    for line in log_path.read_text(errors="replace").splitlines():
+        m = _STATS.match(line)
+        if m:
+            at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            result.lag_lines.append((at, float(m.group(2)), float(m.group(3))))
+    if proc.returncode not in (0, -signal.SIGTERM):
+        print(f"[{mode}] proxy exited with {proc.returncode}; log: {log_path}", file=sys.stderr)
+    return result
+
+
+def _fmt_lag(lag: tuple[float, float] | None) -> str:
+    return f"{lag[0]:.1f} / {lag[1]:.1f}" if lag else "n/a"
+
+
+def report(results: Sequence[ModeResult]) -> None:
+    print()
+    print(
+        "| mode | saturation msg/s (clients) | p99 at saturation | half-saturation load | "
+        "p50 / p95 / p99 at half | proxy loop lag max / p99, half phase | whole run | generator lag max |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        sat, half = r.saturation, r.half
+        print(
+            f"| {r.mode} | {sat.rate:.1f} ({sat.name.split('=')[1]}) | {sat.pct(0.99):.1f} ms | "
+            f"{half.rate:.1f} msg/s | {half.pct(0.5):.1f} / {half.pct(0.95):.1f} / {half.pct(0.99):.1f} ms | "
+            f"{_fmt_lag(r.proxy_lag(half))} ms | {_fmt_lag(r.proxy_lag())} ms | {r.generator_lag_ms:.1f} ms |"
+        )
+    if len(results) == 2:
+        off, on = results
+        print(
+            f"\nscanning on / off at saturation: {on.saturation.rate / off.saturation.rate:.0%} "
+            f"({on.saturation.rate:.1f} vs {off.saturation.rate:.1f} msg/s)"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    corpus = corpus_dir(args.corpus)
+    if not (corpus / "labels.jsonl").is_file():
+        print(f"corpus not found at {corpus} (give --corpus or SENDGUARD_CORPUS)", file=sys.stderr)
+        return 2
+    # a line over 998 octets is refused by any RFC 5322 §2.1.1 abiding server (aiosmtpd: 500)
+    kinds = tuple(args.kinds.split(","))
+    samples = [s for s in load_sample(corpus, args.limit, kinds) if max(map(len, s.raw.splitlines())) <= 998]
+    messages = [s.raw for s in samples]
+    print(
+        f"{len(messages)} corpus messages ({sum(s.kind == 'ham' for s in samples)} ham, "
+        f"{sum(s.kind == 'pii' for s in samples)} pii; lines ≤ 998 octets), "
+        f"{sum(map(len, messages)) / len(messages):.0f} bytes average"
+    )
+    sink_port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.proxy", "--sink", str(sink_port)], cwd=args.cwd
+    )
+    try:
+        wait_port(sink_port, sink, 30)
+        modes = {"off": [False], "on": [True], "both": [False, True]}[args.modes]
+        results = [run_mode(args, scanning, sink_port, messages) for scanning in modes]
+    finally:
+        stop_process(sink, 5)
+    report(results)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", help="corpus folder (default ../shared/corpus or $SENDGUARD_CORPUS)")
+    p.add_argument("--limit", type=int, default=300, help="distinct corpus messages sent in rotation")
+    p.add_argument("--levels", default="1,2,4,8,16,32,64", help="concurrent clients of the ramp")
+    p.add_argument("--step-seconds", type=float, default=4.0)
+    p.add_argument("--half-seconds", type=float, default=22.0, help="≥ 21 s: one 10 s stats window fits")
+    p.add_argument("--cap", type=int, default=20_000, help="messages per phase at most")
+    p.add_argument("--modes", choices=["both", "on", "off"], default="both")
+    p.add_argument("--workers", type=int, default=0, help="SENDGUARD_SCAN__WORKERS (0: sendguard's default)")
+    p.add_argument(
+        "--max-batch", type=int, default=0, help="SENDGUARD_SCAN__MAX_BATCH (0: sendguard's default)"
+    )
+    p.add_argument("--max-wait-ms", type=float, help="SENDGUARD_SCAN__MAX_WAIT_MS (default: sendguard's)")
+    p.add_argument(
+        "--kinds",
+        default="ham,pii",
+        help="corpus kinds sent (ham only: every message passes and is relayed in both modes)",
+    )
+    p.add_argument("--start-timeout", type=float, default=180.0)
+    p.add_argument(
+        "--proxy-cmd",
+        default="{python} -m scanner.cli serve",
+        help="command starting the proxy; {python}, {port} and {sink_port} are substituted, "
+        "SENDGUARD_* env is set (default: %(default)s)",
+    )
+    p.add_argument("--cwd", default=str(Path(__file__).resolve().parents[1]), help=argparse.SUPPRESS)
+    p.add_argument("--sink", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.sink:
+        _run_loop(_serve_sink(args.sink))
+        return 0
+    args.levels = [int(x) for x in args.levels.split(",")]
+    return run(args)
+
+
+def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,387 @@
+"""The async front of detection: a micro-batcher over a pool of worker processes.
+
+Every SMTP session awaits `MicroBatcher.scan(extraction)`. The message's segments become one
+or more *items* (bounded in characters, see `split_message`) in one bounded queue; batches of
+items from many sessions go to the least-loaded worker (`scanner.workers`): at once when a
+worker is idle (shared among the idle ones), else when `max_batch` items are waiting or the
+oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
+one call per message, and at low load nothing waits for batch mates while a core sits idle.
+The event loop only moves items and futures around.
+
+Guarantees the SMTP layer relies on (`scanner.ports.Scanner`):
+
+- a message is answered with findings only once every one of its items was scanned;
+- `Overloaded` (451 4.3.2) at once when `queue_limit` messages are already in the scanner,
+  instead of unbounded latency;
+- `ScanUnavailable` (451 4.3.0) when detection raised, took longer than `timeout`, or the
+  worker died twice under the message. A message whose worker died is retried once, alone in
+  its batch (so that a message that kills workers cannot take innocent batch mates with it);
+- one huge message never stalls the others: batches are bounded in characters as well as in
+  count, and filled round-robin across messages, one item per message per round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+from collections import deque
+from types import TracebackType
+from typing import Self
+
+from scanner._errors import Overloaded, ScanUnavailable
+from scanner.model import Extraction, Finding
+from scanner.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
+from scanner.ports import Detector
+from scanner.settings import ScanSettings
+from scanner.worker_process import ItemResult
+from scanner.workers import WorkerLost, WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(eq=False)
+class _Job:
+    """One message in the scanner."""
+
+    future: asyncio.Future[tuple[Finding, ...]]
+    pending: deque[Piece]
+    enqueued_at: float
+    split: bool
+    outstanding: int
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    retried: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Entry:
+    job: _Job
+    piece: Piece
+
+
+@dataclasses.dataclass
+class BatcherStats:
+    """Counters for metrics and benchmarks (never content)."""
+
+    batches: int = 0
+    items: int = 0
+    retried: int = 0
+    failed: int = 0
+    overloaded: int = 0
+
+
+class MicroBatcher:
+    """`scanner.ports.Scanner` over a `WorkerPool`. Use `await start()` (or `async with`)."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        max_batch: int = 32,
+        max_wait_ms: float = 5.0,
+        queue_limit: int = 512,
+        timeout: float = 30.0,
+        *,
+        chunk_chars: int = CHUNK_CHARS,
+        max_batch_chars: int = MAX_BATCH_CHARS,
+    ) -> None:
+        self.pool = pool
+        self.max_batch = max(1, max_batch)
+        self.max_wait = max_wait_ms / 1000.0
+        self.queue_limit = queue_limit
+        self.timeout = timeout
+        self.chunk_chars = chunk_chars
+        self.max_batch_chars = max_batch_chars
+        self.stats = BatcherStats()
+        self._queue: deque[_Job] = deque()
+        self._retry: deque[_Job] = deque()
+        self._waiting_items = 0
+        self._in_scanner = 0
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
+        self._closed = False
+        self._pump_soon = False
+        self._started = False
+        pool.on_capacity = self._pump
+
+    async def start(self) -> None:
+        await self.pool.start()
+        self._started = True
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Temp-fail everything still queued, then stop the workers (and reap them)."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        for job in (*self._queue, *self._retry):
+            self._fail(job, "scanner closing")
+        self._queue.clear()
+        self._retry.clear()
+        await self.pool.close()
+
+    @property
+    def queued(self) -> int:
+        """Messages in the scanner (queued or being scanned): what `queue_limit` bounds."""
+        return self._in_scanner
+
+    async def scan(self, extraction: Extraction) -> tuple[Finding, ...]:
+        if self._closed or not self._started:
+            raise ScanUnavailable("scanner closed" if self._closed else "scanner not started")
+        if self._in_scanner >= self.queue_limit:
+            self.stats.overloaded += 1
+            raise Overloaded(f"{self._in_scanner} messages waiting")
+        if not extraction.segments:
+            return ()  # nothing readable: nothing to scan
+        loop = asyncio.get_running_loop()
+        pieces = split_message(extraction.segments, self.chunk_chars)
+        job = _Job(loop.create_future(), deque(pieces), loop.time(), len(pieces) > 1, len(pieces))
+        self._in_scanner += 1
+        self._queue.append(job)
+        self._waiting_items += len(pieces)
+        try:
+            # pump once per loop iteration: scans arriving in the same iteration share a batch
+            if not self._pump_soon:
+                self._pump_soon = True
+                loop.call_soon(self._pump)
+            async with asyncio.timeout(self.timeout):
+                return await job.future
+        except TimeoutError:
+            self.stats.failed += 1
+            log.warning("scan timed out after %.1f s", self.timeout)
+            raise ScanUnavailable("scan timed out") from None
+        finally:
+            self._in_scanner -= 1
+            # timed out or the session went away: its queued pieces are not worth scanning
+            self._waiting_items -= len(job.pending)
+            job.pending.clear()
+
+    # -- batching --
+
+    def _pump(self) -> None:
+        """Send batches while a worker has room. Called after enqueues, on capacity, on the timer.
+
+        A worker with nothing to do gets what is waiting at once, shared out among the idle
+        workers: waiting for batch mates would leave a core idle, and sendguard's engine runs
+        as fast per message in batches of 1 as of 32 (benchmarks/engine.py). When every worker
+        is busy, items gather into a batch of up to `max_batch`, sent when full or when the
+        oldest has waited `max_wait_ms`, to wait in the worker's pipe (at most `max_inflight`
+        batches) -- under load, batches fill up by themselves, which is what `nlp.pipe` wants.
+        """
+        self._pump_soon = False
+        if self._closed:
+            return
+        while self.pool.has_capacity():
+            if self._retry:
+                batch = self._take_retry()
+                if not batch:
+                    continue  # that message was answered meanwhile (timed out)
+            elif self._waiting_items <= 0:
+                return
+            else:
+                oldest = self._oldest()
+                if oldest is None:
+                    return
+                idle = self.pool.idle_workers()
+                if idle:
+                    batch = self._take_batch(min(self.max_batch, -(-self._waiting_items // idle)))
+                else:
+                    flush_at = oldest + self.max_wait
+                    if self._waiting_items < self.max_batch and asyncio.get_running_loop().time() < flush_at:
+                        self._arm_timer(flush_at)
+                        return
+                    batch = self._take_batch(self.max_batch)
+                if not batch:
+                    return
+            self._dispatch(batch)
+
+    def _oldest(self) -> float | None:
+        while self._queue and not self._queue[0].pending:
+            self._queue.popleft()
+        return self._queue[0].enqueued_at if self._queue else None
+
+    def _take_batch(self, limit: int) -> list[_Entry]:
+        """Round-robin over waiting messages, one piece each per round, bounded in count and chars."""
+        batch: list[_Entry] = []
+        chars = 0
+        progressed = True
+        while progressed and len(batch) < limit:
+            progressed = False
+            for job in self._queue:
+                if len(batch) >= limit:
+                    break
+                if not job.pending:
+                    continue
+                piece = job.pending[0]
+                if batch and chars + piece.chars > self.max_batch_chars:
+                    continue
+                job.pending.popleft()
+                batch.append(_Entry(job, piece))
+                chars += piece.chars
+                progressed = True
+        self._waiting_items -= len(batch)
+        self._queue = deque(j for j in self._queue if j.pending)
+        return batch
+
+    def _take_retry(self) -> list[_Entry]:
+        """A retried message goes alone: if it is what kills workers, it dies alone."""
+        job = self._retry[0]
+        batch: list[_Entry] = []
+        chars = 0
+        while job.pending and len(batch) < self.max_batch:
+            piece = job.pending[0]
+            if batch and chars + piece.chars > self.max_batch_chars:
+                break
+            batch.append(_Entry(job, job.pending.popleft()))
+            chars += piece.chars
+        if not job.pending:
+            self._retry.popleft()
+        self._waiting_items -= len(batch)
+        return batch
+
+    def _dispatch(self, batch: list[_Entry]) -> None:
+        chars = sum(e.piece.chars for e in batch)
+        fut = self.pool.try_submit([e.piece.segments for e in batch], chars)
+        if fut is None:  # cannot happen after has_capacity(); keep the pieces anyway
+            self._requeue(batch, retry=False)
+            return
+        self.stats.batches += 1
+        self.stats.items += len(batch)
+        fut.add_done_callback(lambda f: self._on_batch_done(batch, f))
+
+    def _arm_timer(self, when: float) -> None:
+        # the deadline is kept here: uvloop's call_at returns a plain Handle (no .when())
+        # when the time is already past
+        if self._timer is not None and self._timer_at <= when:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = asyncio.get_running_loop().call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._pump()
+
+    # -- results --
+
+    def _on_batch_done(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
+        try:
+            self._route(batch, fut)
+        except Exception:
+            # a bug here must not leave sessions waiting for their timeout, nor pass mail unscanned
+            log.exception("batch result handling failed")
+            for entry in batch:
+                self._fail(entry.job, "internal error")
+        self._pump()
+
+    def _route(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
+        if fut.cancelled() or isinstance(fut.exception(), WorkerLost):
+            self._requeue(batch, retry=True)
+        elif fut.exception() is not None:
+            for entry in batch:
+                self._fail(entry.job, f"worker error {type(fut.exception()).__name__}")
+        else:
+            results = fut.result()
+            if len(results) != len(batch):
+                for entry in batch:
+                    self._fail(entry.job, "engine returned a wrong number of results")
+            else:
+                for entry, result in zip(batch, results, strict=True):
+                    self._on_result(entry, result)
+
+    def _on_result(self, entry: _Entry, result: ItemResult) -> None:
+        job = entry.job
+        if job.future.done():
+            return
+        if isinstance(result, str):
+            self._fail(job, f"detection raised {result}")
+            return
+        offsets = entry.piece.offsets
+        for f in result:
+            off = offsets.get(f.location, 0)
+            job.findings.append(dataclasses.replace(f, start=f.start + off, end=f.end + off) if off else f)
+        job.outstanding -= 1
+        if job.outstanding == 0:
+            job.future.set_result(dedupe(job.findings) if job.split else tuple(job.findings))
+
+    def _requeue(self, batch: list[_Entry], *, retry: bool) -> None:
+        for job in dict.fromkeys(e.job for e in batch):
+            if job.future.done():
+                continue
+            if self._closed or (retry and job.retried):
+                self._fail(job, "worker died twice while scanning")
+                continue
+            back = [e.piece for e in batch if e.job is job]
+            job.pending.extendleft(reversed(back))
+            self._waiting_items += len(back)
+            if retry:
+                job.retried = True
+                self.stats.retried += 1
+                # all its remaining pieces now go through the solo retry path
+                if job in self._queue:
+                    self._queue.remove(job)
+                self._retry.append(job)
+            elif job not in self._queue:
+                self._queue.appendleft(job)
+
+    def _fail(self, job: _Job, reason: str) -> None:
+        if job.future.done():
+            return
+        self.stats.failed += 1
+        log.warning("scan failed: %s", reason)
+        job.future.set_exception(ScanUnavailable(reason))
+        self._waiting_items -= len(job.pending)
+        job.pending.clear()
+
+
+def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_engine") -> MicroBatcher:
+    """The production scanner from settings; `await scanner.start()` before the first scan."""
+    pool = WorkerPool(
+        factory,
+        {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
+        workers=settings.workers or os.cpu_count() or 1,
+        batch_timeout=settings.timeout,
+    )
+    return MicroBatcher(
+        pool,
+        max_batch=settings.max_batch,
+        max_wait_ms=settings.max_wait_ms,
+        queue_limit=settings.queue_limit,
+        timeout=settings.timeout,
+    )
+
+
+class InlineScanner:
+    """A `Scanner` running a detector in a thread of this process: for tests and `sendguard scan`."""
+
+    def __init__(self, detector: Detector, timeout: float | None = None) -> None:
+        self.detector = detector
+        self.timeout = timeout
+
+    async def start(self) -> None:
+        return None
+
+    async def scan(self, extraction: Extraction) -> tuple[Finding, ...]:
+        if not extraction.segments:
+            return ()
+        try:
+            async with asyncio.timeout(self.timeout):
+                found = await asyncio.to_thread(self.detector.detect, list(extraction.segments))
+        except TimeoutError:
+            raise ScanUnavailable("scan timed out") from None
+        except Exception as exc:
+            log.warning("detection raised %s", type(exc).__name__)
+            raise ScanUnavailable(f"detection raised {type(exc).__name__}") from None
+        return tuple(found)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,164 @@
+"""The worker pool with real spawned processes running the stub engines of `stub_detectors`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import psutil
+import pytest
+import uvloop
+
+from scanner.model import Finding, Segment
+from scanner.worker_process import load_factory
+from scanner.workers import WorkerLost, WorkerPool, WorkerStartError
+
+FACTORY = "tests.stub_detectors:build"
+
+MakePool = Callable[..., Awaitable[WorkerPool]]
+
+
+def item(text: str, location: str = "body[1]") -> tuple[Segment, ...]:
+    return (Segment(location, text),)
+
+
+def notes(findings: list[Finding] | str, category: str) -> list[int]:
+    assert not isinstance(findings, str), findings
+    return [f.start for f in findings if f.category == category]
+
+
+def worker_children() -> set[int]:
+    """Our child processes, minus multiprocessing's resource tracker (one per interpreter)."""
+    out = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                out.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
+    """Every test on both loops: the proxy runs uvloop, whose handles differ in small ways."""
+    if request.param == "uvloop":
+        return uvloop.EventLoopPolicy()
+    return asyncio.DefaultEventLoopPolicy()
+
+
+@pytest.fixture
+async def make_pool() -> AsyncIterator[MakePool]:
+    pools: list[WorkerPool] = []
+
+    async def make(factory_kwargs: dict[str, Any] | None = None, **kw: Any) -> WorkerPool:
+        pool = WorkerPool(kw.pop("factory", FACTORY), factory_kwargs, **kw)
+        pools.append(pool)
+        await pool.start()
+        return pool
+
+    yield make
+    for pool in pools:
+        await pool.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [("tests.stub_detectors", ValueError), ("tests.stub_detectors:nope", AttributeError), (":x", ValueError)],
+)
+def test_load_factory_rejects_bad_paths(path: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        load_factory(path)
+
+
+async def test_results_come_back_per_item_in_order(make_pool: MakePool) -> None:
+    pool = await make_pool(workers=1)
+    fut = pool.try_submit([item("ssn 123-45-0001"), item("nothing"), item("a 123-45-0003 b 123-45-0033")], 60)
+    assert fut is not None
+    results = await fut
+    assert [[f.masked for f in r] for r in results if not isinstance(r, str)] == [
+        ["***-**-0001"],
+        [],
+        ["***-**-0003", "***-**-0033"],
+    ]
+
+
+async def test_least_loaded_dispatch_and_bounded_inflight(make_pool: MakePool) -> None:
+    pool = await make_pool({"report": True, "sleep": 0.3}, workers=2, max_inflight=1)
+    first = pool.try_submit([item("SLEEP")], 5)
+    second = pool.try_submit([item("SLEEP")], 5)
+    assert first is not None and second is not None
+    # every worker has its one batch: the caller must keep the next one in its own queue
+    assert not pool.has_capacity()
+    assert pool.try_submit([item("x")], 1) is None
+    pids = {notes((await first)[0], "PID")[0], notes((await second)[0], "PID")[0]}
+    assert pids == set(pool.pids()) and len(pids) == 2
+    assert pool.has_capacity()
+
+
+async def test_workers_run_at_a_lower_priority_than_the_event_loop(make_pool: MakePool) -> None:
+    pool = await make_pool(workers=1, nice=3)
+    (pid,) = pool.pids()
+    assert psutil.Process(pid).nice() == psutil.Process().nice() + 3
+
+
+async def test_engine_exception_fails_only_that_item(make_pool: MakePool) -> None:
+    pool = await make_pool(workers=1)
+    fut = pool.try_submit([item("123-45-0001"), item("RAISE"), item("123-45-0003")], 30)
+    assert fut is not None
+    ok1, failed, ok3 = await fut
+    assert failed == "ValueError"  # the type name only, never the exception text
+    assert not isinstance(ok1, str) and ok1[0].masked == "***-**-0001"
+    assert not isinstance(ok3, str) and ok3[0].masked == "***-**-0003"
+
+
+async def test_dead_worker_is_replaced_with_a_fresh_engine(make_pool: MakePool) -> None:
+    capacity_calls: list[int] = []
+    pool = await make_pool({"report": True}, workers=1)
+    pool.on_capacity = lambda: capacity_calls.append(1)
+    (old_pid,) = pool.pids()
+    fut = pool.try_submit([item("CRASH-WORKER")], 12)
+    assert fut is not None
+    with pytest.raises(WorkerLost):
+        await fut
+    await pool.wait_ready()
+    (new_pid,) = pool.pids()
+    assert new_pid != old_pid and pool.restarts == 1
+    assert not psutil.pid_exists(old_pid)  # reaped, not a zombie
+    fut = pool.try_submit([item("123-45-6789")], 11)
+    assert fut is not None
+    (result,) = await fut
+    assert notes(result, "PID") == [new_pid]
+    assert capacity_calls  # the batcher is told when the new worker can take work
+
+
+async def test_stuck_batch_gets_its_worker_killed_and_replaced(make_pool: MakePool) -> None:
+    pool = await make_pool({"sleep": 60.0}, workers=1, batch_timeout=0.5)
+    (old_pid,) = pool.pids()
+    fut = pool.try_submit([item("SLEEP")], 5)
+    assert fut is not None
+    with pytest.raises(WorkerLost, match="timed out"):
+        await fut
+    await pool.wait_ready()
+    assert pool.pids() != [old_pid]
+
+
+async def test_engine_that_cannot_be_built_fails_start_and_leaves_no_process(make_pool: MakePool) -> None:
+    before = worker_children()
+    with pytest.raises(WorkerStartError, match="RuntimeError"):
+        await make_pool(workers=2, factory="tests.stub_detectors:build_broken")
+    assert worker_children() <= before
+
+
+async def test_close_stops_and_reaps_every_worker(make_pool: MakePool) -> None:
+    pool = await make_pool({"sleep": 60.0}, workers=2)
+    pids = pool.pids()
+    assert set(pids) <= worker_children()
+    busy = pool.try_submit([item("SLEEP")], 5)
+    assert busy is not None
+    await pool.close()
+    with pytest.raises(WorkerLost):
+        await busy
+    assert not any(psutil.pid_exists(pid) for pid in pids)
+    assert not set(pids) & worker_children()
