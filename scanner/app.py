@@ -114,8 +114,11 @@ def run(settings: Settings) -> None:
     )
     # third-party loggers that would print SQL parameters, SMTP lines or request URLs at DEBUG:
     # never below INFO, whatever log_level says (the data we protect never reaches a log)
-    for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "aiosmtpd", "mail.log", "uvicorn.access"):
+    for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "uvicorn.access"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).getEffectiveLevel()))
+    # aiosmtpd logs ~6 INFO lines per message (peer, sender, each recipient): our own one line per
+    # message says what matters, and those lines cost event-loop time on the hot path
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux

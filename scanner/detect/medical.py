@@ -54,12 +54,17 @@ _PERSON_REACH = 300
 _SPAN_WINDOW = 300
 
 
+# segments remembered between `needs_nlp` and `detect` (a batch is at most a few hundred)
+_MEMO_SIZE = 1024
+
+
 class MedicalDetector:
     """Finds medical records and health-care claim information about a person. Pure, no I/O after init."""
 
     def __init__(self, models_dir: Path) -> None:
         base = models_dir / "medical"
         self._lexicon = Lexicon(base)
+        self._memo: dict[str, tuple[Evidence, list[tuple[str, bool, int, int]]]] = {}
         self._icd_ranges: list[tuple[str, str]] = []
         for line in (base / "icd10_ranges.txt").read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
@@ -109,9 +114,18 @@ class MedicalDetector:
     def _collect(
         self, text: str, folded: str, prose: Prose
     ) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
+        # The engine asks `needs_nlp` and then `detect` about the same text: remember the last
+        # few results (a pure function of `text`) instead of scanning every segment twice.
+        cached = self._memo.get(text)
+        if cached is not None:
+            return cached
         terms = list(self._lexicon.terms(folded, prose))
         ids = [i for i in id_hits(folded, terms) if prose(i[2], i[3])]
-        return collect(text, folded, prose, terms, ids), ids
+        result = collect(text, folded, prose, terms, ids), ids
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[text] = result
+        return result
 
     def _people(self, doc: Doc, evidence: Evidence) -> list[Anchor]:
         """NER persons near affirmed evidence, not shouted headings and not clinical terms themselves."""
