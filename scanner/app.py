@@ -13,16 +13,30 @@ import contextlib
 import functools
 import logging
 import signal
+from datetime import UTC, datetime
 
 from scanner.gateway import Gateway
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
 from scanner.policy import Policy
-from scanner.ports import Relay, Scanner
+from scanner.ports import QuarantineStore, Relay, Scanner
 from scanner.relay import OutboxRelay, SmtpRelay
 from scanner.settings import Settings
 from scanner.smtp import start_smtp_server
 
 log = logging.getLogger("sendguard")
+
+
+async def purge_periodically(store: QuarantineStore, every: float) -> None:
+    """Retention: expire held mail past `quarantine.retention_days`, now and then every `every` s.
+
+    The bytes are deleted for real by the store; a failure is logged and retried next time.
+    """
+    while True:
+        try:
+            await store.purge_expired(datetime.now(UTC))
+        except Exception as exc:
+            log.warning("retention purge failed: %s", type(exc).__name__)
+        await asyncio.sleep(every)
 
 
 def build_relay(settings: Settings) -> Relay:
@@ -70,6 +84,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     monitor = LoopLagMonitor()
     monitor.start()
     stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
+    purger = loop.create_task(purge_periodically(store, every=3600))
     smtp_server = await start_smtp_server(gateway, settings.listen)
     review = None
     if settings.review.enabled:
@@ -99,6 +114,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         if review is not None:
             await review.stop()
         stats.cancel()
+        purger.cancel()
         log_stats(monitor, gateway.counters)
         await monitor.stop()
         if scanner is not None:

@@ -133,3 +133,17 @@ async def test_drain_waits_for_messages_in_flight(parts: tuple) -> None:  # type
     gate.set()
     assert await gw.drain(within=5) is True
     assert (await task).action is Action.PASS and len(relay.delivered) == 1
+
+
+async def test_one_info_line_per_message_with_counts_and_no_content(
+    parts: tuple,  # type: ignore[type-arg]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    gw, _, _, _ = parts
+    with caplog.at_level(logging.INFO, logger="sendguard.gateway"):
+        out = await gw.handle(ENV, message("FAKE-SSN and FAKE-SSN", subject="Secret subject"))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "sendguard.gateway"]
+    assert f"msg={out.reference}" in line and "action=reject" in line and "findings=US_SSN:2" in line
+    assert "FAKE" not in line and "Secret" not in line and "sender@" not in line
