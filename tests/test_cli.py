@@ -44,8 +44,8 @@ def test_scan_json_lines(tmp_path: Path) -> None:
 
 def test_scan_human_output_and_exit_status(tmp_path: Path) -> None:
     (tmp_path / "m.eml").write_bytes(
-        "Subject: Carte\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        "Ma carte bancaire : 4970 1012 3456 7893 (exp 12/29)\r\n".encode()
+        b"Subject: Carte\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Ma carte bancaire : 4970 1012 3456 7893 (exp 12/29)\r\n"
     )
     proc = run_scan(str(tmp_path / "m.eml"))
     assert proc.returncode == 1, proc.stderr
