@@ -76,8 +76,12 @@ def _detect(engine: BatchEngine, items: list[Item]) -> list[ItemResult]:
 
 def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any], nice: int = 0) -> None:
     """Entry point of a worker process: build the engine once, then serve batches until EOF."""
-    # The parent owns shutdown: Ctrl-C in a terminal must not kill workers mid-batch.
+    # The parent owns shutdown: Ctrl-C in a terminal, or a SIGTERM sent to the whole process
+    # group (systemd's KillMode=control-group, `timeout`, a container stop) must not kill
+    # workers mid-batch while the parent drains the messages in flight. The parent stops us by
+    # closing our socket (EOF), and kills us if that does not work.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if nice:
         # workers are throughput, the event loop is latency: when they compete for a core
         # the loop should win (it only moves bytes, so it takes little from them)

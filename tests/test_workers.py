@@ -113,6 +113,20 @@ async def test_engine_exception_fails_only_that_item(make_pool: MakePool) -> Non
     assert not isinstance(ok3, str) and ok3[0].masked == "***-**-0003"
 
 
+async def test_group_signals_do_not_kill_workers_mid_drain(make_pool: MakePool) -> None:
+    import os
+    import signal
+
+    pool = await make_pool({"report": True}, workers=1)
+    (pid,) = pool.pids()
+    os.kill(pid, signal.SIGTERM)  # as systemd or `timeout` would, to the whole process group
+    os.kill(pid, signal.SIGINT)  # as Ctrl-C in a terminal would
+    fut = pool.try_submit([item("123-45-6789")], 11)
+    assert fut is not None
+    (result,) = await fut
+    assert notes(result, "PID") == [pid] and pool.restarts == 0
+
+
 async def test_dead_worker_is_replaced_with_a_fresh_engine(make_pool: MakePool) -> None:
     capacity_calls: list[int] = []
     pool = await make_pool({"report": True}, workers=1)
