@@ -82,7 +82,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         tenant_header=settings.tenant_header,
     )
     monitor = LoopLagMonitor()
-    monitor.start()
     stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
     purger = loop.create_task(purge_periodically(store, every=3600))
     smtp_server = await start_smtp_server(gateway, settings.listen)
@@ -96,6 +95,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
             settings.review.port,
         )
         log.info("review console on http://%s:%d/", settings.review.host, settings.review.port)
+    monitor.start()  # after start-up (imports, migrations, uvicorn): lag while serving mail
     log.info(
         "sendguard ready: smtp %s:%d, scanning %s, upstream %s",
         settings.listen.host,
