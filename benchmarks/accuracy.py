@@ -16,15 +16,10 @@ its own default (any score) and at score >= 0.5.
 from __future__ import annotations
 
 import argparse
-import email
-import html
 import json
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 from benchmarks.generate_identifiers import (
@@ -38,6 +33,7 @@ from benchmarks.generate_identifiers import (
     forms,
     spaced,
 )
+from scanner.extract import extract
 from scanner.model import Confidence, Finding, Group, Segment
 
 GROUPS = ("government_id", "payment_card", "bank_account", "medical")
@@ -67,40 +63,13 @@ def _default_corpus() -> Path:
     return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 
 
-def _fallback_extract(data: bytes) -> tuple[Segment, ...]:
-    """Subject and text parts, HTML tags stripped: enough when scanner.extract is absent."""
-    msg = email.message_from_bytes(data, policy=policy.default)
-    segments = [Segment("subject", str(msg.get("subject", "")))]
-    for i, part in enumerate(msg.walk(), 1):
-        if part.get_content_maintype() != "text" or not isinstance(part, EmailMessage):
-            continue
-        try:
-            text = part.get_content()
-        except (LookupError, ValueError, AssertionError):
-            payload = part.get_payload(decode=True)
-            text = payload.decode("latin-1") if isinstance(payload, bytes) else ""
-        if part.get_content_subtype() == "html":
-            text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
-        segments.append(Segment(f"body[{i}]", str(text)))
-    return tuple(segments)
-
-
-def _extractor() -> Callable[[bytes], tuple[Segment, ...]]:
-    try:
-        from scanner.extract import extract  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _fallback_extract
-    return lambda data: tuple(extract(data).segments)
-
-
 def corpus_messages(root: Path, limit: int | None) -> list[Message]:
-    extract = _extractor()
     out: list[Message] = []
     for line in (root / "labels.jsonl").read_text().splitlines():
         row = json.loads(line)
         if row["kind"] not in ("pii", "medical", "ham"):
             continue
-        segments = extract((root / row["file"]).read_bytes())
+        segments = extract((root / row["file"]).read_bytes()).segments
         out.append((row["file"], row["kind"], frozenset(row["expect"] or ()), segments))
     return out[:limit] if limit else out
 
