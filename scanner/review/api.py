@@ -117,19 +117,7 @@ def _when(raw: str | None) -> datetime | None:
 
 
 def summary_json(s: HeldSummary, now: datetime) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "received_at": s.received_at.isoformat(),
-        "age_seconds": max(0, int((now - s.received_at).total_seconds())),
-        "mail_from": s.mail_from,
-        "rcpt_tos": list(s.rcpt_tos),
-        "tenant": s.tenant,
-        "status": s.status.value,
-        "size": s.size,
-        "categories": s.categories,
-        "decided_at": s.decided_at.isoformat() if s.decided_at else None,
-        "decided_by": s.decided_by,
-    }
+    return {**s.as_dict(), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
