@@ -7,8 +7,10 @@ import re
 from collections.abc import Sequence
 
 from scanner._errors import RelayTemporaryError, ScanUnavailable, StoreError
+from scanner.gateway import Gateway
 from scanner.model import Confidence, Envelope, Extraction, Finding, Group, Segment, SegmentKind
-from scanner.ports import HeldMessage
+from scanner.policy import Policy
+from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
 
 # marker -> (category, group, confidence): lets a test message say what the fake should find
 MARKERS: dict[str, tuple[str, Group, Confidence]] = {
@@ -94,3 +96,18 @@ class FakeQuarantine:
 
     async def close(self) -> None:
         return None
+
+
+def fake_gateway(relay: Relay, scanner: Scanner | None, quarantine: Quarantine) -> Gateway:
+    """The gateway as unit and loopback tests run it: `simple_extract` and the default policy.
+
+    `scanner` None is scanning off (relay only), as in production.
+    """
+    return Gateway(
+        extractor=simple_extract,
+        scanner=scanner,
+        policy=Policy.default(),
+        relay=relay,
+        quarantine=quarantine,
+        hostname="sendguard.test",
+    )
