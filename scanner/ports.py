@@ -153,6 +153,16 @@ class AuditEvent:
     message_id: str | None = None
     reason: str | None = None
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (ISO 8601 time), as `quarantine audit --json` and the review API show it."""
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "message_id": self.message_id,
+            "reason": self.reason,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Account:
