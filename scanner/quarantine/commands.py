@@ -182,14 +182,7 @@ async def run(
         events = await store.audit_log(args.message, limit=args.limit)
         for e in events:
             if args.json:
-                row = {
-                    "at": e.at.isoformat(),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "message_id": e.message_id,
-                    "reason": e.reason,
-                }
-                print(json.dumps(row), file=out)
+                print(json.dumps(e.as_dict()), file=out)
             else:
                 line = f"{_when(e.at)}  {e.actor}  {e.action}  {e.message_id or '-'}  {e.reason or ''}"
                 print(_printable(line.rstrip()), file=out)

@@ -301,17 +301,7 @@ async def audit(request: Request) -> Response:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="sendguard-audit.csv"'},
         )
-    return JSONResponse({"events": [_event_json(e) for e in events]})
-
-
-def _event_json(e: AuditEvent) -> dict[str, Any]:
-    return {
-        "at": e.at.isoformat(),
-        "actor": e.actor,
-        "action": e.action,
-        "message_id": e.message_id,
-        "reason": e.reason,
-    }
+    return JSONResponse({"events": [e.as_dict() for e in events]})
 
 
 def audit_csv(events: list[AuditEvent]) -> str:
