@@ -2,7 +2,7 @@
 
     python -m benchmarks.accuracy [--corpus PATH] [--no-presidio] [--limit N] [--show-flagged]
 
-Messages: ../shared/corpus (labels.jsonl; kinds pii, medical, ham) plus generated English and
+Messages: ../shared/corpus or $SENDGUARD_CORPUS (labels.jsonl; kinds pii, medical, ham) plus generated English and
 French positives and look-alike negatives (fixed seed, built at run time): identifiers in
 sentences, and medical records / medical look-alikes from `benchmarks.generate_medical`.
 
@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from benchmarks._corpus import corpus_dir
 from benchmarks.generate_identifiers import (
     BANK,
     EN_CARD,
@@ -57,10 +58,6 @@ NEGATIVES = {
     "ham_flagged": ("ham", "lookalike", "lookalike-medical"),
     "medical_lookalikes_flagged": ("lookalike-medical",),
 }
-
-
-def _default_corpus() -> Path:
-    return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 
 
 def corpus_messages(root: Path, limit: int | None) -> list[Message]:
@@ -286,7 +283,7 @@ def _add_medical(add: Callable[[str, str | None, str], None], seed: int, copies:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=_default_corpus())
+    parser.add_argument("--corpus", type=Path, default=corpus_dir())
     parser.add_argument("--limit", type=int, default=None, help="only the first N corpus messages")
     parser.add_argument("--no-presidio", action="store_true")
     parser.add_argument("--threshold", type=float, default=0.5, help="second Presidio score cut")

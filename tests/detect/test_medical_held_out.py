@@ -6,13 +6,13 @@ The corpus check (66 French clinical notes, ham and PII mail) skips when the cor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks._corpus import corpus_dir
 from scanner.detect.medical import MedicalDetector
 from scanner.extract import extract
 from scanner.model import Confidence, Finding
@@ -190,11 +190,6 @@ def test_held_out_look_alikes(
 
 
 # --- shared corpus ---------------------------------------------------------------------------------
-def corpus_dir() -> Path:
-    env = os.environ.get("SENDGUARD_CORPUS")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
 def flagged(det: MedicalDetector, nlp: Mapping[str, Any], path: Path, lang: str) -> list[Finding]:
     """MEDIUM or HIGH medical findings in one message, over the segments `scanner.extract` reads."""
     findings: list[Finding] = []
