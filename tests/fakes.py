@@ -70,18 +70,31 @@ class FakeScanner:
 
 
 class FakeRelay:
-    def __init__(self) -> None:
+    """Records deliveries. `fail` makes deliver raise a temporary error, `fail_with` a chosen one;
+    `gate`, when set, holds deliver (after `entered` is set) until the test opens it."""
+
+    def __init__(self, *, fail_with: Exception | None = None) -> None:
         self.delivered: list[tuple[Envelope, bytes]] = []
         self.fail = False
+        self.fail_with = fail_with
+        self.closed = False
+        self.entered = asyncio.Event()
+        self.gate: asyncio.Event | None = None
 
     async def deliver(self, envelope: Envelope, data: bytes) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        # yield once so concurrent deliveries really interleave
         await asyncio.sleep(0)
+        if self.fail_with is not None:
+            raise self.fail_with
         if self.fail:
             raise RelayTemporaryError("fake upstream down")
         self.delivered.append((envelope, data))
 
     async def close(self) -> None:
-        return None
+        self.closed = True
 
 
 class FakeQuarantine:
