@@ -1,4 +1,5 @@
-"""Corpus access for the benchmarks: a reproducible sample of ../shared/corpus, extracted once.
+"""Corpus access for the benchmarks: a reproducible sample of ../shared/corpus, extracted once
+(by `scanner.extract`, as the proxy does).
 
 The corpus lives next to the repository (``../shared/corpus``) or wherever SENDGUARD_CORPUS
 points; it is never copied into the repository.
@@ -6,19 +7,14 @@ points; it is never copied into the repository.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import random
-import re
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
-from scanner.model import Extraction, Segment, SegmentKind
-
-_TAG = re.compile(r"<[^>]*>")
+from scanner.extract import extract
+from scanner.model import Extraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,41 +39,6 @@ def corpus_dir(given: str | None = None) -> Path:
     return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 
 
-def extractor_name() -> str:
-    try:
-        from scanner.extract import extract  # noqa: F401
-    except ImportError:
-        return "stdlib fallback (scanner.extract not available)"
-    return "scanner.extract"
-
-
-def extract_message(raw: bytes) -> Extraction:
-    """`scanner.extract.extract` when it exists, else a small stdlib extraction (text parts only)."""
-    try:
-        from scanner.extract import extract
-    except ImportError:
-        return _stdlib_extract(raw)
-    return extract(raw)  # type: ignore[no-any-return]
-
-
-def _stdlib_extract(raw: bytes) -> Extraction:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    segments = [Segment("subject", str(msg.get("subject", "")), SegmentKind.SUBJECT)]
-    for i, part in enumerate(msg.walk(), 1):
-        if part.get_content_maintype() != "text" or part.is_multipart():
-            continue
-        try:
-            text = part.get_content()
-        except (LookupError, ValueError):
-            text = part.get_payload(decode=True).decode("latin-1", "replace")
-        html = part.get_content_subtype() == "html"
-        if html:
-            text = _TAG.sub(" ", text)
-        segments.append(Segment(f"body[{i}]", text, SegmentKind.HTML if html else SegmentKind.TEXT))
-    return Extraction(tuple(segments))
-
-
 def load_sample(
     corpus: Path, limit: int, kinds: tuple[str, ...] = ("ham", "pii"), seed: int = 4
 ) -> list[Sample]:
@@ -93,5 +54,5 @@ def load_sample(
     out = []
     for r in chosen:
         raw = (corpus / r["file"]).read_bytes()
-        out.append(Sample(r["file"], r["kind"], tuple(r["expect"] or ()), raw, extract_message(raw)))
+        out.append(Sample(r["file"], r["kind"], tuple(r["expect"] or ()), raw, extract(raw)))
     return out

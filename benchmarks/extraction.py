@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import collections
 import email.policy
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._corpus import corpus_dir
 from scanner.extract import extract
 
 
@@ -37,9 +37,8 @@ def _baseline(data: bytes) -> int:
 
 
 def main() -> None:
-    default = os.environ.get("SENDGUARD_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", nargs="?", type=Path, default=Path(default))
+    ap.add_argument("corpus", nargs="?", type=Path, default=corpus_dir())
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     skip = {"SOURCES.md", "labels.jsonl"}

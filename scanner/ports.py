@@ -102,6 +102,21 @@ class HeldSummary:
     decided_at: datetime | None = None
     decided_by: str | None = None
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (ISO 8601 times), as `quarantine list --json` and the review API show it."""
+        return {
+            "id": self.id,
+            "received_at": self.received_at.isoformat(),
+            "mail_from": self.mail_from,
+            "rcpt_tos": list(self.rcpt_tos),
+            "tenant": self.tenant,
+            "status": self.status.value,
+            "size": self.size,
+            "categories": self.categories,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "decided_by": self.decided_by,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class HeldRecord:
@@ -137,6 +152,16 @@ class AuditEvent:
     action: str  # view | reveal | release | reject | delete | login | purge | ...
     message_id: str | None = None
     reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (ISO 8601 time), as `quarantine audit --json` and the review API show it."""
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "message_id": self.message_id,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)

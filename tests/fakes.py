@@ -7,8 +7,10 @@ import re
 from collections.abc import Sequence
 
 from scanner._errors import RelayTemporaryError, ScanUnavailable, StoreError
+from scanner.gateway import Gateway
 from scanner.model import Confidence, Envelope, Extraction, Finding, Group, Segment, SegmentKind
-from scanner.ports import HeldMessage
+from scanner.policy import Policy
+from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
 
 # marker -> (category, group, confidence): lets a test message say what the fake should find
 MARKERS: dict[str, tuple[str, Group, Confidence]] = {
@@ -68,18 +70,31 @@ class FakeScanner:
 
 
 class FakeRelay:
-    def __init__(self) -> None:
+    """Records deliveries. `fail` makes deliver raise a temporary error, `fail_with` a chosen one;
+    `gate`, when set, holds deliver (after `entered` is set) until the test opens it."""
+
+    def __init__(self, *, fail_with: Exception | None = None) -> None:
         self.delivered: list[tuple[Envelope, bytes]] = []
         self.fail = False
+        self.fail_with = fail_with
+        self.closed = False
+        self.entered = asyncio.Event()
+        self.gate: asyncio.Event | None = None
 
     async def deliver(self, envelope: Envelope, data: bytes) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        # yield once so concurrent deliveries really interleave
         await asyncio.sleep(0)
+        if self.fail_with is not None:
+            raise self.fail_with
         if self.fail:
             raise RelayTemporaryError("fake upstream down")
         self.delivered.append((envelope, data))
 
     async def close(self) -> None:
-        return None
+        self.closed = True
 
 
 class FakeQuarantine:
@@ -94,3 +109,18 @@ class FakeQuarantine:
 
     async def close(self) -> None:
         return None
+
+
+def fake_gateway(relay: Relay, scanner: Scanner | None, quarantine: Quarantine) -> Gateway:
+    """The gateway as unit and loopback tests run it: `simple_extract` and the default policy.
+
+    `scanner` None is scanning off (relay only), as in production.
+    """
+    return Gateway(
+        extractor=simple_extract,
+        scanner=scanner,
+        policy=Policy.default(),
+        relay=relay,
+        quarantine=quarantine,
+        hostname="sendguard.test",
+    )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
+from benchmarks._corpus import corpus_dir
 from scanner.extract import extract
 from scanner.model import Extraction, SegmentKind
 
@@ -372,12 +371,7 @@ def test_garbage_bytes_never_raise() -> None:
 # --- the shared corpus ----------------------------------------------------------------------------
 
 
-def _corpus() -> Path:
-    env = os.environ.get("SENDGUARD_CORPUS")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-
-
-CORPUS = _corpus()
+CORPUS = corpus_dir()
 needs_corpus = pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason=f"no corpus at {CORPUS}")
 
 

@@ -6,8 +6,7 @@ import pytest
 
 from scanner.gateway import Gateway
 from scanner.model import Action, Envelope
-from scanner.policy import Policy
-from tests.fakes import FakeQuarantine, FakeRelay, FakeScanner, simple_extract
+from tests.fakes import FakeQuarantine, FakeRelay, FakeScanner, fake_gateway
 
 ENV = Envelope("sender@shop.example", ("a@example.org", "b@example.org"), helo="client.example")
 
@@ -16,21 +15,16 @@ def message(body: str, subject: str = "Hello") -> bytes:
     return f"From: sender@shop.example\r\nSubject: {subject}\r\n\r\n{body}\r\n".encode()
 
 
+Parts = tuple[Gateway, FakeScanner, FakeRelay, FakeQuarantine]
+
+
 @pytest.fixture
-def parts() -> tuple[Gateway, FakeScanner, FakeRelay, FakeQuarantine]:
+def parts() -> Parts:
     scanner, relay, quarantine = FakeScanner(), FakeRelay(), FakeQuarantine()
-    gw = Gateway(
-        extractor=simple_extract,
-        scanner=scanner,
-        policy=Policy.default(),
-        relay=relay,
-        quarantine=quarantine,
-        hostname="sendguard.test",
-    )
-    return gw, scanner, relay, quarantine
+    return fake_gateway(relay, scanner, quarantine), scanner, relay, quarantine
 
 
-async def test_clean_message_is_relayed_with_received_header(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_clean_message_is_relayed_with_received_header(parts: Parts) -> None:
     gw, _, relay, quarantine = parts
     out = await gw.handle(ENV, message("nothing to see"))
     assert out.action is Action.PASS and out.reply.startswith("250 2.0.0")
@@ -41,14 +35,14 @@ async def test_clean_message_is_relayed_with_received_header(parts: tuple) -> No
     assert b"PII-Scan-" not in data and not quarantine.held
 
 
-async def test_forged_scan_headers_are_stripped(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_forged_scan_headers_are_stripped(parts: Parts) -> None:
     gw, _, relay, _ = parts
     forged = b"PII-Scan-Result: pass\r\nPII-Scan-Groups: none\r\n" + message("hi")
     await gw.handle(ENV, forged)
     assert b"PII-Scan-" not in relay.delivered[0][1]
 
 
-async def test_reject_gives_550_with_masked_report_and_relays_nothing(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_reject_gives_550_with_masked_report_and_relays_nothing(parts: Parts) -> None:
     gw, _, relay, _ = parts
     out = await gw.handle(ENV, message("my number FAKE-SSN"))
     assert out.action is Action.REJECT
@@ -61,7 +55,7 @@ async def test_reject_gives_550_with_masked_report_and_relays_nothing(parts: tup
     assert not relay.delivered
 
 
-async def test_medical_is_held_not_relayed(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_medical_is_held_not_relayed(parts: Parts) -> None:
     gw, _, relay, quarantine = parts
     raw = message("FAKE-MEDICAL note")
     out = await gw.handle(ENV, raw)
@@ -70,7 +64,7 @@ async def test_medical_is_held_not_relayed(parts: tuple) -> None:  # type: ignor
     assert not relay.delivered
 
 
-async def test_low_confidence_is_tagged_and_relayed(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_low_confidence_is_tagged_and_relayed(parts: Parts) -> None:
     gw, _, relay, _ = parts
     out = await gw.handle(ENV, message("FAKE-WEAK"))
     assert out.action is Action.TAG
@@ -81,16 +75,21 @@ async def test_low_confidence_is_tagged_and_relayed(parts: tuple) -> None:  # ty
 
 
 @pytest.mark.parametrize("broken", ["scanner", "relay", "quarantine"])
-async def test_any_internal_failure_is_a_4xx(parts: tuple, broken: str) -> None:  # type: ignore[type-arg]
+async def test_any_internal_failure_is_a_4xx(parts: Parts, broken: str) -> None:
     gw, scanner, relay, quarantine = parts
-    {"scanner": scanner, "relay": relay, "quarantine": quarantine}[broken].fail = True
+    fakes: dict[str, FakeScanner | FakeRelay | FakeQuarantine] = {
+        "scanner": scanner,
+        "relay": relay,
+        "quarantine": quarantine,
+    }
+    fakes[broken].fail = True
     out = await gw.handle(ENV, message("FAKE-MEDICAL" if broken == "quarantine" else "hi"))
     assert out.action is None
     assert out.reply.startswith("451 4.")
     assert not quarantine.held and not relay.delivered
 
 
-async def test_unexpected_exception_is_a_4xx_not_a_pass(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_unexpected_exception_is_a_4xx_not_a_pass(parts: Parts) -> None:
     gw, _, relay, _ = parts
 
     def explode(data: bytes) -> object:
@@ -101,21 +100,14 @@ async def test_unexpected_exception_is_a_4xx_not_a_pass(parts: tuple) -> None:  
     assert out.reply.startswith("451 4.3.0") and not relay.delivered
 
 
-async def test_scanning_off_relays_everything(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_scanning_off_relays_everything(parts: Parts) -> None:
     _, _, relay, quarantine = parts
-    gw = Gateway(
-        extractor=simple_extract,
-        scanner=None,
-        policy=Policy.default(),
-        relay=relay,
-        quarantine=quarantine,
-        hostname="h",
-    )
+    gw = fake_gateway(relay, None, quarantine)
     out = await gw.handle(ENV, message("FAKE-SSN"))
     assert out.action is Action.PASS and len(relay.delivered) == 1
 
 
-async def test_drain_waits_for_messages_in_flight(parts: tuple) -> None:  # type: ignore[type-arg]
+async def test_drain_waits_for_messages_in_flight(parts: Parts) -> None:
     import asyncio
 
     gw, _, relay, _ = parts
@@ -136,7 +128,7 @@ async def test_drain_waits_for_messages_in_flight(parts: tuple) -> None:  # type
 
 
 async def test_one_info_line_per_message_with_counts_and_no_content(
-    parts: tuple,  # type: ignore[type-arg]
+    parts: Parts,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     import logging

@@ -20,9 +20,10 @@ text, which is what limits it to a few dozen messages per second.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from scanner.detect.context import ContextLexicon, Window
@@ -87,6 +88,11 @@ class DetectionEngine:
         self._suppress = lexicon.matcher(["suppress"])
 
     # -- public API -----------------------------------------------------------------------------
+
+    @property
+    def nlp_models(self) -> Mapping[str, Language]:
+        """The spaCy pipelines by language, as `build_engine` loaded them (empty without NLP)."""
+        return MappingProxyType(self._nlp)
 
     def detect(self, segments: Sequence[Segment]) -> list[Finding]:
         """Findings for one message. Pure: same segments, same findings."""

@@ -36,7 +36,6 @@ from scanner.ports import (
     AuditEvent,
     HeldRecord,
     HeldStatus,
-    HeldSummary,
     QuarantineStore,
     QueueFilter,
     Relay,
@@ -183,14 +182,7 @@ async def run(
         events = await store.audit_log(args.message, limit=args.limit)
         for e in events:
             if args.json:
-                row = {
-                    "at": e.at.isoformat(),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "message_id": e.message_id,
-                    "reason": e.reason,
-                }
-                print(json.dumps(row), file=out)
+                print(json.dumps(e.as_dict()), file=out)
             else:
                 line = f"{_when(e.at)}  {e.actor}  {e.action}  {e.message_id or '-'}  {e.reason or ''}"
                 print(_printable(line.rstrip()), file=out)
@@ -227,7 +219,7 @@ async def _list(args: argparse.Namespace, store: QuarantineStore, out: TextIO) -
     page, total = await store.list_held(flt)
     if args.json:
         for s in page:
-            print(json.dumps(_summary_json(s)), file=out)
+            print(json.dumps(s.as_dict()), file=out)
         return 0
     rows = [("ID", "RECEIVED", "SENDER", "RCPTS", "CATEGORIES", "STATUS")]
     rows += [
@@ -246,21 +238,6 @@ async def _list(args: argparse.Namespace, store: QuarantineStore, out: TextIO) -
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(), file=out)
     print(f"({len(page)} shown of {total})", file=out)
     return 0
-
-
-def _summary_json(s: HeldSummary) -> dict[str, object]:
-    return {
-        "id": s.id,
-        "received_at": s.received_at.isoformat(),
-        "mail_from": s.mail_from,
-        "rcpt_tos": list(s.rcpt_tos),
-        "tenant": s.tenant,
-        "status": s.status.value,
-        "size": s.size,
-        "categories": s.categories,
-        "decided_at": s.decided_at.isoformat() if s.decided_at else None,
-        "decided_by": s.decided_by,
-    }
 
 
 def _headers(data: bytes) -> list[tuple[str, str]]:

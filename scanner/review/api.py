@@ -117,19 +117,7 @@ def _when(raw: str | None) -> datetime | None:
 
 
 def summary_json(s: HeldSummary, now: datetime) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "received_at": s.received_at.isoformat(),
-        "age_seconds": max(0, int((now - s.received_at).total_seconds())),
-        "mail_from": s.mail_from,
-        "rcpt_tos": list(s.rcpt_tos),
-        "tenant": s.tenant,
-        "status": s.status.value,
-        "size": s.size,
-        "categories": s.categories,
-        "decided_at": s.decided_at.isoformat() if s.decided_at else None,
-        "decided_by": s.decided_by,
-    }
+    return {**s.as_dict(), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
@@ -313,17 +301,7 @@ async def audit(request: Request) -> Response:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="sendguard-audit.csv"'},
         )
-    return JSONResponse({"events": [_event_json(e) for e in events]})
-
-
-def _event_json(e: AuditEvent) -> dict[str, Any]:
-    return {
-        "at": e.at.isoformat(),
-        "actor": e.actor,
-        "action": e.action,
-        "message_id": e.message_id,
-        "reason": e.reason,
-    }
+    return JSONResponse({"events": [e.as_dict() for e in events]})
 
 
 def audit_csv(events: list[AuditEvent]) -> str:

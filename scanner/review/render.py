@@ -1,9 +1,9 @@
 """Turn a held message into what a reviewer may see. Pure and synchronous: bytes in, dataclasses out.
 
-The text comes from `scanner.extract.extract` when it is installed, so the findings' offsets
-(computed on that extraction) land on the same characters; a small stdlib-email fallback stands in
-until then. Masking fails closed: if a finding cannot be placed on the text (unknown location,
-offsets out of range), no text is shown at all rather than risk showing a value in clear.
+The text comes from `scanner.extract.extract`, so the findings' offsets (computed on that
+extraction) land on the same characters. Masking fails closed: if a finding cannot be placed on
+the text (unknown location, offsets out of range), no text is shown at all rather than risk
+showing a value in clear.
 
 Attachments are described (name, type, size), never decoded for display.
 """
@@ -15,8 +15,8 @@ import email.policy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from html.parser import HTMLParser
 
+from scanner.extract import extract
 from scanner.model import Finding, Segment, SegmentKind
 
 # headers shown to reviewers; anything else may carry data we were not asked to scan
@@ -60,11 +60,7 @@ class MessageView:
 
 
 def segments_for(data: bytes) -> list[Segment]:
-    """The message's decoded segments, from the real extractor when available."""
-    try:
-        from scanner.extract import extract  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        return _fallback_segments(_parse(data))
+    """The message's decoded segments, as the scanner saw them."""
     return list(extract(data).segments)
 
 
@@ -158,70 +154,3 @@ def _attachments(msg: EmailMessage) -> Iterable[Attachment]:
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
         yield Attachment(filename or "(unnamed)", part.get_content_type(), size)
-
-
-# --- fallback extraction (stdlib email), same location scheme as scanner.model.Segment -----------
-
-
-def _fallback_segments(msg: EmailMessage) -> list[Segment]:
-    out: list[Segment] = []
-    if msg["Subject"] is not None:
-        out.append(Segment("subject", str(msg["Subject"]), SegmentKind.SUBJECT))
-    if msg.is_multipart():
-        _walk(msg, "", out)
-    else:
-        _leaf(msg, "1", out)
-    return out
-
-
-def _walk(part: EmailMessage, path: str, out: list[Segment]) -> None:
-    for i, child in enumerate(part.iter_parts(), start=1):
-        assert isinstance(child, EmailMessage)
-        sub = f"{path}.{i}" if path else str(i)
-        if child.is_multipart():
-            _walk(child, sub, out)
-        else:
-            _leaf(child, sub, out)
-
-
-def _leaf(part: EmailMessage, path: str, out: list[Segment]) -> None:
-    if part.get_content_maintype() != "text":
-        return
-    try:
-        text = part.get_content()
-    except (LookupError, ValueError):
-        payload = part.get_payload(decode=True)
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    filename = part.get_filename()
-    if filename is not None or part.get_content_disposition() == "attachment":
-        out.append(Segment(f"attachment[{path}:{filename}]", text, SegmentKind.ATTACHMENT, filename))
-    elif part.get_content_subtype() == "html":
-        out.append(Segment(f"body[{path}]", _html_text(text), SegmentKind.HTML))
-    else:
-        out.append(Segment(f"body[{path}]", text, SegmentKind.TEXT))
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def _html_text(html: str) -> str:
-    parser = _TextOnly()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts)

@@ -5,33 +5,25 @@ Skips cleanly when the corpus is absent (path next to the repository, or SENDGUA
 
 from __future__ import annotations
 
-import email
 import json
-import os
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from benchmarks._corpus import corpus_dir
 from scanner.detect import DetectionEngine
+from scanner.extract import extract
 from scanner.model import Segment
 from tests.detect.conftest import flagged
 
-_BESIDE_REPO = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
-CORPUS = Path(os.environ.get("SENDGUARD_CORPUS", _BESIDE_REPO))
+CORPUS = corpus_dir()
 IDENTIFIER_GROUPS = {"government_id", "payment_card", "bank_account"}
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason="corpus not available")
 
 
-def _segments(path: Path) -> list[Segment]:
-    msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    out = [Segment("subject", str(msg.get("subject", "")))]
-    for i, part in enumerate(msg.walk(), 1):
-        if isinstance(part, EmailMessage) and part.get_content_type() == "text/plain":
-            out.append(Segment(f"body[{i}]", str(part.get_content())))
-    return out
+def _segments(path: Path) -> tuple[Segment, ...]:
+    return extract(path.read_bytes()).segments
 
 
 def _rows(kind: str) -> list[dict[str, object]]:

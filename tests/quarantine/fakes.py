@@ -1,9 +1,7 @@
-"""In-memory fakes and builders for the quarantine tests."""
+"""Builders for the quarantine tests (the relay fake is `tests.fakes.FakeRelay`)."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
@@ -11,25 +9,6 @@ from scanner.ports import HeldMessage
 
 # a marker that must never appear in the database in clear
 BODY_MARKER = "PLAINTEXT-MARKER-7f3a9c"
-
-
-@dataclass
-class FakeRelay:
-    """Records what it was asked to deliver; `fail_with` makes the next deliveries raise."""
-
-    delivered: list[tuple[Envelope, bytes]] = field(default_factory=list)
-    fail_with: Exception | None = None
-    closed: bool = False
-
-    async def deliver(self, envelope: Envelope, data: bytes) -> None:
-        # yield once so concurrent releases really interleave
-        await asyncio.sleep(0)
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.delivered.append((envelope, data))
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 def finding(

@@ -12,7 +12,8 @@ from argon2 import PasswordHasher
 from scanner.model import Group
 from scanner.ports import HeldStatus, Role
 from scanner.quarantine import SqlQuarantineStore, commands
-from tests.quarantine.fakes import BODY_MARKER, FakeRelay, finding, held_message
+from tests.fakes import FakeRelay
+from tests.quarantine.fakes import BODY_MARKER, finding, held_message
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -7,7 +7,8 @@ import asyncio
 from scanner._errors import RelayPermanentError, RelayTemporaryError
 from scanner.ports import HeldStatus
 from scanner.quarantine import ReleaseOutcome, SqlQuarantineStore, release, release_message
-from tests.quarantine.fakes import BODY_MARKER, FakeRelay, held_message
+from tests.fakes import FakeRelay
+from tests.quarantine.fakes import BODY_MARKER, held_message
 
 
 async def test_release_relays_the_original_once_and_purges(store: SqlQuarantineStore) -> None:

@@ -14,8 +14,9 @@ from scanner.ports import QuarantineStore, Role
 from scanner.quarantine import generate_key
 from scanner.review import create_app, hash_password, issue_api_token
 from scanner.settings import ReviewSettings
+from tests.fakes import FakeRelay
 from tests.quarantine.conftest import Backend, backend  # noqa: F401  (the fixture, shared)
-from tests.review.fakes import CARD, SSN, FakeRelay, held, make_mail
+from tests.review.fakes import CARD, SSN, held, make_mail
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"

@@ -1,12 +1,10 @@
-"""Test doubles and seed data for the console tests."""
+"""Seed data for the console tests (the relay fake is `tests.fakes.FakeRelay`)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from email.message import EmailMessage
 
-from scanner._errors import RelayTemporaryError
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
 from scanner.ports import AuditEvent, HeldMessage, HeldStatus, QuarantineStore
 from scanner.review.render import segments_for
@@ -15,27 +13,6 @@ SSN = "536-22-8741"
 SSN_MASKED = "***-**-8741"
 CARD = "4539 1488 0343 6467"
 CARD_MASKED = "**** **** **** 6467"
-
-
-class FakeRelay:
-    """Records deliveries. `gate`, when set, makes deliver wait until the test opens it."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[Envelope, bytes]] = []
-        self.fail = False
-        self.entered = asyncio.Event()
-        self.gate: asyncio.Event | None = None
-
-    async def deliver(self, envelope: Envelope, data: bytes) -> None:
-        self.entered.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.fail:
-            raise RelayTemporaryError("upstream down")
-        self.sent.append((envelope, data))
-
-    async def close(self) -> None:
-        pass
 
 
 def make_mail(

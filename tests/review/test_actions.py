@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from scanner.ports import HeldStatus
 from scanner.quarantine.release import ReleaseOutcome, release
 from scanner.review.actions import RejectOutcome, build_notice, reject
-from tests.review.fakes import SSN, FakeRelay, data_of, held, make_mail, status_of
+from tests.fakes import FakeRelay
+from tests.review.fakes import SSN, data_of, held, make_mail, status_of
 from tests.review.memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -23,14 +24,14 @@ async def test_release_outcomes() -> None:
     relay.fail = False
     assert await release(store, relay, "m", "dana") is ReleaseOutcome.RELEASED
     assert await release(store, relay, "m", "dana") is ReleaseOutcome.NOT_HELD
-    assert len(relay.sent) == 1 and store.claims == 2
+    assert len(relay.delivered) == 1 and store.claims == 2
 
 
 async def test_reject_never_notifies_the_null_sender() -> None:
     store, relay = MemoryStore(), FakeRelay()
     await store.hold(held("m", make_mail("s", f"x {SSN}"), NOW, sender=""))
     outcome = await reject(store, relay, "m", "dana", None, notify_sender=True, hostname="h", now=NOW)
-    assert outcome == (RejectOutcome.REJECTED, False) and relay.sent == []
+    assert outcome == (RejectOutcome.REJECTED, False) and relay.delivered == []
 
 
 def test_notice_lists_categories_only() -> None:

@@ -12,13 +12,13 @@ import pytest
 
 from scanner.model import Confidence, Finding, Group
 from scanner.ports import HeldStatus, Role
+from tests.fakes import FakeRelay
 from tests.review.conftest import NOW, bearer
 from tests.review.fakes import (
     CARD,
     CARD_MASKED,
     SSN,
     SSN_MASKED,
-    FakeRelay,
     data_of,
     events_of,
     held,
@@ -46,7 +46,7 @@ async def test_401_without_credentials(
     r = await client.request(method, path, json={"reason": "x", "action": "release", "ids": ["msg-ssn"]})
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith("Bearer")
-    assert relay.sent == []
+    assert relay.delivered == []
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ async def test_roles(
         assert r.status_code == 200, r.text
     else:
         assert r.status_code == 403
-        assert relay.sent == []
+        assert relay.delivered == []
 
 
 async def _seed_queue(store: MemoryStore) -> None:
@@ -218,8 +218,8 @@ async def test_release_relays_the_original_bytes(
     original = await data_of(store, "msg-ssn")
     r = await client.post("/api/messages/msg-ssn/release", headers=bearer(Role.REVIEWER))
     assert r.status_code == 200 and r.json()["outcome"] == "released"
-    assert [env for env, _ in relay.sent] == [(await store.get("msg-ssn")).envelope]  # type: ignore[union-attr]
-    assert [data for _, data in relay.sent] == [original]
+    assert [env for env, _ in relay.delivered] == [(await store.get("msg-ssn")).envelope]  # type: ignore[union-attr]
+    assert [data for _, data in relay.delivered] == [original]
     assert await status_of(store, "msg-ssn") is HeldStatus.RELEASED
     assert await data_of(store, "msg-ssn") is None
     assert ("release", "bot-reviewer") in [(e.action, e.actor) for e in await events_of(store)]
@@ -239,7 +239,7 @@ async def test_concurrent_releases_send_once(client: httpx.AsyncClient, relay: F
     relay.gate.set()
     responses = await asyncio.gather(*posts)
     assert sorted(r.status_code for r in responses) == [200, 409]
-    assert len(relay.sent) == 1
+    assert len(relay.delivered) == 1
 
 
 async def test_double_submit_sends_once(client: httpx.AsyncClient, relay: FakeRelay) -> None:
@@ -247,7 +247,7 @@ async def test_double_submit_sends_once(client: httpx.AsyncClient, relay: FakeRe
     second = await client.post("/api/messages/msg-ssn/release", headers=bearer(Role.REVIEWER))
     assert (first.status_code, second.status_code) == (200, 409)
     assert second.json()["error"] == "already released"
-    assert len(relay.sent) == 1
+    assert len(relay.delivered) == 1
 
 
 async def test_failed_relay_keeps_the_message_held(
@@ -259,7 +259,7 @@ async def test_failed_relay_keeps_the_message_held(
     assert await status_of(store, "msg-ssn") is HeldStatus.HELD
     relay.fail = False
     r = await client.post("/api/messages/msg-ssn/release", headers=bearer(Role.REVIEWER))
-    assert r.status_code == 200 and len(relay.sent) == 1
+    assert r.status_code == 200 and len(relay.delivered) == 1
 
 
 async def test_reject_with_notice_carries_no_data(
@@ -274,7 +274,7 @@ async def test_reject_with_notice_carries_no_data(
     assert (
         await status_of(store, "msg-ssn") is HeldStatus.REJECTED and await data_of(store, "msg-ssn") is None
     )
-    [(envelope, notice)] = relay.sent
+    [(envelope, notice)] = relay.delivered
     assert envelope.mail_from == "" and envelope.rcpt_tos == ("billing@shop.test",)
     text = notice.decode()
     assert "msg-ssn" in text and "US_SSN" in text and "PAYMENT_CARD" in text
@@ -285,7 +285,7 @@ async def test_reject_with_notice_carries_no_data(
 
 async def test_reject_without_notice_sends_nothing(client: httpx.AsyncClient, relay: FakeRelay) -> None:
     r = await client.post("/api/messages/msg-ssn/reject", json={}, headers=bearer(Role.REVIEWER))
-    assert r.json()["notified"] is False and relay.sent == []
+    assert r.json()["notified"] is False and relay.delivered == []
     again = await client.post("/api/messages/msg-ssn/release", headers=bearer(Role.REVIEWER))
     assert again.status_code == 409 and "rejected" in again.json()["error"]
 
@@ -303,7 +303,7 @@ async def test_bulk_actions(client: httpx.AsyncClient, store: MemoryStore, relay
         ("r0", "not_held"),
         ("missing", "not_found"),
     ]
-    assert len(relay.sent) == 2
+    assert len(relay.delivered) == 2
     r = await client.post(
         "/api/messages/bulk",
         json={"action": "reject", "ids": ["a2", "a3"], "reason": "bulk"},

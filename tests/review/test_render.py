@@ -63,7 +63,7 @@ def test_text_is_withheld_when_findings_do_not_fit() -> None:
     assert ("Subject", "(withheld)") in view.headers
 
 
-def test_fallback_segments_cover_html_and_text_attachments() -> None:
+def test_segments_cover_html_and_text_attachments() -> None:
     from email.message import EmailMessage
 
     msg = EmailMessage()

@@ -9,7 +9,7 @@ import pytest
 
 from scanner.review import create_app, serve_review
 from scanner.settings import ReviewSettings
-from tests.review.fakes import FakeRelay
+from tests.fakes import FakeRelay
 from tests.review.memory_store import MemoryStore
 
 

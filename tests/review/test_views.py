@@ -12,18 +12,9 @@ from scanner.ports import HeldStatus, Role
 from scanner.review import create_app
 from scanner.review.auth import SESSION_COOKIE
 from scanner.settings import ReviewSettings
+from tests.fakes import FakeRelay
 from tests.review.conftest import NOW, PASSWORD, bearer, csrf_from, login
-from tests.review.fakes import (
-    CARD,
-    CARD_MASKED,
-    SSN,
-    SSN_MASKED,
-    FakeRelay,
-    events_of,
-    held,
-    make_mail,
-    status_of,
-)
+from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, events_of, held, make_mail, status_of
 from tests.review.memory_store import MemoryStore
 
 
@@ -90,16 +81,16 @@ async def test_form_posts_without_valid_csrf_are_403(
     data = {"action": "release", "ids": "msg-ssn"} | ({"csrf_token": token} if token else {})
     r = await client.post(path, data=data)
     assert r.status_code == 403
-    assert relay.sent == [] and await status_of(store, "msg-ssn") is HeldStatus.HELD
+    assert relay.delivered == [] and await status_of(store, "msg-ssn") is HeldStatus.HELD
 
 
 async def test_api_with_session_cookie_needs_csrf_header(client: httpx.AsyncClient, relay: FakeRelay) -> None:
     csrf = await login(client, "reviewer")
     assert (await client.get("/api/messages")).status_code == 200  # reads need no token
     r = await client.post("/api/messages/msg-ssn/release")
-    assert r.status_code == 403 and relay.sent == []
+    assert r.status_code == 403 and relay.delivered == []
     r = await client.post("/api/messages/msg-ssn/release", headers={"X-CSRF-Token": csrf})
-    assert r.status_code == 200 and len(relay.sent) == 1
+    assert r.status_code == 200 and len(relay.delivered) == 1
 
 
 async def test_message_page_never_shows_clear_values(client: httpx.AsyncClient, store: MemoryStore) -> None:
@@ -169,7 +160,7 @@ async def test_release_and_double_submit_through_forms(
     relay.gate.set()
     assert (await first).headers["location"] == "/messages/msg-ssn?notice=released"
     assert second.headers["location"] == "/messages/msg-ssn?notice=not_held"
-    assert len(relay.sent) == 1
+    assert len(relay.delivered) == 1
     page = await client.get("/messages/msg-ssn?notice=released")
     assert "Released" in page.text and "content was deleted" in page.text
 
@@ -183,7 +174,7 @@ async def test_reject_through_the_form(
     )
     assert r.headers["location"] == "/messages/msg-ssn?notice=rejected_notified"
     assert await status_of(store, "msg-ssn") is HeldStatus.REJECTED
-    assert len(relay.sent) == 1 and SSN not in relay.sent[0][1].decode()
+    assert len(relay.delivered) == 1 and SSN not in relay.delivered[0][1].decode()
 
 
 async def test_queue_page_filters_counts_paging_and_bulk(
@@ -205,7 +196,7 @@ async def test_queue_page_filters_counts_paging_and_bulk(
     only_ssn = await client.get("/", params={"category": "US_SSN"})
     assert only_ssn.text.count('name="ids"') == 1
     r = await client.post("/bulk", data={"csrf_token": csrf, "action": "release", "ids": ["q00", "q01"]})
-    assert r.status_code == 303 and len(relay.sent) == 2
+    assert r.status_code == 303 and len(relay.delivered) == 2
     assert await status_of(store, "q00") is HeldStatus.RELEASED
 
 

@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from scanner.gateway import Gateway
-from scanner.policy import Policy
 from scanner.relay import SmtpRelay
 from scanner.settings import ListenSettings, RelaySettings
 from scanner.smtp import start_smtp_server
-from tests.fakes import FakeQuarantine, FakeScanner, simple_extract
+from tests.fakes import FakeQuarantine, FakeScanner, fake_gateway
 
 
 @dataclass
@@ -74,14 +72,7 @@ async def proxy() -> AsyncIterator[Proxy]:
     sink, sink_server = await start_sink()
     relay = SmtpRelay(RelaySettings(host="127.0.0.1", port=sink.port, timeout=5, pool_size=4))
     scanner, quarantine = FakeScanner(), FakeQuarantine()
-    gateway = Gateway(
-        extractor=simple_extract,
-        scanner=scanner,
-        policy=Policy.default(),
-        relay=relay,
-        quarantine=quarantine,
-        hostname="sendguard.test",
-    )
+    gateway = fake_gateway(relay, scanner, quarantine)
     listen = ListenSettings(host="127.0.0.1", port=0, max_message_size=200_000, max_sessions=5, timeout=10)
     server = await start_smtp_server(gateway, listen)
     port = server.sockets[0].getsockname()[1]

@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 import trustme
 
-from scanner.gateway import Gateway
-from scanner.policy import Policy
 from scanner.settings import ListenSettings
 from scanner.smtp import start_smtp_server
-from tests.fakes import FakeQuarantine, FakeRelay, FakeScanner, simple_extract
+from tests.fakes import FakeQuarantine, FakeRelay, FakeScanner, fake_gateway
 
 
 @pytest.fixture
@@ -24,14 +22,7 @@ async def tls_proxy(tmp_path: Path) -> AsyncIterator[tuple[int, FakeRelay, ssl.S
     cert = ca.issue_cert("127.0.0.1", "localhost")
     cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "chain.pem"))
     relay = FakeRelay()
-    gateway = Gateway(
-        extractor=simple_extract,
-        scanner=FakeScanner(),
-        policy=Policy.default(),
-        relay=relay,
-        quarantine=FakeQuarantine(),
-        hostname="sendguard.test",
-    )
+    gateway = fake_gateway(relay, FakeScanner(), FakeQuarantine())
     listen = ListenSettings(
         host="127.0.0.1",
         port=0,
