@@ -15,6 +15,7 @@ import base64
 import logging
 import secrets
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,8 +95,15 @@ class Gateway:
             log.warning("msg=%s action=tempfail error=%s detail=%s", ref, type(exc).__name__, exc.detail)
             outcome = Outcome(exc.smtp_reply, None, ref)
         except Exception as exc:  # any internal failure: temp-fail, never pass, never drop
-            log.error("msg=%s action=tempfail error=%s", ref, type(exc).__name__)
-            log.debug("msg=%s internal error", ref, exc_info=True)
+            # where it failed, but not the exception's message or locals: those may hold content
+            frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            log.error(
+                "msg=%s action=tempfail error=%s at %s:%s",
+                ref,
+                type(exc).__name__,
+                frame.filename if frame else "?",
+                frame.lineno if frame else "?",
+            )
             outcome = Outcome("451 4.3.0 Local error in processing, try again later", None, ref)
         finally:
             self._inflight -= 1

@@ -89,15 +89,23 @@ async def test_any_internal_failure_is_a_4xx(parts: Parts, broken: str) -> None:
     assert not quarantine.held and not relay.delivered
 
 
-async def test_unexpected_exception_is_a_4xx_not_a_pass(parts: Parts) -> None:
+async def test_unexpected_exception_is_a_4xx_not_a_pass(
+    parts: Parts, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
     gw, _, relay, _ = parts
 
     def explode(data: bytes) -> object:
-        raise RuntimeError("boom")
+        raise RuntimeError(f"cannot parse {data!r}")  # an exception message carrying content
 
     gw._extract = explode  # type: ignore[assignment]
-    out = await gw.handle(ENV, message("hi"))
+    with caplog.at_level(logging.DEBUG):
+        out = await gw.handle(ENV, message("SSN 536-22-8843"))
     assert out.reply.startswith("451 4.3.0") and not relay.delivered
+    logged = caplog.text
+    assert "RuntimeError at " in logged and "test_gateway.py" in logged  # where, for debugging
+    assert "536-22-8843" not in logged and "cannot parse" not in logged  # never what
 
 
 async def test_scanning_off_relays_everything(parts: Parts) -> None:
