@@ -15,6 +15,8 @@ Replies never contain message content or matched values.
 
 from __future__ import annotations
 
+import traceback
+
 
 class SendguardError(Exception):
     code: int = 451
@@ -76,3 +78,13 @@ class RelayPermanentError(PermanentError):
     def smtp_reply(self) -> str:
         # the upstream's own reply text (never message content) helps the sender fix the problem
         return f"{self.code} {self.status} {self.text}: {self.detail}"[:400]
+
+
+def describe(exc: BaseException) -> str:
+    """``RuntimeError at scanner/x.py:42``: what failed and where, for logs.
+
+    Never the exception's message, arguments or locals: they may hold message content.
+    """
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"

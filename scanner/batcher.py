@@ -30,7 +30,7 @@ from collections import deque
 from types import TracebackType
 from typing import Self
 
-from scanner._errors import Overloaded, ScanUnavailable
+from scanner._errors import Overloaded, ScanUnavailable, describe
 from scanner.model import Extraction, Finding
 from scanner.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
 from scanner.ports import Detector
@@ -276,9 +276,9 @@ class MicroBatcher:
     def _on_batch_done(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
         try:
             self._route(batch, fut)
-        except Exception:
+        except Exception as exc:
             # a bug here must not leave sessions waiting for their timeout, nor pass mail unscanned
-            log.exception("batch result handling failed")
+            log.error("batch result handling failed: %s", describe(exc))
             for entry in batch:
                 self._fail(entry.job, "internal error")
         self._pump()

@@ -15,14 +15,13 @@ import base64
 import logging
 import secrets
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from scanner._errors import SendguardError
+from scanner._errors import SendguardError, describe
 from scanner.headers import prepend, received_header
 from scanner.model import Action, Envelope, Extraction, Verdict
 from scanner.policy import Policy, decide
@@ -95,15 +94,7 @@ class Gateway:
             log.warning("msg=%s action=tempfail error=%s detail=%s", ref, type(exc).__name__, exc.detail)
             outcome = Outcome(exc.smtp_reply, None, ref)
         except Exception as exc:  # any internal failure: temp-fail, never pass, never drop
-            # where it failed, but not the exception's message or locals: those may hold content
-            frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-            log.error(
-                "msg=%s action=tempfail error=%s at %s:%s",
-                ref,
-                type(exc).__name__,
-                frame.filename if frame else "?",
-                frame.lineno if frame else "?",
-            )
+            log.error("msg=%s action=tempfail error=%s", ref, describe(exc))
             outcome = Outcome("451 4.3.0 Local error in processing, try again later", None, ref)
         finally:
             self._inflight -= 1

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from scanner._errors import describe
 from scanner.worker_process import HEADER, Item, ItemResult, worker_main
 
 log = logging.getLogger(__name__)
@@ -347,8 +348,8 @@ class WorkerPool:
         if self.on_capacity is not None:
             try:
                 self.on_capacity()
-            except Exception:  # the caller's bug must not kill this worker's reader
-                log.exception("on_capacity callback failed")
+            except Exception as exc:  # the caller's bug must not kill this worker's reader
+                log.error("on_capacity callback failed: %s", describe(exc))
 
     def _background(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -147,3 +147,14 @@ async def test_one_info_line_per_message_with_counts_and_no_content(
     (line,) = [r.getMessage() for r in caplog.records if r.name == "sendguard.gateway"]
     assert f"msg={out.reference}" in line and "action=reject" in line and "findings=US_SSN:2" in line
     assert "FAKE" not in line and "Secret" not in line and "sender@" not in line
+
+
+def test_describe_names_type_and_place_never_the_message() -> None:
+    from scanner._errors import describe
+
+    try:
+        raise ValueError("SSN 536-22-8843 is invalid")
+    except ValueError as exc:
+        text = describe(exc)
+    assert text.startswith("ValueError at ") and "test_gateway.py:" in text
+    assert "536" not in text
