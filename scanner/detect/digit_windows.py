@@ -1,0 +1,212 @@
+"""Where an identifier pattern can match: near digits. Pure, no I/O.
+
+Python's `re` cannot skip ahead in patterns that start with a lookbehind (all of ours do), so
+a plain `finditer` tries every position of the text: ~25 ms per MB per pattern. Every
+identifier has a digit near its start, though, so a pattern only needs to be tried at the few
+positions just before or on a digit. `WindowedPattern` finds those positions once per segment
+(one C-level `finditer` over the digit runs) and runs the pattern only there, with
+`finditer(text, pos, endpos)`.
+
+Why the findings are exactly those of `pattern.finditer(text)` (the engine's equivalence test
+checks it over the corpus and random text too):
+
+* `Bound.of` reads the parsed pattern and proves two numbers, or gives up (returns None, the
+  engine then scans the whole text): `lead`, such that every match has a digit (a character
+  `\\d` matches) at most `lead` characters after its start, and `reach`, such that trying the
+  pattern at position q reads no character at or after q + reach (lookaheads included).
+  Anything it cannot bound (unbounded repeats, anchors, back-references, a possible empty
+  match) makes it give up.
+* So a match can only start in [d - lead, d] for a digit d. Digit runs closer than `lead`
+  merge into one window [first digit - lead, end of last run); positions outside every window
+  cannot start a match.
+* Inside a window [a, b) the pattern is tried with `endpos = b + reach`: every attempt at
+  q < b reads before q + reach, so it sees exactly the text a whole-text scan sees. `re`
+  lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
+  at or after b are dropped; they are found, if real, from their own window.
+* A whole-text `finditer` resumes after each match's end, so a window starts no earlier than
+  the end of the previous match, as `finditer` would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from re import _constants as c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
+
+# more windows than one per this many characters: one whole-text scan is cheaper than many
+# short ones (each `finditer` call costs about as much as scanning ~40 characters)
+_DENSE = 40
+
+_DIGIT_CHARS = range(ord("0"), ord("9") + 1)
+
+
+class _Unbounded(Exception):
+    """The pattern has a construct the bounds below do not cover."""
+
+
+def _width(items: Any) -> int:
+    """Most characters the sequence `items` can consume."""
+    total = 0
+    for op, av in items:
+        if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
+            total += 1
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if av[1] is c.MAXREPEAT:
+                raise _Unbounded
+            total += av[1] * _width(av[2])
+        elif op is c.SUBPATTERN:
+            total += _width(av[3])
+        elif op is c.ATOMIC_GROUP:
+            total += _width(av)
+        elif op is c.BRANCH:
+            total += max(_width(b) for b in av[1])
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            pass  # consumes nothing
+        else:
+            raise _Unbounded
+    return total
+
+
+def _reach(items: Any) -> int:
+    """Past how many characters from the start trying `items` can read (lookaheads included)."""
+    offset = furthest = 0
+    for op, av in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            inner = _width(av[2])
+            here = max(0, av[1] - 1) * inner + _reach(av[2])
+        elif op is c.SUBPATTERN:
+            here = _reach(av[3])
+        elif op is c.ATOMIC_GROUP:
+            here = _reach(av)
+        elif op is c.BRANCH:
+            here = max(_reach(b) for b in av[1])
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            # a lookbehind only reads before the current position
+            here = _reach(av[1]) if av[0] == 1 else 0
+        else:
+            here = _width([(op, av)])
+        furthest = max(furthest, offset + here)
+        offset += _width([(op, av)])
+    return furthest
+
+
+def _is_digit(op: Any, av: Any) -> bool:
+    """Whether the item consumes one character and it is always a digit."""
+    if op is c.LITERAL:
+        return av in _DIGIT_CHARS
+    if op is not c.IN:
+        return False
+    for kind, value in av:
+        if kind is c.CATEGORY and value is c.CATEGORY_DIGIT:
+            continue
+        if kind is c.LITERAL and value in _DIGIT_CHARS:
+            continue
+        if kind is c.RANGE and value[0] in _DIGIT_CHARS and value[1] in _DIGIT_CHARS:
+            continue
+        return False  # a letter, a NEGATE, anything else
+    return True
+
+
+def _lead(items: Any) -> int | None:
+    """A bound on where the first certain digit of a match of `items` is, or None if none is."""
+    offset = 0
+    for op, av in items:
+        found: int | None = None
+        if _is_digit(op, av):
+            found = 0
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            found = _lead(av[2])
+        elif op is c.SUBPATTERN:
+            found = _lead(av[3])
+        elif op is c.ATOMIC_GROUP:
+            found = _lead(av)
+        elif op is c.BRANCH:
+            leads = [_lead(b) for b in av[1]]
+            found = None if None in leads else max(x for x in leads if x is not None)
+        elif op is c.ASSERT and av[0] == 1:
+            # a lookahead that holds promises its digit too (inside the match or not)
+            found = _lead(av[1])
+        if found is not None:
+            return offset + found
+        offset += _width([(op, av)])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Every match has a digit within `lead` characters of its start; an attempt reads < `reach`."""
+
+    lead: int
+    reach: int
+
+    @classmethod
+    def of(cls, pattern: Any) -> Bound | None:
+        """The bounds of a compiled `re` pattern, or None when they cannot be proved."""
+        if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
+            return None  # e.g. a `regex` module pattern: other engine, other pos/endpos rules
+        try:
+            parsed = _parser.parse(pattern.pattern, pattern.flags)
+            lead = _lead(parsed.data)
+            reach = _reach(parsed.data)
+            if parsed.getwidth()[0] == 0:
+                return None  # an empty match moves finditer on differently
+        except (_Unbounded, re.error):
+            return None
+        return None if lead is None else cls(lead, reach)
+
+
+def shared_bounds(patterns: Sequence[Any]) -> list[Bound | None]:
+    """`Bound.of` each pattern, leads raised to the largest: one window scan serves them all."""
+    bounds = [Bound.of(p) for p in patterns]
+    lead = max((b.lead for b in bounds if b is not None), default=0)
+    return [None if b is None else Bound(lead, b.reach) for b in bounds]
+
+
+_WINDOW_CACHE: dict[int, re.Pattern[str]] = {}
+
+
+def windows(text: str, lead: int) -> list[tuple[int, int]]:
+    """[a, b) ranges outside which no match of a pattern with this `lead` can start."""
+    finder = _WINDOW_CACHE.get(lead)
+    if finder is None:
+        # digit runs separated by at most `lead` non-digits share a window
+        finder = re.compile(rf"\d+(?:\D{{1,{lead}}}\d+)*" if lead else r"\d+")
+        _WINDOW_CACHE[lead] = finder
+    return [(max(0, m.start() - lead), m.end()) for m in finder.finditer(text)]
+
+
+class WindowedPattern:
+    """`finditer` that skips the text no match can start in; same matches as `pattern.finditer`."""
+
+    __slots__ = ("bound", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], bound: Bound | None) -> None:
+        self.pattern = pattern
+        self.bound = bound
+
+    def finditer(self, text: str, cache: dict[int, list[tuple[int, int]]]) -> Iterator[re.Match[str]]:
+        """Matches in text order; `cache` holds this segment's windows by `lead` (one dict per segment)."""
+        bound = self.bound
+        if bound is None:
+            yield from self.pattern.finditer(text)
+            return
+        spans = cache.get(bound.lead)
+        if spans is None:
+            spans = cache[bound.lead] = windows(text, bound.lead)
+        if len(spans) * _DENSE > len(text):
+            yield from self.pattern.finditer(text)
+            return
+        size = len(text)
+        resume = 0
+        for a, b in spans:
+            pos = max(a, resume)
+            if pos >= b:
+                continue
+            for match in self.pattern.finditer(text, pos, min(size, b + bound.reach)):
+                if match.start() >= b:
+                    break
+                resume = match.end()
+                yield match

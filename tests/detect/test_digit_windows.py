@@ -1,0 +1,108 @@
+"""Running the identifier patterns only near digits changes no candidate.
+
+The engine's windowed scan (`scanner.detect.digit_windows`) is compared with whole-text
+`finditer` (`DetectionEngine._candidates_unwindowed`) on every corpus segment, the accuracy
+benchmark's generated messages and seeded random text made of what identifiers are made of.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+from benchmarks._corpus import corpus_dir
+from scanner.detect import DetectionEngine
+from scanner.detect.digit_windows import Bound, WindowedPattern
+from scanner.detect.recognizers.base import AFTER, BEFORE
+from scanner.detect.recognizers.fr_id_card import FrIdCardRecognizer
+from scanner.extract import extract
+from scanner.model import Segment
+
+CORPUS = corpus_dir()
+# identifier material plus the characters the boundaries look at, letters of both cases,
+# a non-ASCII letter (\w but not [A-Z]), the case-insensitive look-alikes of [A-Z] (dotless i,
+# Kelvin sign, long s) and a non-ASCII digit (normalised away before the patterns run)
+_ALPHABET = "0123456789" * 6 + "      ---...//++" + "ABFRKSabfrks" + "éıKſ٣" + ",:#\n"
+
+
+def _same(engine: DetectionEngine, text: str) -> None:
+    segment = Segment("body[1]", text)
+    scan = engine._scan(segment)
+    assert scan.candidates == engine._candidates_unwindowed(scan.norm.text), text
+
+
+def test_every_default_pattern_is_bounded(fast_engine: DetectionEngine) -> None:
+    assert [p.pattern for r in fast_engine.rules for p in r.patterns if Bound.of(p) is None] == []
+
+
+def test_cni_2021_lookahead_bounded_without_changing_matches() -> None:
+    """The 2021 CNI lookaheads look {0,8} characters ahead (was *): same matches."""
+    body = r"[0-9A-Z]{9}" + AFTER
+    before = re.compile(BEFORE + r"(?=[A-Z]*\d)(?=\d*[A-Z])" + body)
+    after = re.compile(FrIdCardRecognizer.PATTERNS[1][1])
+    assert after.pattern == BEFORE + r"(?=[A-Z]{0,8}\d)(?=\d{0,8}[A-Z])" + body
+    rng = random.Random(5)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 3 + "abc  -./+é"
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
+        assert [m.span() for m in after.finditer(text)] == [m.span() for m in before.finditer(text)], text
+    assert (
+        after.search("CNI: AB12CD34E.") and not after.search("ABCDEFGHI1") and not after.search("1234567890A")
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"(?<!\w)\d{3}(?!\w)", Bound(0, 4)),
+        (r"[A-Z]{2}\d{2}(?=.{5})", Bound(2, 9)),
+        (r"(?:ab|c)?9\d", Bound(2, 4)),
+        (r"a*\d", None),  # unbounded prefix
+        (r"\d{3}$", None),  # anchors behave differently at endpos
+        (r"(?=[A-Z]{0,2}\d)\w{3}", Bound(2, 3)),  # a lookahead's digit counts
+        (r"(?=[A-Z]*\d)\w{3}", None),  # ... when it is at a bounded distance
+        (r"(?!\d)\w{3}", None),  # a negative lookahead promises nothing
+        (r"\d?", None),  # may match empty
+        (r"[0-9a]\d", Bound(1, 2)),
+    ],
+)
+def test_bounds(source: str, expected: Bound | None) -> None:
+    assert Bound.of(re.compile(source)) == expected
+
+
+def test_windows_match_finditer_at_window_edges() -> None:
+    pattern = re.compile(r"(?<![\w+])(?:[A-Z]{1,2}-?)?\d(?:[ \-]?\d){4,13}(?!\w)(?![.\-/]\w)")
+    windowed = WindowedPattern(pattern, Bound.of(pattern))
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(1, 120)))
+        # padding keeps the text sparse enough for windows to be used
+        text = "x" * 400 + text + " y" * 200
+        got = [m.span() for m in windowed.finditer(text, {})]
+        assert got == [m.span() for m in pattern.finditer(text)], text
+
+
+def test_random_text(fast_engine: DetectionEngine) -> None:
+    rng = random.Random(11)
+    for _ in range(1500):
+        parts = ["".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(1, 60))) for _ in range(3)]
+        _same(fast_engine, (" word " * rng.randrange(0, 80)).join(parts))
+
+
+def test_generated_messages(fast_engine: DetectionEngine) -> None:
+    from benchmarks.accuracy import generated_messages
+
+    for _, _, _, segments in generated_messages(seed=3):
+        for segment in segments:
+            _same(fast_engine, segment.text)
+
+
+@pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason="corpus not available")
+def test_corpus(fast_engine: DetectionEngine) -> None:
+    for line in (CORPUS / "labels.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        for segment in extract((CORPUS / row["file"]).read_bytes()).segments:
+            _same(fast_engine, segment.text)
