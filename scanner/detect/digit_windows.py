@@ -10,15 +10,19 @@ positions just before or on a digit. `WindowedPattern` finds those positions onc
 Why the findings are exactly those of `pattern.finditer(text)` (the engine's equivalence test
 checks it over the corpus and random text too):
 
-* `Bound.of` reads the parsed pattern and proves two numbers, or gives up (returns None, the
-  engine then scans the whole text): `lead`, such that every match has a digit (a character
-  `\\d` matches) at most `lead` characters after its start, and `reach`, such that trying the
-  pattern at position q reads no character at or after q + reach (lookaheads included).
-  Anything it cannot bound (unbounded repeats, anchors, back-references, a possible empty
-  match) makes it give up.
+* `Bound.of` reads the parsed pattern and proves three numbers, or gives up (returns None,
+  the engine then scans the whole text): `lead`, such that every match has a digit (a
+  character `\\d` matches) at most `lead` characters after its start p; `reach`, such that
+  trying the pattern at p reads no character at or after p + reach (lookaheads included); and
+  `digits`, how many digits every match has at least in [p, p + reach). Anything it cannot
+  bound (unbounded repeats, anchors, back-references, a possible empty match) makes it give
+  up. A larger `lead` or `reach` stays true, so every pattern is given the largest `lead` and
+  windows are found once per segment for all of them.
 * So a match can only start in [d - lead, d] for a digit d. Digit runs closer than `lead`
   merge into one window [first digit - lead, end of last run); positions outside every window
-  cannot start a match.
+  cannot start a match. A window with fewer than `digits` digits in [a, b - 1 + reach) cannot
+  start one either (the count is taken to the largest reach, the `horizon`: more digits,
+  still a sound test).
 * Inside a window [a, b) the pattern is tried with `endpos = b + reach`: every attempt at
   q < b reads before q + reach, so it sees exactly the text a whole-text scan sees. `re`
   lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
@@ -135,12 +139,37 @@ def _lead(items: Any) -> int | None:
     return None
 
 
+def _digits(items: Any) -> int:
+    """How many digits every match of `items` has at least, counting its lookaheads' too.
+
+    The digits a lookahead promises may be the same as those consumed, so the sequence gets the
+    larger of the two counts, not their sum.
+    """
+    consumed = ahead = 0
+    for op, av in items:
+        if _is_digit(op, av):
+            consumed += 1
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            consumed += av[0] * _digits(av[2])
+        elif op is c.SUBPATTERN:
+            consumed += _digits(av[3])
+        elif op is c.ATOMIC_GROUP:
+            consumed += _digits(av)
+        elif op is c.BRANCH:
+            consumed += min(_digits(b) for b in av[1])
+        elif op is c.ASSERT and av[0] == 1:
+            ahead = max(ahead, _digits(av[1]))
+    return max(consumed, ahead)
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
-    """Every match has a digit within `lead` characters of its start; an attempt reads < `reach`."""
+    """What every match promises, from its start p: a digit in [p, p + `lead`], at least
+    `digits` digits in [p, p + `reach`), and trying it at p reads nothing at or after p + `reach`."""
 
     lead: int
     reach: int
+    digits: int
 
     @classmethod
     def of(cls, pattern: Any) -> Bound | None:
@@ -155,55 +184,70 @@ class Bound:
                 return None  # an empty match moves finditer on differently
         except (_Unbounded, re.error):
             return None
-        return None if lead is None else cls(lead, reach)
+        return None if lead is None else cls(lead, reach, _digits(parsed.data))
 
 
-def shared_bounds(patterns: Sequence[Any]) -> list[Bound | None]:
-    """`Bound.of` each pattern, leads raised to the largest: one window scan serves them all."""
+def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int]:
+    """`Bound.of` each pattern, leads raised to the largest, and the largest reach (the horizon):
+    one window scan per segment then serves every pattern."""
     bounds = [Bound.of(p) for p in patterns]
     lead = max((b.lead for b in bounds if b is not None), default=0)
-    return [None if b is None else Bound(lead, b.reach) for b in bounds]
+    horizon = max((b.reach for b in bounds if b is not None), default=1)
+    return [None if b is None else Bound(lead, b.reach, b.digits) for b in bounds], horizon
 
 
-_WINDOW_CACHE: dict[int, re.Pattern[str]] = {}
+DigitWindow = tuple[int, int, int]  # [a, b) where matches may start, digits from a to b - 1 + horizon
+_WINDOW_FINDERS: dict[int, re.Pattern[str]] = {}
 
 
-def windows(text: str, lead: int) -> list[tuple[int, int]]:
-    """[a, b) ranges outside which no match of a pattern with this `lead` can start."""
-    finder = _WINDOW_CACHE.get(lead)
+def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
+    """Where a match of a pattern with this `lead` can start, and how many digits (`\\d`) there
+    are from there up to `horizon` characters past the last possible start."""
+    finder = _WINDOW_FINDERS.get(lead)
     if finder is None:
         # digit runs separated by at most `lead` non-digits share a window
         finder = re.compile(rf"\d+(?:\D{{1,{lead}}}\d+)*" if lead else r"\d+")
-        _WINDOW_CACHE[lead] = finder
-    return [(max(0, m.start() - lead), m.end()) for m in finder.finditer(text)]
+        _WINDOW_FINDERS[lead] = finder
+    runs = [(m.start(), m.end(), sum(map(str.isdecimal, m.group()))) for m in finder.finditer(text)]
+    out: list[DigitWindow] = []
+    ahead = total = 0  # the runs from this one to runs[ahead] start before the horizon: `total` digits
+    for first, end, digits in runs:
+        while ahead < len(runs) and runs[ahead][0] < end - 1 + horizon:
+            total += runs[ahead][2]
+            ahead += 1
+        out.append((max(0, first - lead), end, total))
+        total -= digits
+    return out
 
 
 class WindowedPattern:
     """`finditer` that skips the text no match can start in; same matches as `pattern.finditer`."""
 
-    __slots__ = ("bound", "pattern")
+    __slots__ = ("bound", "horizon", "pattern")
 
-    def __init__(self, pattern: re.Pattern[str], bound: Bound | None) -> None:
+    def __init__(self, pattern: re.Pattern[str], bound: Bound | None, horizon: int) -> None:
         self.pattern = pattern
         self.bound = bound
+        self.horizon = horizon  # at least bound.reach
 
-    def finditer(self, text: str, cache: dict[int, list[tuple[int, int]]]) -> Iterator[re.Match[str]]:
-        """Matches in text order; `cache` holds this segment's windows by `lead` (one dict per segment)."""
+    def finditer(self, text: str, cache: dict[tuple[int, int], list[DigitWindow]]) -> Iterator[re.Match[str]]:
+        """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
         bound = self.bound
         if bound is None:
             yield from self.pattern.finditer(text)
             return
-        spans = cache.get(bound.lead)
+        key = (bound.lead, self.horizon)
+        spans = cache.get(key)
         if spans is None:
-            spans = cache[bound.lead] = windows(text, bound.lead)
+            spans = cache[key] = windows(text, bound.lead, self.horizon)
         if len(spans) * _DENSE > len(text):
             yield from self.pattern.finditer(text)
             return
         size = len(text)
         resume = 0
-        for a, b in spans:
+        for a, b, digits in spans:
             pos = max(a, resume)
-            if pos >= b:
+            if pos >= b or digits < bound.digits:
                 continue
             for match in self.pattern.finditer(text, pos, min(size, b + bound.reach)):
                 if match.start() >= b:

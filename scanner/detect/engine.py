@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from scanner.detect.context import ContextLexicon, Window
-from scanner.detect.digit_windows import WindowedPattern, shared_bounds
+from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
 from scanner.detect.medical import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
@@ -83,9 +83,10 @@ class DetectionEngine:
     ) -> None:
         self.rules = tuple(rules)
         # each rule's patterns, run only near digits where that is provably the same
-        bounds = iter(shared_bounds([p for rule in self.rules for p in rule.patterns]))
+        shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
+        bounds = iter(shared)
         self._windowed = tuple(
-            tuple(WindowedPattern(p, next(bounds)) for p in rule.patterns) for rule in self.rules
+            tuple(WindowedPattern(p, next(bounds), horizon) for p in rule.patterns) for rule in self.rules
         )
         self.window = window
         self.registry = registry  # the presidio RecognizerRegistry the rules came from
@@ -119,7 +120,7 @@ class DetectionEngine:
         text = norm.text
         scan = _SegmentScan(segment, norm, [])
         if _DIGIT.search(text):
-            windows: dict[int, list[tuple[int, int]]] = {}
+            windows: dict[tuple[int, int], list[DigitWindow]] = {}
             for rule, patterns in zip(self.rules, self._windowed, strict=True):
                 matches = (m for p in patterns for m in p.finditer(text, windows))
                 self._apply(rule, text, matches, scan.candidates)

@@ -57,16 +57,16 @@ def test_cni_2021_lookahead_bounded_without_changing_matches() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        (r"(?<!\w)\d{3}(?!\w)", Bound(0, 4)),
-        (r"[A-Z]{2}\d{2}(?=.{5})", Bound(2, 9)),
-        (r"(?:ab|c)?9\d", Bound(2, 4)),
+        (r"(?<!\w)\d{3}(?!\w)", Bound(0, 4, 3)),
+        (r"[A-Z]{2}\d{2}(?=.{5})", Bound(2, 9, 2)),
+        (r"(?:ab|c)?9\d", Bound(2, 4, 2)),
         (r"a*\d", None),  # unbounded prefix
         (r"\d{3}$", None),  # anchors behave differently at endpos
-        (r"(?=[A-Z]{0,2}\d)\w{3}", Bound(2, 3)),  # a lookahead's digit counts
+        (r"(?=[A-Z]{0,2}\d)\w{3}", Bound(2, 3, 1)),  # a lookahead's digit counts
         (r"(?=[A-Z]*\d)\w{3}", None),  # ... when it is at a bounded distance
         (r"(?!\d)\w{3}", None),  # a negative lookahead promises nothing
         (r"\d?", None),  # may match empty
-        (r"[0-9a]\d", Bound(1, 2)),
+        (r"[0-9a]\d", Bound(1, 2, 1)),
     ],
 )
 def test_bounds(source: str, expected: Bound | None) -> None:
@@ -75,7 +75,9 @@ def test_bounds(source: str, expected: Bound | None) -> None:
 
 def test_windows_match_finditer_at_window_edges() -> None:
     pattern = re.compile(r"(?<![\w+])(?:[A-Z]{1,2}-?)?\d(?:[ \-]?\d){4,13}(?!\w)(?![.\-/]\w)")
-    windowed = WindowedPattern(pattern, Bound.of(pattern))
+    bound = Bound.of(pattern)
+    assert bound is not None
+    windowed = WindowedPattern(pattern, bound, bound.reach)
     rng = random.Random(7)
     for _ in range(3000):
         text = "".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(1, 120)))
