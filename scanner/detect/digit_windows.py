@@ -44,6 +44,9 @@ from typing import Any
 # short ones (each `finditer` call costs about as much as scanning ~40 characters)
 _DENSE = 40
 
+# shorter texts are scanned whole: finding windows would cost more than it saves
+_SHORT = 200
+
 _DIGIT_CHARS = range(ord("0"), ord("9") + 1)
 
 
@@ -233,16 +236,17 @@ class WindowedPattern:
     def finditer(self, text: str, cache: dict[tuple[int, int], list[DigitWindow]]) -> Iterator[re.Match[str]]:
         """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
         bound = self.bound
-        if bound is None:
-            yield from self.pattern.finditer(text)
-            return
+        if bound is None or len(text) < _SHORT:
+            return self.pattern.finditer(text)
         key = (bound.lead, self.horizon)
         spans = cache.get(key)
         if spans is None:
             spans = cache[key] = windows(text, bound.lead, self.horizon)
         if len(spans) * _DENSE > len(text):
-            yield from self.pattern.finditer(text)
-            return
+            return self.pattern.finditer(text)
+        return self._near_digits(text, spans, bound)
+
+    def _near_digits(self, text: str, spans: list[DigitWindow], bound: Bound) -> Iterator[re.Match[str]]:
         size = len(text)
         resume = 0
         for a, b, digits in spans:

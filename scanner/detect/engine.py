@@ -21,7 +21,7 @@ text, which is what limits it to a few dozen messages per second.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -122,18 +122,23 @@ class DetectionEngine:
         if _DIGIT.search(text):
             windows: dict[tuple[int, int], list[DigitWindow]] = {}
             for rule, patterns in zip(self.rules, self._windowed, strict=True):
-                matches = (m for p in patterns for m in p.finditer(text, windows))
-                self._apply(rule, text, matches, scan.candidates)
+                self._apply(rule, text, patterns, windows, scan.candidates)
         scan.wants_doc = self._medical.needs_nlp(segment.text)
         needs_sentences = any(c.rule.sentence_bound for c in scan.candidates)
         if self._nlp and (scan.wants_doc or needs_sentences):
             scan.language = guess_language(text)
         return scan
 
-    def _apply(self, rule: Rule, text: str, matches: Iterable[re.Match[str]], out: list[_Candidate]) -> None:
-        """Candidates from `matches`: each rule pattern's matches, pattern after pattern."""
+    def _apply(
+        self,
+        rule: Rule,
+        text: str,
+        patterns: Sequence[WindowedPattern],
+        windows: dict[tuple[int, int], list[DigitWindow]],
+        out: list[_Candidate],
+    ) -> None:
         seen: set[tuple[int, int]] = set()
-        for match in matches:
+        for match in (m for pattern in patterns for m in pattern.finditer(text, windows)):
             start, end = match.span()
             if (start, end) in seen or start == end:
                 continue
@@ -156,7 +161,8 @@ class DetectionEngine:
         out: list[_Candidate] = []
         if _DIGIT.search(text):
             for rule in self.rules:
-                self._apply(rule, text, (m for p in rule.patterns for m in p.finditer(text)), out)
+                whole = [WindowedPattern(p, None, 0) for p in rule.patterns]  # no bound: no windows
+                self._apply(rule, text, whole, {}, out)
         return out
 
     def _negative_level(self, text: str, start: int, end: int) -> NegativeContext:
