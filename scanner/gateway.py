@@ -37,14 +37,6 @@ Extractor = Callable[[bytes], Extraction]
 _INLINE_EXTRACT_LIMIT = 256 * 1024
 
 
-def _category_counts(verdict: Verdict) -> str:
-    """``US_SSN:1,PAYMENT_CARD:2`` for the log line: categories and counts, never values."""
-    counts: dict[str, int] = {}
-    for f in verdict.findings:
-        counts[f.category] = counts.get(f.category, 0) + 1
-    return ",".join(f"{c}:{n}" for c, n in sorted(counts.items())) or "none"
-
-
 def new_reference() -> str:
     """A short random reference (16 base32 characters) shown to senders and reviewers."""
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii")
@@ -108,7 +100,7 @@ class Gateway:
             len(data),
             len(envelope.rcpt_tos),
             outcome.action.value if outcome.action else "tempfail",
-            _category_counts(v) if v else "-",
+            (",".join(f"{c}:{n}" for c, n in v.category_counts().items()) or "none") if v else "-",
             len(v.defects) if v else 0,
             (time.perf_counter() - started) * 1000,
         )

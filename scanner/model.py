@@ -119,12 +119,12 @@ class Verdict:
     reasons: tuple[Finding, ...] = ()
     defects: tuple[str, ...] = ()
 
-    def counts(self) -> dict[str, int]:
-        """Findings per group, for logs and metrics (never values)."""
+    def category_counts(self) -> dict[str, int]:
+        """Findings per category, sorted by name: for headers and logs (never values)."""
         out: dict[str, int] = {}
         for f in self.findings:
-            out[f.group.value] = out.get(f.group.value, 0) + 1
-        return out
+            out[f.category] = out.get(f.category, 0) + 1
+        return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,6 @@ Only masked forms and locations ever appear here. RFC 5321 §4.5.3.1.5 caps a re
 
 from __future__ import annotations
 
-from collections import Counter
-
 from scanner.model import Finding, Verdict
 
 MAX_FINDING_LINES = 8
@@ -33,9 +31,8 @@ def rejection_reply(verdict: Verdict, reference: str) -> str:
 
 
 def summary(verdict: Verdict) -> str:
-    """``US_SSN=1, PAYMENT_CARD=2``: categories and counts, for headers and logs."""
-    counts = Counter(f.category for f in verdict.findings)
-    return ", ".join(f"{cat}={n}" for cat, n in sorted(counts.items())) or "none"
+    """``PAYMENT_CARD=2, US_SSN=1``: categories and counts, for the PII-Scan-Categories header."""
+    return ", ".join(f"{cat}={n}" for cat, n in verdict.category_counts().items()) or "none"
 
 
 def tag_headers(verdict: Verdict, reference: str) -> list[tuple[str, str]]:
