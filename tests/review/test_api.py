@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from scanner.model import Confidence, Finding, Group
-from scanner.ports import HeldStatus, Role
+from scanner.ports import HeldStatus, QuarantineStore, Role
 from tests.fakes import FakeRelay
 from tests.review.conftest import NOW, bearer
 from tests.review.fakes import (
@@ -25,7 +25,6 @@ from tests.review.fakes import (
     make_mail,
     status_of,
 )
-from tests.review.memory_store import MemoryStore
 
 
 @pytest.mark.parametrize(
@@ -63,7 +62,7 @@ async def test_bad_tokens_are_401(client: httpx.AsyncClient, auth: str) -> None:
 
 
 async def test_password_account_cannot_use_its_hash_as_token(
-    client: httpx.AsyncClient, store: MemoryStore
+    client: httpx.AsyncClient, store: QuarantineStore
 ) -> None:
     account = await store.get_account("admin")
     assert account is not None
@@ -98,7 +97,7 @@ async def test_roles(
         assert relay.delivered == []
 
 
-async def _seed_queue(store: MemoryStore) -> None:
+async def _seed_queue(store: QuarantineStore) -> None:
     base = make_mail("hi", f"SSN {SSN}")
     for i in range(7):
         await store.hold(held(f"a{i}", base, NOW - timedelta(hours=i + 1), tenant="acme"))
@@ -126,7 +125,11 @@ async def _seed_queue(store: MemoryStore) -> None:
     ],
 )
 async def test_filters_and_paging(
-    client: httpx.AsyncClient, store: MemoryStore, query: dict[str, str], total: int, ids: list[str] | None
+    client: httpx.AsyncClient,
+    store: QuarantineStore,
+    query: dict[str, str],
+    total: int,
+    ids: list[str] | None,
 ) -> None:
     await _seed_queue(store)
     r = await client.get("/api/messages", params=query, headers=bearer(Role.VIEWER))
@@ -138,7 +141,7 @@ async def test_filters_and_paging(
 
 
 async def test_counts_per_category_ignore_the_category_filter(
-    client: httpx.AsyncClient, store: MemoryStore
+    client: httpx.AsyncClient, store: QuarantineStore
 ) -> None:
     await _seed_queue(store)
     r = await client.get("/api/messages", params={"category": "PAYMENT_CARD"}, headers=bearer(Role.VIEWER))
@@ -162,7 +165,9 @@ async def test_bad_filters_are_400(client: httpx.AsyncClient, query: dict[str, s
     assert r.status_code == 400
 
 
-async def test_message_detail_is_masked_and_audited(client: httpx.AsyncClient, store: MemoryStore) -> None:
+async def test_message_detail_is_masked_and_audited(
+    client: httpx.AsyncClient, store: QuarantineStore
+) -> None:
     r = await client.get("/api/messages/msg-ssn", headers=bearer(Role.VIEWER))
     assert r.status_code == 200
     assert SSN not in r.text and CARD not in r.text
@@ -184,7 +189,7 @@ async def test_unknown_message_is_404(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"why": "x"}])
 async def test_reveal_requires_a_reason(
-    client: httpx.AsyncClient, store: MemoryStore, body: dict[str, str]
+    client: httpx.AsyncClient, store: QuarantineStore, body: dict[str, str]
 ) -> None:
     r = await client.post("/api/messages/msg-ssn/reveal", json=body, headers=bearer(Role.REVIEWER))
     assert r.status_code == 400
@@ -193,7 +198,7 @@ async def test_reveal_requires_a_reason(
 
 
 async def test_reveal_returns_clear_values_and_is_audited(
-    client: httpx.AsyncClient, store: MemoryStore, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, store: QuarantineStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("DEBUG")
     r = await client.post(
@@ -213,7 +218,7 @@ async def test_reveal_returns_clear_values_and_is_audited(
 
 
 async def test_release_relays_the_original_bytes(
-    client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay
+    client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay
 ) -> None:
     original = await data_of(store, "msg-ssn")
     r = await client.post("/api/messages/msg-ssn/release", headers=bearer(Role.REVIEWER))
@@ -251,7 +256,7 @@ async def test_double_submit_sends_once(client: httpx.AsyncClient, relay: FakeRe
 
 
 async def test_failed_relay_keeps_the_message_held(
-    client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay
+    client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay
 ) -> None:
     relay.fail = True
     r = await client.post("/api/messages/msg-ssn/release", headers=bearer(Role.REVIEWER))
@@ -263,7 +268,7 @@ async def test_failed_relay_keeps_the_message_held(
 
 
 async def test_reject_with_notice_carries_no_data(
-    client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay
+    client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay
 ) -> None:
     r = await client.post(
         "/api/messages/msg-ssn/reject",
@@ -290,7 +295,7 @@ async def test_reject_without_notice_sends_nothing(client: httpx.AsyncClient, re
     assert again.status_code == 409 and "rejected" in again.json()["error"]
 
 
-async def test_bulk_actions(client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay) -> None:
+async def test_bulk_actions(client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay) -> None:
     await _seed_queue(store)
     r = await client.post(
         "/api/messages/bulk",
@@ -316,7 +321,7 @@ async def test_bulk_actions(client: httpx.AsyncClient, store: MemoryStore, relay
     assert bad.status_code == 400
 
 
-async def test_audit_export_csv(client: httpx.AsyncClient, store: MemoryStore) -> None:
+async def test_audit_export_csv(client: httpx.AsyncClient, store: QuarantineStore) -> None:
     await client.get("/api/messages/msg-ssn", headers=bearer(Role.VIEWER))
     await client.post(
         "/api/messages/msg-ssn/reveal", json={"reason": '=HYPERLINK("x")'}, headers=bearer(Role.REVIEWER)
@@ -337,7 +342,7 @@ async def test_audit_export_csv(client: httpx.AsyncClient, store: MemoryStore) -
     assert [e["action"] for e in js.json()["events"]] == ["release", "reveal", "view"]
 
 
-async def test_admin_creates_accounts_and_tokens(client: httpx.AsyncClient, store: MemoryStore) -> None:
+async def test_admin_creates_accounts_and_tokens(client: httpx.AsyncClient, store: QuarantineStore) -> None:
     r = await client.post("/api/tokens", json={"name": "ci", "role": "viewer"}, headers=bearer(Role.ADMIN))
     assert r.status_code == 201
     token = r.json()["token"]
@@ -359,7 +364,7 @@ async def test_admin_creates_accounts_and_tokens(client: httpx.AsyncClient, stor
 
 
 async def test_findings_that_do_not_fit_the_text_withhold_it(
-    client: httpx.AsyncClient, store: MemoryStore
+    client: httpx.AsyncClient, store: QuarantineStore
 ) -> None:
     data = make_mail("x", f"SSN {SSN}")
     wrong = (Finding("US_SSN", Group.GOVERNMENT_ID, "body[9]", 0, 11, 0.9, Confidence.HIGH, SSN_MASKED),)

@@ -8,14 +8,13 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from scanner.ports import HeldStatus, Role
+from scanner.ports import HeldStatus, QuarantineStore, Role
 from scanner.review import create_app
 from scanner.review.auth import SESSION_COOKIE
 from scanner.settings import ReviewSettings
 from tests.fakes import FakeRelay
 from tests.review.conftest import NOW, PASSWORD, bearer, csrf_from, login
 from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, events_of, held, make_mail, status_of
-from tests.review.memory_store import MemoryStore
 
 
 async def test_pages_redirect_to_login_without_a_session(client: httpx.AsyncClient) -> None:
@@ -24,7 +23,7 @@ async def test_pages_redirect_to_login_without_a_session(client: httpx.AsyncClie
         assert r.status_code == 303 and r.headers["location"] == "/login"
 
 
-async def test_login_sets_a_strict_httponly_cookie(client: httpx.AsyncClient, store: MemoryStore) -> None:
+async def test_login_sets_a_strict_httponly_cookie(client: httpx.AsyncClient, store: QuarantineStore) -> None:
     page = await client.get("/login")
     r = await client.post(
         "/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": csrf_from(page.text)}
@@ -37,7 +36,7 @@ async def test_login_sets_a_strict_httponly_cookie(client: httpx.AsyncClient, st
     assert [e.action for e in await events_of(store)] == ["login"]
 
 
-async def test_secure_cookies_setting(store: MemoryStore, relay: FakeRelay) -> None:
+async def test_secure_cookies_setting(store: QuarantineStore, relay: FakeRelay) -> None:
     app = create_app(store, relay, ReviewSettings(secure_cookies=True), clock=lambda: NOW)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://review.test") as c:
         r = await c.get("/login")
@@ -75,7 +74,7 @@ async def test_login_form_needs_its_csrf_token(client: httpx.AsyncClient) -> Non
 )
 @pytest.mark.parametrize("token", [None, "forged"])
 async def test_form_posts_without_valid_csrf_are_403(
-    client: httpx.AsyncClient, relay: FakeRelay, store: MemoryStore, path: str, token: str | None
+    client: httpx.AsyncClient, relay: FakeRelay, store: QuarantineStore, path: str, token: str | None
 ) -> None:
     await login(client, "reviewer")
     data = {"action": "release", "ids": "msg-ssn"} | ({"csrf_token": token} if token else {})
@@ -93,7 +92,9 @@ async def test_api_with_session_cookie_needs_csrf_header(client: httpx.AsyncClie
     assert r.status_code == 200 and len(relay.delivered) == 1
 
 
-async def test_message_page_never_shows_clear_values(client: httpx.AsyncClient, store: MemoryStore) -> None:
+async def test_message_page_never_shows_clear_values(
+    client: httpx.AsyncClient, store: QuarantineStore
+) -> None:
     # the subject carries a value too: the header line must be masked as well
     data = make_mail(f"Re: SSN {SSN}", f"SSN {SSN}, card {CARD}.", attachment=f"SSN {SSN}".encode())
     await store.hold(held("subj", data, NOW))
@@ -138,7 +139,7 @@ async def test_pages_load_nothing_from_elsewhere(client: httpx.AsyncClient) -> N
         assert "http://" not in html and "https://" not in html and "//" not in html.replace("<!doctype", "")
 
 
-async def test_reveal_through_the_form(client: httpx.AsyncClient, store: MemoryStore) -> None:
+async def test_reveal_through_the_form(client: httpx.AsyncClient, store: QuarantineStore) -> None:
     csrf = await login(client, "reviewer")
     r = await client.post("/messages/msg-ssn/reveal", data={"csrf_token": csrf, "reason": " "})
     assert r.status_code == 400 and SSN not in r.text
@@ -150,7 +151,7 @@ async def test_reveal_through_the_form(client: httpx.AsyncClient, store: MemoryS
 
 
 async def test_release_and_double_submit_through_forms(
-    client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay
+    client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay
 ) -> None:
     csrf = await login(client, "reviewer")
     relay.gate = asyncio.Event()
@@ -166,7 +167,7 @@ async def test_release_and_double_submit_through_forms(
 
 
 async def test_reject_through_the_form(
-    client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay
+    client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay
 ) -> None:
     csrf = await login(client, "reviewer")
     r = await client.post(
@@ -178,7 +179,7 @@ async def test_reject_through_the_form(
 
 
 async def test_queue_page_filters_counts_paging_and_bulk(
-    client: httpx.AsyncClient, store: MemoryStore, relay: FakeRelay
+    client: httpx.AsyncClient, store: QuarantineStore, relay: FakeRelay
 ) -> None:
     for i in range(60):
         await store.hold(held(f"q{i:02}", make_mail("x", f"card {CARD}"), NOW - timedelta(hours=i + 1)))
