@@ -131,7 +131,7 @@ async def open_loop(scanner: Any, samples: Sequence[Sample], rate: float, second
     out: list[float] = []
 
     async def one(sample: Sample, t0: float) -> None:
-        await scanner.scan(sample.extraction)
+        await scanner.scan_extraction(sample.extraction)
         out.append(time.perf_counter() - t0)
 
     tasks = []
@@ -169,7 +169,7 @@ async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Names
 
         async def one(sample: Sample) -> set[str]:
             async with sem:
-                return {f.group.value for f in await scanner.scan(sample.extraction)}
+                return {f.group.value for f in (await scanner.scan_extraction(sample.extraction)).findings}
 
         async def one_pass() -> list[set[str]]:
             return list(await asyncio.gather(*(one(s) for s in samples)))

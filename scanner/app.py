@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import logging
 import signal
@@ -58,7 +57,6 @@ async def build_scanner(settings: Settings) -> Scanner | None:
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_every: float = 10.0) -> None:
     """Run the proxy (and the review console) until `stop` is set or SIGINT/SIGTERM."""
-    from scanner.extract import extract
     from scanner.quarantine.store import open_store
 
     stop = stop or asyncio.Event()
@@ -72,9 +70,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     relay = build_relay(settings)
     scanner = await build_scanner(settings)
     gateway = Gateway(
-        extractor=functools.partial(
-            extract, max_depth=settings.scan.max_depth, max_text_bytes=settings.scan.max_text_bytes
-        ),
         scanner=scanner,
         policy=policy,
         relay=relay,

@@ -1,7 +1,11 @@
 """The async front of detection: a micro-batcher over a pool of worker processes.
 
-Every SMTP session awaits `MicroBatcher.scan(extraction)`. The message's segments become one
-or more *items* (bounded in characters, see `split_message`) in one bounded queue; batches of
+Every SMTP session awaits `MicroBatcher.scan(message)`. A message of up to `raw_limit` bytes
+(ordinary mail) is one *item* as it is: the worker extracts its text and detects in one go, so
+the event loop does no MIME parsing at all. A larger message is extracted in a thread here and
+its segments become items bounded in characters (see `split_message`), so that one huge message
+is interleaved with other sessions' mail instead of stalling a worker. Items wait in one bounded
+queue; batches of
 items from many sessions go to the least-loaded worker (`scanner.workers`): at once when a
 worker is idle (shared among the idle ones), else when `max_batch` items are waiting or the
 oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
@@ -24,16 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
-from scanner.model import Extraction, Finding
+from scanner.model import Extraction, Finding, Scanned
 from scanner.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
-from scanner.ports import Detector
 from scanner.settings import ScanSettings
 from scanner.worker_process import ItemResult
 from scanner.workers import WorkerLost, WorkerPool
@@ -51,6 +56,7 @@ class _Job:
     split: bool
     outstanding: int
     findings: list[Finding] = dataclasses.field(default_factory=list)
+    defects: list[str] = dataclasses.field(default_factory=list)
     retried: bool = False
 
 
@@ -72,7 +78,11 @@ class BatcherStats:
 
 
 class MicroBatcher:
-    """`scanner.ports.Scanner` over a `WorkerPool`. Use `await start()` (or `async with`)."""
+    """`scanner.ports.Scanner` over a `WorkerPool`. Use `await start()` (or `async with`).
+
+    `extractor` extracts the messages larger than `raw_limit` bytes (in a thread); the workers
+    extract the others with the same limits (`WorkerPool.extract_kwargs`).
+    """
 
     def __init__(
         self,
@@ -84,8 +94,16 @@ class MicroBatcher:
         *,
         chunk_chars: int = CHUNK_CHARS,
         max_batch_chars: int = MAX_BATCH_CHARS,
+        raw_limit: int = CHUNK_CHARS,
+        extractor: Callable[[bytes], Extraction] | None = None,
     ) -> None:
         self.pool = pool
+        self.raw_limit = raw_limit
+        if extractor is None:
+            from scanner.extract import extract
+
+            extractor = functools.partial(extract, **pool.extract_kwargs)
+        self.extractor = extractor
         self.max_batch = max(1, max_batch)
         self.max_wait = max_wait_ms / 1000.0
         self.queue_limit = queue_limit
@@ -133,16 +151,32 @@ class MicroBatcher:
         """Messages in the scanner (queued or being scanned): what `queue_limit` bounds."""
         return self._in_scanner
 
-    async def scan(self, extraction: Extraction) -> tuple[Finding, ...]:
+    async def scan(self, message: bytes) -> Scanned:
+        """Extract and scan one message as received."""
+        if len(message) <= self.raw_limit:
+            return await self._scan([Piece.message(message)])
+        self._admit()  # refuse before spending a thread on a message that would be refused
+        extraction = await asyncio.to_thread(self.extractor, message)
+        found = await self.scan_extraction(extraction)
+        return Scanned(found.findings, extraction.defects + found.defects)
+
+    async def scan_extraction(self, extraction: Extraction) -> Scanned:
+        """Scan text already extracted (its segments, in pieces bounded in characters)."""
+        if not extraction.segments:
+            self._admit()
+            return Scanned(())  # nothing readable: nothing to scan
+        return await self._scan(split_message(extraction.segments, self.chunk_chars))
+
+    def _admit(self) -> None:
         if self._closed or not self._started:
             raise ScanUnavailable("scanner closed" if self._closed else "scanner not started")
         if self._in_scanner >= self.queue_limit:
             self.stats.overloaded += 1
             raise Overloaded(f"{self._in_scanner} messages waiting")
-        if not extraction.segments:
-            return ()  # nothing readable: nothing to scan
+
+    async def _scan(self, pieces: list[Piece]) -> Scanned:
+        self._admit()
         loop = asyncio.get_running_loop()
-        pieces = split_message(extraction.segments, self.chunk_chars)
         job = _Job(loop.create_future(), deque(pieces), loop.time(), len(pieces) > 1, len(pieces))
         self._in_scanner += 1
         self._queue.append(job)
@@ -153,7 +187,7 @@ class MicroBatcher:
                 self._pump_soon = True
                 loop.call_soon(self._pump)
             async with asyncio.timeout(self.timeout):
-                return await job.future
+                return Scanned(await job.future, tuple(job.defects))
         except TimeoutError:
             self.stats.failed += 1
             log.warning("scan timed out after %.1f s", self.timeout)
@@ -249,7 +283,7 @@ class MicroBatcher:
 
     def _dispatch(self, batch: list[_Entry]) -> None:
         chars = sum(e.piece.chars for e in batch)
-        fut = self.pool.try_submit([e.piece.segments for e in batch], chars)
+        fut = self.pool.try_submit([e.piece.item for e in batch], chars)
         if fut is None:  # cannot happen after has_capacity(); keep the pieces anyway
             self._requeue(batch, retry=False)
             return
@@ -305,8 +339,10 @@ class MicroBatcher:
         if isinstance(result, str):
             self._fail(job, f"detection raised {result}")
             return
+        findings, defects = result
+        job.defects.extend(defects)
         offsets = entry.piece.offsets
-        for f in result:
+        for f in findings:
             off = offsets.get(f.location, 0)
             job.findings.append(dataclasses.replace(f, start=f.start + off, end=f.end + off) if off else f)
         job.outstanding -= 1
@@ -350,6 +386,7 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
         workers=settings.workers or os.cpu_count() or 1,
         batch_timeout=settings.timeout,
+        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
     )
     return MicroBatcher(
         pool,
@@ -358,30 +395,3 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         queue_limit=settings.queue_limit,
         timeout=settings.timeout,
     )
-
-
-class InlineScanner:
-    """A `Scanner` running a detector in a thread of this process: for tests and `sendguard scan`."""
-
-    def __init__(self, detector: Detector, timeout: float | None = None) -> None:
-        self.detector = detector
-        self.timeout = timeout
-
-    async def start(self) -> None:
-        return None
-
-    async def scan(self, extraction: Extraction) -> tuple[Finding, ...]:
-        if not extraction.segments:
-            return ()
-        try:
-            async with asyncio.timeout(self.timeout):
-                found = await asyncio.to_thread(self.detector.detect, list(extraction.segments))
-        except TimeoutError:
-            raise ScanUnavailable("scan timed out") from None
-        except Exception as exc:
-            log.warning("detection raised %s", type(exc).__name__)
-            raise ScanUnavailable(f"detection raised {type(exc).__name__}") from None
-        return tuple(found)
-
-    async def close(self) -> None:
-        return None

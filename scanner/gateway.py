@@ -1,6 +1,6 @@
 """The gateway: what happens to one message between DATA and the final reply.
 
-    bytes -> extract -> scan -> decide -> reject | hold | tag/pass + relay -> SMTP reply
+    bytes -> scan (extract + detect) -> decide -> reject | hold | tag/pass + relay -> SMTP reply
 
 No mail is ever lost: the reply is 250 only after the relay accepted the message or the
 quarantine durably held it; every failure of ours is a 4xx (the client keeps the message and
@@ -15,7 +15,6 @@ import base64
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
@@ -23,18 +22,12 @@ from email.policy import compat32
 
 from scanner._errors import SendguardError, describe
 from scanner.headers import prepend, received_header
-from scanner.model import Action, Envelope, Extraction, Verdict
+from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
 from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
 from scanner.report import rejection_reply, tag_headers
 
 log = logging.getLogger("sendguard.gateway")
-
-Extractor = Callable[[bytes], Extraction]
-
-# Extraction is pure CPU work; beyond this size it runs in a thread so a huge message does not
-# stall the other sessions on the event loop.
-_INLINE_EXTRACT_LIMIT = 256 * 1024
 
 
 def new_reference() -> str:
@@ -54,7 +47,6 @@ class Gateway:
     def __init__(
         self,
         *,
-        extractor: Extractor,
         scanner: Scanner | None,
         policy: Policy,
         relay: Relay,
@@ -62,7 +54,6 @@ class Gateway:
         hostname: str,
         tenant_header: str | None = None,
     ) -> None:
-        self._extract = extractor
         self._scanner = scanner  # None: scanning off (relay only, for comparison)
         self._policy = policy
         self._relay = relay
@@ -110,12 +101,8 @@ class Gateway:
         if self._scanner is None:
             verdict = Verdict(Action.PASS)
         else:
-            if len(data) > _INLINE_EXTRACT_LIMIT:
-                extraction = await asyncio.to_thread(self._extract, data)
-            else:
-                extraction = self._extract(data)
-            findings = await self._scanner.scan(extraction)
-            verdict = decide(self._policy, findings, extraction.defects)
+            scanned = await self._scanner.scan(data)
+            verdict = decide(self._policy, scanned.findings, scanned.defects)
 
         if verdict.action is Action.REJECT:
             return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)

@@ -110,6 +110,14 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Scanned:
+    """What the scanner says of one message: its findings and its extraction's defect notes."""
+
+    findings: tuple[Finding, ...]
+    defects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The policy decision for one message."""
 

@@ -27,6 +27,18 @@ class Piece:
     # location -> offset of this piece's text in the original segment (only for cut segments)
     offsets: dict[str, int]
     chars: int
+    # a whole message not extracted yet (the worker extracts it): then `segments` is empty
+    raw: bytes | None = None
+
+    @classmethod
+    def message(cls, data: bytes) -> Piece:
+        """A whole message as received, counted by its size (its text is at most about as long)."""
+        return cls((), {}, len(data), data)
+
+    @property
+    def item(self) -> tuple[Segment, ...] | bytes:
+        """What goes to the worker."""
+        return self.segments if self.raw is None else self.raw
 
 
 def split_message(

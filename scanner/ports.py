@@ -4,7 +4,8 @@ Concrete classes are chosen in exactly one place, `scanner.app`; tests use the i
 fakes in `tests/fakes.py`.
 
 - `Detector`   pure and synchronous: segments in, findings out (runs in worker processes)
-- `Scanner`    async front of a detector as the proxy sees it (batched, bounded, may temp-fail)
+- `Scanner`    async front of extraction + detection as the proxy sees it (batched, bounded,
+               may temp-fail)
 - `Relay`      delivers bytes + envelope upstream (SMTP, or the local outbox)
 - `Quarantine` durable store for held mail
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from scanner.model import Envelope, Extraction, Finding, Segment, Verdict
+from scanner.model import Envelope, Finding, Scanned, Segment, Verdict
 
 
 class Detector(Protocol):
@@ -31,9 +32,14 @@ class Detector(Protocol):
 
 
 class Scanner(Protocol):
-    """What the SMTP layer awaits. Raises `ScanUnavailable` / `Overloaded`, never passes unscanned."""
+    """What the SMTP layer awaits: the message as received in, findings and defects out.
 
-    async def scan(self, extraction: Extraction) -> tuple[Finding, ...]: ...
+    Extracting the text (MIME, charsets, HTML) is the scanner's job, so that it can run where
+    detection runs (in the worker processes) instead of on the event loop. Raises
+    `ScanUnavailable` / `Overloaded`; never passes a message unscanned.
+    """
+
+    async def scan(self, message: bytes) -> Scanned: ...
 
     async def close(self) -> None: ...
 

@@ -2,11 +2,18 @@
 
 Runs in a process spawned by `scanner.workers.WorkerPool`. Wire format (both directions):
 frames of ``!Q`` length + pickle; see `scanner.workers` for the conversation.
+
+An item is either segments already extracted (pieces of a large message) or a whole message
+as received (bytes): the worker extracts it (`scanner.extract.extract`) before detection, so
+that MIME parsing and HTML flattening run here, on a worker's core, not on the proxy's event
+loop -- and a message whose MIME makes extraction hang is killed with its worker by the
+batch watchdog instead of freezing every SMTP session.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import pickle
@@ -16,12 +23,15 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from scanner.model import Finding, Segment
+from scanner.model import Extraction, Finding, Segment
 
 HEADER = struct.Struct("!Q")
 
-Item = tuple[Segment, ...]
-ItemResult = list[Finding] | str
+# segments, or a whole message to extract first
+Item = tuple[Segment, ...] | bytes
+# (findings, the extraction's defect notes), or the name of the exception that detection raised
+ItemResult = tuple[list[Finding], tuple[str, ...]] | str
+Extractor = Callable[[bytes], Extraction]
 
 
 class BatchEngine(Protocol):
@@ -58,24 +68,52 @@ def _send_frame(sock: socket.socket, obj: object) -> None:
     sock.sendall(HEADER.pack(len(payload)) + payload)
 
 
-def _detect(engine: BatchEngine, items: list[Item]) -> list[ItemResult]:
-    """One `detect_batch` for the whole batch; if it raises, item by item so that one
-    message that breaks the engine fails alone instead of taking its batch with it."""
+def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[ItemResult]:
+    """Extract the raw messages, then one `detect_batch` for the whole batch; if it raises,
+    item by item so that one message that breaks the engine fails alone instead of taking its
+    batch with it."""
+    out: list[ItemResult | None] = [None] * len(items)
+    segments: list[tuple[Segment, ...]] = []
+    defects: list[tuple[str, ...]] = []
+    todo: list[int] = []
+    for i, item in enumerate(items):
+        if isinstance(item, bytes):
+            try:
+                extraction = extract(item)  # documented never to raise; a bug fails one item
+            except Exception as exc:
+                out[i] = type(exc).__name__
+                continue
+            item = extraction.segments
+            defects.append(extraction.defects)
+        else:
+            defects.append(())
+        segments.append(item)
+        todo.append(i)
     try:
-        return list(engine.detect_batch(items))
+        found = engine.detect_batch(segments)
+        for i, findings, notes in zip(todo, found, defects, strict=True):
+            out[i] = (list(findings), notes)
     except Exception:
-        pass
-    out: list[ItemResult] = []
-    for item in items:
-        try:
-            out.append(list(engine.detect_batch([item])[0]))
-        except Exception as exc:
-            out.append(type(exc).__name__)
-    return out
+        for i, item, notes in zip(todo, segments, defects, strict=True):
+            try:
+                out[i] = (list(engine.detect_batch([item])[0]), notes)
+            except Exception as exc:
+                out[i] = type(exc).__name__
+    return [r if r is not None else "NoResult" for r in out]
 
 
-def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any], nice: int = 0) -> None:
-    """Entry point of a worker process: build the engine once, then serve batches until EOF."""
+def worker_main(
+    sock: socket.socket,
+    factory: str,
+    kwargs: Mapping[str, Any],
+    nice: int = 0,
+    extract_kwargs: Mapping[str, Any] | None = None,
+) -> None:
+    """Entry point of a worker process: build the engine once, then serve batches until EOF.
+
+    `extract_kwargs` are `scanner.extract.extract`'s limits (max_depth, max_text_bytes), for
+    the raw messages among the items.
+    """
     # The parent owns shutdown: Ctrl-C in a terminal, or a SIGTERM sent to the whole process
     # group (systemd's KillMode=control-group, `timeout`, a container stop) must not kill
     # workers mid-batch while the parent drains the messages in flight. The parent stops us by
@@ -88,7 +126,10 @@ def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any], ni
         os.nice(nice)
     sock.setblocking(True)
     try:
+        from scanner.extract import extract
+
         engine = load_factory(factory)(**kwargs)
+        extractor: Extractor = functools.partial(extract, **(extract_kwargs or {}))
     except Exception as exc:
         with contextlib.suppress(OSError):  # the parent may be gone already
             _send_frame(sock, ("error", type(exc).__name__))
@@ -104,4 +145,4 @@ def worker_main(sock: socket.socket, factory: str, kwargs: Mapping[str, Any], ni
             if payload is None:
                 return
             batch_id, items = pickle.loads(payload)
-            _send_frame(sock, (batch_id, _detect(engine, items)))
+            _send_frame(sock, (batch_id, _detect(engine, extractor, items)))

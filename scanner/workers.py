@@ -11,10 +11,11 @@ it holds is bounded by `max_inflight` batches per worker) and a worker that dies
 at once -- no reader thread per worker, no polling. The child end (`scanner.worker_process`) is
 a plain blocking socket: the worker does one thing at a time.
 
-    parent -> child   (batch_id, items)          items: list[tuple[Segment, ...]]
+    parent -> child   (batch_id, items)     items[i]: tuple[Segment, ...], or the message's
+                                            bytes, extracted by the worker
     child  -> parent  ("ready", pid) once, then (batch_id, results)
-                      results[i]: list[Finding], or the exception's type name (never its text:
-                      it could quote the message) when detection of item i raised.
+                      results[i]: (list[Finding], extraction defect notes), or the exception's
+                      type name (never its text: it could quote the message) when item i raised.
 
 Batches on one worker are answered in order; at most `max_inflight` are outstanding per worker
 so that queueing happens in the batcher's bounded queue, not inside pipes.
@@ -91,9 +92,11 @@ class WorkerPool:
         batch_timeout: float | None = None,
         start_timeout: float = 300.0,
         nice: int = WORKER_NICE,
+        extract_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.factory = factory
         self.factory_kwargs = dict(factory_kwargs or {})
+        self.extract_kwargs = dict(extract_kwargs or {})
         self.size = workers or os.cpu_count() or 1
         self.max_inflight = max_inflight
         self.batch_timeout = batch_timeout
@@ -203,7 +206,7 @@ class WorkerPool:
         parent_sock, child_sock = socket.socketpair()
         proc = _CONTEXT.Process(
             target=worker_main,
-            args=(child_sock, self.factory, self.factory_kwargs, self.nice),
+            args=(child_sock, self.factory, self.factory_kwargs, self.nice, self.extract_kwargs),
             name=f"sendguard-worker-{slot}",
             daemon=True,
         )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from scanner._errors import RelayTemporaryError, ScanUnavailable, StoreError
 from scanner.gateway import Gateway
-from scanner.model import Confidence, Envelope, Extraction, Finding, Group, Segment, SegmentKind
+from scanner.model import Confidence, Envelope, Extraction, Finding, Group, Scanned, Segment, SegmentKind
 from scanner.policy import Policy
 from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
 
@@ -59,11 +59,12 @@ class FakeScanner:
         self.fail = False
         self.scanned = 0
 
-    async def scan(self, extraction: Extraction) -> tuple[Finding, ...]:
+    async def scan(self, message: bytes) -> Scanned:
         if self.fail:
             raise ScanUnavailable("fake scanner down")
         self.scanned += 1
-        return tuple(self.detector.detect(extraction.segments))
+        extraction = simple_extract(message)
+        return Scanned(tuple(self.detector.detect(extraction.segments)), extraction.defects)
 
     async def close(self) -> None:
         return None
@@ -112,12 +113,11 @@ class FakeQuarantine:
 
 
 def fake_gateway(relay: Relay, scanner: Scanner | None, quarantine: Quarantine) -> Gateway:
-    """The gateway as unit and loopback tests run it: `simple_extract` and the default policy.
+    """The gateway as unit and loopback tests run it, with the default policy.
 
     `scanner` None is scanning off (relay only), as in production.
     """
     return Gateway(
-        extractor=simple_extract,
         scanner=scanner,
         policy=Policy.default(),
         relay=relay,

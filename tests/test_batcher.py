@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -11,12 +12,11 @@ from typing import Any
 import pytest
 
 from scanner._errors import Overloaded, ScanUnavailable
-from scanner.batcher import InlineScanner, MicroBatcher, build_scanner
-from scanner.model import Extraction, Finding, Segment
+from scanner.batcher import MicroBatcher, build_scanner
+from scanner.model import Extraction, Finding, Scanned, Segment
 from scanner.pieces import split_message
 from scanner.settings import ScanSettings
 from scanner.workers import WorkerPool
-from tests.stub_detectors import StubEngine
 from tests.test_workers import event_loop_policy, worker_children  # noqa: F401 (fixture)
 
 FACTORY = "tests.stub_detectors:build"
@@ -24,8 +24,13 @@ FACTORY = "tests.stub_detectors:build"
 MakeBatcher = Callable[..., Awaitable[MicroBatcher]]
 
 
-def message(*texts: str) -> Extraction:
-    return Extraction(tuple(Segment(f"body[{i}]", t) for i, t in enumerate(texts, 1)))
+def message(text: str) -> bytes:
+    """A message whose one text part is `text` (extracted as ``body[1]``, offsets unchanged)."""
+    return b"From: a@example.org\r\nMIME-Version: 1.0\r\n\r\n" + text.encode()
+
+
+async def scan(batcher: MicroBatcher, text: str) -> tuple[Finding, ...]:
+    return (await batcher.scan(message(text))).findings
 
 
 def real(findings: Sequence[Finding]) -> list[Finding]:
@@ -102,7 +107,7 @@ async def test_findings_are_routed_to_the_right_message_under_200_concurrent_sca
 ) -> None:
     batcher = await make_batcher(workers=2, max_batch=16, max_wait_ms=2)
     texts = [("x" * (i % 7)) + f" ssn 123-45-{i:04d} end" for i in range(200)]
-    results = await asyncio.gather(*(batcher.scan(message(t)) for t in texts))
+    results = await asyncio.gather(*(scan(batcher, t) for t in texts))
     for i, (text, found) in enumerate(zip(texts, results, strict=True)):
         (f,) = found
         assert f.masked == f"***-**-{i:04d}"
@@ -112,26 +117,26 @@ async def test_findings_are_routed_to_the_right_message_under_200_concurrent_sca
 
 async def test_concurrent_scans_are_sent_as_one_batch(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher({"report": True}, max_batch=8, max_wait_ms=60_000)
-    results = await asyncio.gather(*(batcher.scan(message(f"123-45-000{i}")) for i in range(8)))
+    results = await asyncio.gather(*(scan(batcher, f"123-45-000{i}") for i in range(8)))
     assert [note(r, "BATCH") for r in results] == [8] * 8
     assert batcher.stats.batches == 1
 
 
 async def test_idle_workers_share_what_is_waiting(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher({"report": True}, workers=2, max_batch=8, max_wait_ms=60_000)
-    results = await asyncio.gather(*(batcher.scan(message(f"123-45-000{i}")) for i in range(8)))
+    results = await asyncio.gather(*(scan(batcher, f"123-45-000{i}") for i in range(8)))
     assert [note(r, "BATCH") for r in results] == [4] * 8
     assert {note(r, "PID") for r in results} == set(batcher.pool.pids())
 
 
 async def test_busy_workers_get_a_partial_batch_after_max_wait(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher({"report": True, "sleep": 1.0}, max_batch=100, max_wait_ms=20)
-    busy = asyncio.create_task(batcher.scan(message("SLEEP")))
+    busy = asyncio.create_task(scan(batcher, "SLEEP"))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert batcher.stats.batches == 1
     # the only worker is busy: these wait for batch mates, but no longer than max_wait
-    partial = [asyncio.create_task(batcher.scan(message("hello"))) for _ in range(3)]
+    partial = [asyncio.create_task(scan(batcher, "hello")) for _ in range(3)]
     # a dispatch is not an awaitable event of the API: poll the counter
     while batcher.stats.batches < 2:  # noqa: ASYNC110
         await asyncio.sleep(0.005)
@@ -143,14 +148,14 @@ async def test_busy_workers_get_a_partial_batch_after_max_wait(make_batcher: Mak
 
 async def test_overloaded_past_the_queue_limit(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher({"sleep": 0.2}, max_batch=1, max_wait_ms=0, queue_limit=3)
-    held = [asyncio.create_task(batcher.scan(message(f"SLEEP 123-45-000{i}"))) for i in range(3)]
+    held = [asyncio.create_task(scan(batcher, f"SLEEP 123-45-000{i}")) for i in range(3)]
     await asyncio.sleep(0)  # let them enter the scanner
     assert batcher.queued == 3
     with pytest.raises(Overloaded) as exc:
-        await batcher.scan(message("one too many"))
+        await scan(batcher, "one too many")
     assert exc.value.smtp_reply.startswith("451 4.3.2")
     assert [real(r)[0].masked for r in await asyncio.gather(*held)] == [f"***-**-000{i}" for i in range(3)]
-    assert await batcher.scan(message("123-45-9999")) != ()  # room again
+    assert await scan(batcher, "123-45-9999") != ()  # room again
 
 
 async def test_a_huge_message_does_not_stall_small_ones(make_batcher: MakeBatcher) -> None:
@@ -161,14 +166,14 @@ async def test_a_huge_message_does_not_stall_small_ones(make_batcher: MakeBatche
     assert len(big_text) > 2_000_000
     done: list[str] = []
 
-    async def scan(name: str, ext: Extraction) -> tuple[Finding, ...]:
-        found = await batcher.scan(ext)
+    async def scan_named(name: str, text: str) -> tuple[Finding, ...]:
+        found = await scan(batcher, text)
         done.append(name)
         return found
 
-    big = asyncio.create_task(scan("big", message(big_text)))
+    big = asyncio.create_task(scan_named("big", big_text))
     await asyncio.sleep(0)
-    small = [asyncio.create_task(scan(f"s{i}", message(f"123-45-{i:04d}"))) for i in range(50)]
+    small = [asyncio.create_task(scan_named(f"s{i}", f"123-45-{i:04d}")) for i in range(50)]
     big_found = await big
     await asyncio.gather(*small)
     assert done.index("big") == 50, "small messages waited for the huge one"
@@ -182,7 +187,7 @@ async def test_dead_worker_messages_are_retried_once(make_batcher: MakeBatcher, 
         {"crash_once_file": str(tmp_path / "crashed")}, max_batch=8, max_wait_ms=60_000
     )
     texts = [f"123-45-000{i}" for i in range(7)] + ["CRASH-ONCE 123-45-0007"]
-    results = await asyncio.gather(*(batcher.scan(message(t)) for t in texts))
+    results = await asyncio.gather(*(scan(batcher, t) for t in texts))
     assert [r[0].masked for r in results] == [f"***-**-000{i}" for i in range(8)]
     assert batcher.pool.restarts == 1 and batcher.stats.retried == 8
 
@@ -190,7 +195,7 @@ async def test_dead_worker_messages_are_retried_once(make_batcher: MakeBatcher, 
 async def test_a_message_that_kills_workers_twice_is_temp_failed_alone(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher(max_batch=8, max_wait_ms=60_000)
     texts = [f"123-45-000{i}" for i in range(7)] + ["CRASH-WORKER"]
-    results = await asyncio.gather(*(batcher.scan(message(t)) for t in texts), return_exceptions=True)
+    results = await asyncio.gather(*(scan(batcher, t) for t in texts), return_exceptions=True)
     assert isinstance(results[7], ScanUnavailable)
     # its batch mates were retried without it, each alone, and were scanned
     assert [r[0].masked for r in results[:7] if isinstance(r, tuple)] == [f"***-**-000{i}" for i in range(7)]
@@ -201,7 +206,7 @@ async def test_a_message_that_kills_workers_twice_is_temp_failed_alone(make_batc
 async def test_detection_error_temp_fails_only_that_message(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher(max_batch=4, max_wait_ms=60_000)
     texts = ["123-45-0001", "RAISE", "123-45-0003", "nothing"]
-    results = await asyncio.gather(*(batcher.scan(message(t)) for t in texts), return_exceptions=True)
+    results = await asyncio.gather(*(scan(batcher, t) for t in texts), return_exceptions=True)
     assert isinstance(results[1], ScanUnavailable)
     assert results[0] != () and results[2] != () and results[3] == ()
 
@@ -210,60 +215,88 @@ async def test_timeout_temp_fails_and_the_stuck_worker_is_replaced(make_batcher:
     batcher = await make_batcher({"sleep": 60.0}, max_batch=1, max_wait_ms=0, timeout=0.5, batch_timeout=0.5)
     (pid,) = batcher.pool.pids()
     with pytest.raises(ScanUnavailable, match="timed out"):
-        await batcher.scan(message("SLEEP 123-45-0001"))
-    assert (await batcher.scan(message("123-45-0002")))[0].masked == "***-**-0002"
+        await scan(batcher, "SLEEP 123-45-0001")
+    assert (await scan(batcher, "123-45-0002"))[0].masked == "***-**-0002"
     assert batcher.pool.pids() != [pid]
 
 
 async def test_close_temp_fails_waiting_messages_and_reaps_workers(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher({"sleep": 60.0}, workers=2, max_batch=1, max_wait_ms=0)
     pids = batcher.pool.pids()
-    waiting = [asyncio.create_task(batcher.scan(message(f"SLEEP {i}"))) for i in range(6)]
+    waiting = [asyncio.create_task(scan(batcher, f"SLEEP {i}")) for i in range(6)]
     await asyncio.sleep(0)
     await batcher.close()
     results = await asyncio.gather(*waiting, return_exceptions=True)
     assert all(isinstance(r, ScanUnavailable) for r in results)
     assert not set(pids) & worker_children()
     with pytest.raises(ScanUnavailable):
-        await batcher.scan(message("after close"))
+        await scan(batcher, "after close")
 
 
 async def test_scan_before_start_temp_fails_at_once() -> None:
     batcher = MicroBatcher(WorkerPool(FACTORY, workers=1))
     with pytest.raises(ScanUnavailable, match="not started"):
-        await batcher.scan(message("123-45-6789"))
+        await scan(batcher, "123-45-6789")
     assert batcher.pool.pids() == []
 
 
 async def test_empty_extraction_needs_no_worker(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher()
-    assert await batcher.scan(Extraction(())) == ()
+    assert await batcher.scan_extraction(Extraction(())) == Scanned(())
     assert batcher.stats.batches == 0
+
+
+MIME = (
+    b"From: a@example.org\r\nSubject: =?utf-8?q?ssn_123-45-0001?=\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    b"--b\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n\r\nplain 123-45-0002\r\n"
+    b"--b\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + base64.b64encode(b"<p>html 123&#45;45-0003</p>")
+    + b"\r\n--b--\r\n"
+)
+
+
+@pytest.mark.parametrize("raw_limit", [len(MIME), len(MIME) - 1], ids=["in the worker", "in a thread"])
+async def test_messages_are_extracted_whole_with_their_defects(
+    make_batcher: MakeBatcher, raw_limit: int
+) -> None:
+    # up to raw_limit the worker extracts the bytes; above it this process does, in a thread
+    batcher = await make_batcher(raw_limit=raw_limit)
+    scanned = await batcher.scan(MIME)
+    assert sorted((f.location, f.masked) for f in scanned.findings) == [
+        ("body[1]", "***-**-0002"),
+        ("body[2]", "***-**-0003"),  # decoded from base64, entity resolved, tags gone
+        ("subject", "***-**-0001"),
+    ]
+    assert any(d.startswith("UnknownCharset at body[1]") for d in scanned.defects)
+    assert batcher.stats.items == 1
+
+
+async def test_workers_extract_with_the_configured_limits() -> None:
+    nested = b"Content-Type: message/rfc822\r\n\r\n" * 3 + b"\r\n123-45-0004\r\n"
+    pool = WorkerPool(FACTORY, workers=1, extract_kwargs={"max_depth": 1})
+    async with MicroBatcher(pool) as batcher:
+        scanned = await batcher.scan(nested)
+    assert scanned.findings == ()
+    assert any(d.startswith("NestingTooDeep") for d in scanned.defects)
 
 
 async def test_build_scanner_passes_settings_to_the_engine_factory() -> None:
     settings = ScanSettings(workers=1, max_batch=4, max_wait_ms=1, queue_limit=9, timeout=5, nlp=False)
     scanner = build_scanner(settings, factory=FACTORY)
     assert (scanner.max_batch, scanner.queue_limit, scanner.pool.size) == (4, 9, 1)
+    assert scanner.pool.extract_kwargs == {"max_depth": 10, "max_text_bytes": 4 * 1024 * 1024}
     scanner.pool.factory_kwargs["report"] = True
     async with scanner:
-        found = await scanner.scan(message("123-45-6789"))
+        found = await scan(scanner, "123-45-6789")
     assert note(found, "NLP") == 0
-
-
-async def test_inline_scanner_runs_the_detector_and_temp_fails_on_errors() -> None:
-    scanner = InlineScanner(StubEngine())
-    assert [f.masked for f in await scanner.scan(message("a 123-45-6789"))] == ["***-**-6789"]
-    assert await scanner.scan(Extraction(())) == ()
-    with pytest.raises(ScanUnavailable):
-        await scanner.scan(message("RAISE"))
 
 
 async def test_flush_timer_rearmed_with_a_deadline_already_past(make_batcher: MakeBatcher) -> None:
     # regression: uvloop returns a plain Handle (no .when()) for a call_at in the past, which
     # crashed the next re-arm inside a worker's result callback under load
     batcher = await make_batcher({"report": True}, max_batch=100, max_wait_ms=50)
-    waiting = asyncio.create_task(batcher.scan(message("123-45-0001")))
+    waiting = asyncio.create_task(scan(batcher, "123-45-0001"))
     await asyncio.sleep(0)
     now = asyncio.get_running_loop().time()
     batcher._arm_timer(now - 1.0)

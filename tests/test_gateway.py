@@ -94,12 +94,12 @@ async def test_unexpected_exception_is_a_4xx_not_a_pass(
 ) -> None:
     import logging
 
-    gw, _, relay, _ = parts
+    gw, scanner, relay, _ = parts
 
-    def explode(data: bytes) -> object:
+    async def explode(data: bytes) -> object:
         raise RuntimeError(f"cannot parse {data!r}")  # an exception message carrying content
 
-    gw._extract = explode  # type: ignore[assignment]
+    scanner.scan = explode  # type: ignore[method-assign]
     with caplog.at_level(logging.DEBUG):
         out = await gw.handle(ENV, message("SSN 536-22-8843"))
     assert out.reply.startswith("451 4.3.0") and not relay.delivered

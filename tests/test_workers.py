@@ -10,8 +10,8 @@ import psutil
 import pytest
 import uvloop
 
-from scanner.model import Finding, Segment
-from scanner.worker_process import load_factory
+from scanner.model import Segment
+from scanner.worker_process import ItemResult, load_factory
 from scanner.workers import WorkerLost, WorkerPool, WorkerStartError
 
 FACTORY = "tests.stub_detectors:build"
@@ -23,9 +23,9 @@ def item(text: str, location: str = "body[1]") -> tuple[Segment, ...]:
     return (Segment(location, text),)
 
 
-def notes(findings: list[Finding] | str, category: str) -> list[int]:
-    assert not isinstance(findings, str), findings
-    return [f.start for f in findings if f.category == category]
+def notes(result: ItemResult, category: str) -> list[int]:
+    assert not isinstance(result, str), result
+    return [f.start for f in result[0] if f.category == category]
 
 
 def worker_children() -> set[int]:
@@ -77,11 +77,25 @@ async def test_results_come_back_per_item_in_order(make_pool: MakePool) -> None:
     fut = pool.try_submit([item("ssn 123-45-0001"), item("nothing"), item("a 123-45-0003 b 123-45-0033")], 60)
     assert fut is not None
     results = await fut
-    assert [[f.masked for f in r] for r in results if not isinstance(r, str)] == [
-        ["***-**-0001"],
-        [],
-        ["***-**-0003", "***-**-0033"],
+    assert [([f.masked for f in r[0]], r[1]) for r in results if not isinstance(r, str)] == [
+        (["***-**-0001"], ()),
+        ([], ()),
+        (["***-**-0003", "***-**-0033"], ()),
     ]
+
+
+async def test_raw_messages_are_extracted_in_the_worker(make_pool: MakePool) -> None:
+    pool = await make_pool(workers=1)
+    raw = b"Subject: 123-45-0001\r\nContent-Type: text/plain; charset=nope\r\n\r\nb 123-45-0002\r\n"
+    fut = pool.try_submit([raw, item("123-45-0003")], len(raw) + 11)
+    assert fut is not None
+    (findings, defects), other = await fut
+    assert sorted((f.location, f.masked) for f in findings) == [
+        ("body[1]", "***-**-0002"),
+        ("subject", "***-**-0001"),
+    ]
+    assert [d.split(" ")[0] for d in defects] == ["UnknownCharset"]
+    assert not isinstance(other, str) and [f.masked for f in other[0]] == ["***-**-0003"]
 
 
 async def test_least_loaded_dispatch_and_bounded_inflight(make_pool: MakePool) -> None:
@@ -109,8 +123,8 @@ async def test_engine_exception_fails_only_that_item(make_pool: MakePool) -> Non
     assert fut is not None
     ok1, failed, ok3 = await fut
     assert failed == "ValueError"  # the type name only, never the exception text
-    assert not isinstance(ok1, str) and ok1[0].masked == "***-**-0001"
-    assert not isinstance(ok3, str) and ok3[0].masked == "***-**-0003"
+    assert not isinstance(ok1, str) and ok1[0][0].masked == "***-**-0001"
+    assert not isinstance(ok3, str) and ok3[0][0].masked == "***-**-0003"
 
 
 async def test_group_signals_do_not_kill_workers_mid_drain(make_pool: MakePool) -> None:
