@@ -1,23 +1,35 @@
 """End to end: many concurrent SMTP clients -> sendguard -> a fast sink, scanning on vs off.
 
     python -m benchmarks.proxy [--corpus PATH] [--limit N] [--levels 1,2,4,...] [--step-seconds S]
-                               [--half-seconds S] [--sink auto|smtp-sink|python]
-                               [--proxy-cmd "CMD with {port}"]
+                               [--half-seconds S] [--rounds N] [--modes both|on|off]
+                               [--sink auto|smtp-sink|python] [--proxy-cmd "CMD with {port}"]
 
 Everything on loopback, bounded in time and count. One sink runs for the whole benchmark, in its
 own process: Postfix's ``smtp-sink``, written in C, when it is on PATH or in
 ``.bench-tools/postfix`` (``make bench-tools`` unpacks it from Debian's package), else an
 aiosmtpd sink, which takes 27-44 % of a core from the proxy on a 2-core machine; ``--sink``
-chooses. For each mode (scanning off, then on, same messages, same run):
+chooses.
+
+Throughput on a shared machine drifts by up to 20 % over minutes, so the modes are interleaved:
+``--rounds`` rounds (default 3) of scanning off then on, same messages; each round's ratio
+compares two ramps run back to back, and the median of the ratios leaves out a disturbed round.
+Each mode in each round:
 
 1. sendguard starts as a subprocess (``python -m scanner.cli serve``) relaying to the sink with
    ``SENDGUARD_SCAN__ENABLED`` set accordingly, review console off, quarantine in a temporary
-   directory;
+   directory (a new process and directory every round; the directory, with the proxy's log, is
+   kept only when the proxy failed);
 2. **ramp**: closed loop, `c` clients each reusing one SMTP connection, for `c` in `--levels`,
    `--step-seconds` each; saturation = the best messages/s seen (every level runs: on a
    shared machine throughput is too noisy to stop at the first plateau);
-3. **half saturation**: open loop, Poisson arrivals at half the saturation rate for
-   `--half-seconds`; latency counts from the scheduled send time (no coordinated omission).
+3. in the last round only, **half saturation**: open loop, Poisson arrivals at half the mode's
+   median saturation over all rounds for `--half-seconds`; latency counts from the scheduled
+   send time (no coordinated omission).
+
+Each round prints its own on / off ratio of saturations. At the end: each mode's saturation per
+round; the table, with each mode's median saturation (clients and p99 at saturation from the
+round whose saturation is the median, the lower middle one for an even count); and the headline,
+the median of the per-round ratios. With ``--modes on`` or ``off`` there is no ratio.
 
 Latency is one SMTP transaction (MAIL, RCPT, DATA up to the final reply). Event-loop lag is read
 from sendguard's own ``stats ... lag_max_ms= lag_p99_ms=`` log lines (every 10 s: the windows
@@ -39,6 +51,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -289,10 +302,13 @@ def stop_process(proc: subprocess.Popen[bytes], grace: float = 40.0) -> None:
 
 
 @dataclass
-class ModeResult:
+class ProxyRun:
+    """One mode in one round: one proxy process, its ramp and (last round only) the half phase."""
+
     mode: str
+    round: int
     ramp: list[Phase]
-    half: Phase
+    half: Phase | None
     lag_lines: list[tuple[float, float, float]]  # (wall time, max ms, p99 ms)
     generator_lag_ms: float
 
@@ -300,9 +316,35 @@ class ModeResult:
     def saturation(self) -> Phase:
         return max(self.ramp, key=lambda p: p.rate)
 
+
+@dataclass
+class ModeRuns:
+    """Every round of one mode."""
+
+    mode: str
+    runs: list[ProxyRun] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[float]:
+        return [r.saturation.rate for r in self.runs]
+
+    @property
+    def median_rate(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def median_run(self) -> ProxyRun:
+        """The round whose saturation is the median (the lower middle one for an even count)."""
+        low = statistics.median_low(self.rates)
+        return next(r for r in self.runs if r.saturation.rate == low)
+
+    @property
+    def half(self) -> Phase | None:
+        return self.runs[-1].half if self.runs else None
+
     def proxy_lag(self, inside: Phase | None = None) -> tuple[float, float] | None:
-        """(max, worst p99) in ms over the stats windows (all, or those inside `inside`)."""
-        lines = self.lag_lines
+        """(max, worst p99) in ms over the stats windows (all rounds, or those inside `inside`)."""
+        lines = [ln for r in self.runs for ln in r.lag_lines]
         if inside is not None:
             lines = [ln for ln in lines if ln[0] - 10.5 >= inside.started and ln[0] <= inside.ended + 0.5]
         if not lines:
@@ -310,8 +352,13 @@ class ModeResult:
         return max(ln[1] for ln in lines), max(ln[2] for ln in lines)
 
 
-async def load(args: argparse.Namespace, mode: str, port: int, messages: list[bytes]) -> ModeResult:
-    """Ramp to saturation, then half of it, against the proxy listening on `port`."""
+async def load(
+    args: argparse.Namespace, tag: str, port: int, messages: list[bytes], half_of: list[float] | None
+) -> tuple[list[Phase], Phase | None, float]:
+    """Ramp to saturation against the proxy listening on `port`; then, when `half_of` (the
+    saturations of this mode's earlier rounds) is given, the open loop at half the median
+    saturation of those and this round. Returns (ramp, half phase, generator loop lag max ms)."""
+    half: Phase | None = None
     with LagProbe() as probe:
         await closed_loop(port, messages, 2, 1.0, 50)  # warm-up
         ramp: list[Phase] = []
@@ -319,24 +366,32 @@ async def load(args: argparse.Namespace, mode: str, port: int, messages: list[by
             phase = await closed_loop(port, messages, c, args.step_seconds, args.cap)
             ramp.append(phase)
             print(
-                f"[{mode}] c={c:<4} {phase.rate:7.1f} msg/s  p50 {phase.pct(0.5):6.1f} ms  "
+                f"[{tag}] c={c:<4} {phase.rate:7.1f} msg/s  p50 {phase.pct(0.5):6.1f} ms  "
                 f"p99 {phase.pct(0.99):7.1f} ms  generator CPU {phase.cpu:4.0%}  replies {dict(phase.codes)}",
                 flush=True,
             )
-        rate = max(p.rate for p in ramp) / 2
-        half = await open_loop(port, messages, rate, args.half_seconds, args.levels[-1])
-        print(
-            f"[{mode}] half saturation {rate:.1f}/s offered: {half.rate:.1f} msg/s  "
-            f"p50 {half.pct(0.5):.1f} p95 {half.pct(0.95):.1f} p99 {half.pct(0.99):.1f} ms  "
-            f"generator CPU {half.cpu:.0%}  replies {dict(half.codes)}",
-            flush=True,
-        )
-    return ModeResult(mode, ramp, half, [], probe.worst * 1000)
+        if half_of is not None:
+            rate = statistics.median([*half_of, max(p.rate for p in ramp)]) / 2
+            half = await open_loop(port, messages, rate, args.half_seconds, args.levels[-1])
+            print(
+                f"[{tag}] half saturation {rate:.1f}/s offered: {half.rate:.1f} msg/s  "
+                f"p50 {half.pct(0.5):.1f} p95 {half.pct(0.95):.1f} p99 {half.pct(0.99):.1f} ms  "
+                f"generator CPU {half.cpu:.0%}  replies {dict(half.codes)}",
+                flush=True,
+            )
+    return ramp, half, probe.worst * 1000
 
 
-def run_mode(args: argparse.Namespace, scanning: bool, sink_port: int, messages: list[bytes]) -> ModeResult:
+def run_proxy(
+    args: argparse.Namespace,
+    mode: str,
+    round_: int,
+    sink_port: int,
+    messages: list[bytes],
+    half_of: list[float] | None,
+) -> ProxyRun:
     """Start the proxy in this mode, load it, stop it, read its loop-lag lines."""
-    mode = "scanning on" if scanning else "scanning off"
+    tag = f"{mode}, round {round_}/{args.rounds}"
     tmp = Path(tempfile.mkdtemp(prefix="sendguard-bench-"))
     port = free_port()
     env = dict(os.environ)
@@ -344,7 +399,7 @@ def run_mode(args: argparse.Namespace, scanning: bool, sink_port: int, messages:
         SENDGUARD_LISTEN__PORT=str(port),
         SENDGUARD_RELAY__HOST="127.0.0.1",
         SENDGUARD_RELAY__PORT=str(sink_port),
-        SENDGUARD_SCAN__ENABLED="true" if scanning else "false",
+        SENDGUARD_SCAN__ENABLED="true" if mode == "scanning on" else "false",
         SENDGUARD_REVIEW__ENABLED="false",
         SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{tmp}/quarantine.db",
         SENDGUARD_QUARANTINE__KEY_FILE=str(tmp / "quarantine.key"),
@@ -364,17 +419,20 @@ def run_mode(args: argparse.Namespace, scanning: bool, sink_port: int, messages:
         try:
             t0 = time.perf_counter()
             wait_port(port, proc, args.start_timeout)
-            print(f"[{mode}] proxy up in {time.perf_counter() - t0:.1f} s on port {port}", flush=True)
-            result = _run_loop(load(args, mode, port, messages))
+            print(f"[{tag}] proxy up in {time.perf_counter() - t0:.1f} s on port {port}", flush=True)
+            ramp, half, generator_lag_ms = _run_loop(load(args, tag, port, messages, half_of))
         finally:
             stop_process(proc)
+    result = ProxyRun(mode, round_, ramp, half, [], generator_lag_ms)
     for line in log_path.read_text(errors="replace").splitlines():
         m = _STATS.match(line)
         if m:
             at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
             result.lag_lines.append((at, float(m.group(2)), float(m.group(3))))
     if proc.returncode not in (0, -signal.SIGTERM):
-        print(f"[{mode}] proxy exited with {proc.returncode}; log: {log_path}", file=sys.stderr)
+        print(f"[{tag}] proxy exited with {proc.returncode}; log: {log_path}", file=sys.stderr)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
@@ -382,25 +440,40 @@ def _fmt_lag(lag: tuple[float, float] | None) -> str:
     return f"{lag[0]:.1f} / {lag[1]:.1f}" if lag else "n/a"
 
 
-def report(results: Sequence[ModeResult]) -> None:
+def _ratio(off: float, on: float) -> float:
+    return on / off if off else math.nan
+
+
+def report(results: Sequence[ModeRuns]) -> None:
+    print("\nsaturation per round, msg/s:")
+    for m in results:
+        rates = "  ".join(f"{r:7.1f}" for r in m.rates)
+        print(f"  {m.mode:<13} {rates}   (median {m.median_rate:.1f})")
     print()
     print(
-        "| mode | saturation msg/s (clients) | p99 at saturation | half-saturation load | "
+        "| mode | saturation msg/s, median (clients) | p99 at saturation | half-saturation load | "
         "p50 / p95 / p99 at half | proxy loop lag max / p99, half phase | whole run | generator lag max |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in results:
-        sat, half = r.saturation, r.half
+    for m in results:
+        sat = m.median_run.saturation
+        half = m.half
+        half_cells = (
+            f"{half.rate:.1f} msg/s | {half.pct(0.5):.1f} / {half.pct(0.95):.1f} / {half.pct(0.99):.1f} ms"
+            if half
+            else "n/a | n/a"
+        )
         print(
-            f"| {r.mode} | {sat.rate:.1f} ({sat.name.split('=')[1]}) | {sat.pct(0.99):.1f} ms | "
-            f"{half.rate:.1f} msg/s | {half.pct(0.5):.1f} / {half.pct(0.95):.1f} / {half.pct(0.99):.1f} ms | "
-            f"{_fmt_lag(r.proxy_lag(half))} ms | {_fmt_lag(r.proxy_lag())} ms | {r.generator_lag_ms:.1f} ms |"
+            f"| {m.mode} | {m.median_rate:.1f} ({sat.name.split('=')[1]}) | {sat.pct(0.99):.1f} ms | "
+            f"{half_cells} | {_fmt_lag(m.proxy_lag(half) if half else None)} ms | "
+            f"{_fmt_lag(m.proxy_lag())} ms | {max(r.generator_lag_ms for r in m.runs):.1f} ms |"
         )
     if len(results) == 2:
         off, on = results
+        ratios = [_ratio(a, b) for a, b in zip(off.rates, on.rates, strict=True)]
         print(
-            f"\nscanning on / off at saturation: {on.saturation.rate / off.saturation.rate:.0%} "
-            f"({on.saturation.rate:.1f} vs {off.saturation.rate:.1f} msg/s)"
+            f"\nscanning on / off at saturation: median {statistics.median(ratios):.0%} over "
+            f"{len(ratios)} rounds (per round: {', '.join(f'{r:.0%}' for r in ratios)})"
         )
 
 
@@ -418,12 +491,24 @@ def run(args: argparse.Namespace) -> int:
         f"{sum(s.kind == 'pii' for s in samples)} pii; lines ≤ 998 octets), "
         f"{sum(map(len, messages)) / len(messages):.0f} bytes average"
     )
+    modes = {"off": ["scanning off"], "on": ["scanning on"], "both": ["scanning off", "scanning on"]}
+    results = [ModeRuns(mode) for mode in modes[args.modes]]
     sink_port = free_port()
     sink = start_sink(args.sink, sink_port, args.cwd)
     try:
         wait_port(sink_port, sink, 30)
-        modes = {"off": [False], "on": [True], "both": [False, True]}[args.modes]
-        results = [run_mode(args, scanning, sink_port, messages) for scanning in modes]
+        for round_ in range(1, args.rounds + 1):
+            last = round_ == args.rounds
+            for m in results:
+                half_of = m.rates if last else None
+                m.runs.append(run_proxy(args, m.mode, round_, sink_port, messages, half_of))
+            if len(results) == 2:
+                off, on = (m.runs[-1].saturation.rate for m in results)
+                print(
+                    f"[round {round_}/{args.rounds}] scanning on / off at saturation: "
+                    f"{_ratio(off, on):.0%} ({on:.1f} vs {off:.1f} msg/s)",
+                    flush=True,
+                )
     finally:
         stop_process(sink, 5)
     report(results)
@@ -439,6 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--half-seconds", type=float, default=22.0, help="≥ 21 s: one 10 s stats window fits")
     p.add_argument("--cap", type=int, default=20_000, help="messages per phase at most")
     p.add_argument("--modes", choices=["both", "on", "off"], default="both")
+    p.add_argument("--rounds", type=int, default=3, help="ramps per mode, interleaved off, on, off, on, ...")
     p.add_argument("--workers", type=int, default=0, help="SENDGUARD_SCAN__WORKERS (0: sendguard's default)")
     p.add_argument(
         "--max-batch", type=int, default=0, help="SENDGUARD_SCAN__MAX_BATCH (0: sendguard's default)"
@@ -470,6 +556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _run_loop(_serve_sink(args.serve_sink))
         return 0
     args.levels = [int(x) for x in args.levels.split(",")]
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     return run(args)
 
 
