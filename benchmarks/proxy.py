@@ -31,6 +31,15 @@ round; the table, with each mode's median saturation (clients and p99 at saturat
 round whose saturation is the median, the lower middle one for an even count); and the headline,
 the median of the per-round ratios. With ``--modes on`` or ``off`` there is no ratio.
 
+Where the CPU goes: during each ramp level psutil reads the CPU time (user + system) of the
+proxy's main process, of its worker processes (its descendants, multiprocessing's resource
+tracker left out), of the sink and of this load generator, and the machine's busy time beyond
+them ("rest": other processes, such as another benchmark, and the kernel's own work). Each level
+prints them as shares of one core; at the end, for each mode at the saturation level of its
+median round, as CPU ms per message and in total, beside the capacity (cores x elapsed / messages).
+The proxy's main process near 100 % of a core means its event loop is the limit; all of them
+together near the machine's cores, the CPU is.
+
 Latency is one SMTP transaction (MAIL, RCPT, DATA up to the final reply). Event-loop lag is read
 from sendguard's own ``stats ... lag_max_ms= lag_p99_ms=`` log lines (every 10 s: the windows
 that fall inside the half-saturation phase are reported separately); with ``--proxy-cmd`` and a
@@ -62,6 +71,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+import psutil
 
 from benchmarks._corpus import corpus_dir, load_sample
 
@@ -141,10 +152,19 @@ class Phase:
     started: float = 0.0  # wall clock, to match the proxy's log lines
     ended: float = 0.0
     cpu: float = 0.0  # the generator's own CPU time / elapsed: near 1.0, it is the bottleneck
+    cpu_split: dict[str, float] = field(default_factory=dict)  # CPU seconds by role (CpuMeter)
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def cpu_ms_per_message(self, role: str) -> float:
+        n = len(self.latencies)
+        return self.cpu_split.get(role, math.nan) * 1000 / n if n else math.nan
+
+    def cpu_share(self, role: str) -> float:
+        """CPU time of `role` / elapsed: 1.0 is one core busy all the phase."""
+        return self.cpu_split.get(role, math.nan) / self.seconds if self.seconds else math.nan
 
     def pct(self, q: float) -> float:
         if not self.latencies:
@@ -245,6 +265,68 @@ async def open_loop(
         with contextlib.suppress(Exception):
             await idle.get_nowait().quit()  # type: ignore[attr-defined]
     return phase
+
+
+# --- where the CPU goes ------------------------------------------------------------------------
+
+ROLES = ("proxy", "workers", "sink", "generator")  # plus "rest": the machine's other busy time
+
+
+class CpuMeter:
+    """CPU seconds (user + system) by role: the proxy's main process, its workers (its descendants
+    but multiprocessing's resource tracker), the sink, this load generator; and "rest", the
+    machine's busy time beyond them (other processes, the kernel's own work).
+
+    `sample()` before a phase, `since(sample)` after it. A worker that exits during the phase is
+    missed for that phase (rare: a crash); one that starts during it counts from its start.
+    """
+
+    def __init__(self, proxy_pid: int, sink_pid: int) -> None:
+        self._proxy = psutil.Process(proxy_pid)
+        self._fixed = [
+            ("proxy", self._proxy),
+            ("sink", psutil.Process(sink_pid)),
+            ("generator", psutil.Process()),
+        ]
+        self._tracker: dict[int, bool] = {}  # pid -> is multiprocessing's resource tracker
+
+    def _workers(self) -> list[tuple[str, Any]]:
+        try:
+            children = self._proxy.children(recursive=True)
+        except psutil.Error:
+            return []
+        out = []
+        for child in children:
+            if child.pid not in self._tracker:
+                try:
+                    self._tracker[child.pid] = "resource_tracker" in " ".join(child.cmdline())
+                except psutil.Error:
+                    continue
+            if not self._tracker[child.pid]:
+                out.append(("workers", child))
+        return out
+
+    def sample(self) -> tuple[dict[tuple[str, int], float], float]:
+        """(CPU seconds so far by (role, pid), the machine's busy CPU seconds so far)."""
+        per_process: dict[tuple[str, int], float] = {}
+        for role, proc in [*self._fixed, *self._workers()]:
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                continue
+            per_process[(role, proc.pid)] = float(t.user + t.system)
+        m = psutil.cpu_times()  # guest time is already in user: not added twice
+        busy = sum(float(getattr(m, f, 0.0)) for f in ("user", "nice", "system", "irq", "softirq"))
+        return per_process, busy
+
+    def since(self, start: tuple[dict[tuple[str, int], float], float]) -> dict[str, float]:
+        """CPU seconds by role (and "rest") since `start`."""
+        (before, busy_before), (after, busy_after) = start, self.sample()
+        out = dict.fromkeys(ROLES, 0.0)
+        for (role, pid), seconds in after.items():
+            out[role] += seconds - before.get((role, pid), 0.0)
+        out["rest"] = max(0.0, busy_after - busy_before - sum(out.values()))
+        return out
 
 
 class LagProbe:
@@ -353,7 +435,12 @@ class ModeRuns:
 
 
 async def load(
-    args: argparse.Namespace, tag: str, port: int, messages: list[bytes], half_of: list[float] | None
+    args: argparse.Namespace,
+    tag: str,
+    port: int,
+    messages: list[bytes],
+    half_of: list[float] | None,
+    meter: CpuMeter,
 ) -> tuple[list[Phase], Phase | None, float]:
     """Ramp to saturation against the proxy listening on `port`; then, when `half_of` (the
     saturations of this mode's earlier rounds) is given, the open loop at half the median
@@ -363,11 +450,14 @@ async def load(
         await closed_loop(port, messages, 2, 1.0, 50)  # warm-up
         ramp: list[Phase] = []
         for c in args.levels:
+            start = meter.sample()
             phase = await closed_loop(port, messages, c, args.step_seconds, args.cap)
+            phase.cpu_split = meter.since(start)
             ramp.append(phase)
+            shares = " ".join(f"{role} {phase.cpu_share(role):.0%}" for role in (*ROLES, "rest"))
             print(
                 f"[{tag}] c={c:<4} {phase.rate:7.1f} msg/s  p50 {phase.pct(0.5):6.1f} ms  "
-                f"p99 {phase.pct(0.99):7.1f} ms  generator CPU {phase.cpu:4.0%}  replies {dict(phase.codes)}",
+                f"p99 {phase.pct(0.99):7.1f} ms  replies {dict(phase.codes)}  CPU of one core: {shares}",
                 flush=True,
             )
         if half_of is not None:
@@ -386,7 +476,7 @@ def run_proxy(
     args: argparse.Namespace,
     mode: str,
     round_: int,
-    sink_port: int,
+    sink: tuple[int, int],  # (port, pid)
     messages: list[bytes],
     half_of: list[float] | None,
 ) -> ProxyRun:
@@ -394,6 +484,7 @@ def run_proxy(
     tag = f"{mode}, round {round_}/{args.rounds}"
     tmp = Path(tempfile.mkdtemp(prefix="sendguard-bench-"))
     port = free_port()
+    sink_port, sink_pid = sink
     env = dict(os.environ)
     env.update(
         SENDGUARD_LISTEN__PORT=str(port),
@@ -420,7 +511,8 @@ def run_proxy(
             t0 = time.perf_counter()
             wait_port(port, proc, args.start_timeout)
             print(f"[{tag}] proxy up in {time.perf_counter() - t0:.1f} s on port {port}", flush=True)
-            ramp, half, generator_lag_ms = _run_loop(load(args, tag, port, messages, half_of))
+            meter = CpuMeter(proc.pid, sink_pid)
+            ramp, half, generator_lag_ms = _run_loop(load(args, tag, port, messages, half_of, meter))
         finally:
             stop_process(proc)
     result = ProxyRun(mode, round_, ramp, half, [], generator_lag_ms)
@@ -442,6 +534,37 @@ def _fmt_lag(lag: tuple[float, float] | None) -> str:
 
 def _ratio(off: float, on: float) -> float:
     return on / off if off else math.nan
+
+
+def print_cpu_split(results: Sequence[ModeRuns]) -> None:
+    cores = psutil.cpu_count() or 1
+    print(
+        "\nCPU per message at saturation (the median round's saturation level): ms of CPU "
+        "(user + system) per message, and % of one core"
+    )
+    print(
+        f"| mode | proxy main | workers | sink | generator | total | rest of machine | capacity ({cores} cores) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for m in results:
+        sat = m.median_run.saturation
+        ours = sum(sat.cpu_split.get(role, 0.0) for role in ROLES)
+        n = len(sat.latencies)
+
+        def cell(ms: float, share: float) -> str:
+            return f"{ms:.2f} ms ({share:.0%})"
+
+        cells = [cell(sat.cpu_ms_per_message(role), sat.cpu_share(role)) for role in ROLES]
+        cells.append(
+            cell(ours * 1000 / n if n else math.nan, ours / sat.seconds if sat.seconds else math.nan)
+        )
+        cells.append(cell(sat.cpu_ms_per_message("rest"), sat.cpu_share("rest")))
+        cells.append(cell(cores * sat.seconds * 1000 / n if n else math.nan, float(cores)))
+        print(f"| {m.mode} | {' | '.join(cells)} |")
+    print(
+        "(proxy main near 100 %: its event loop is the limit; total + rest near the machine's "
+        f"{cores} cores: the CPU is)"
+    )
 
 
 def report(results: Sequence[ModeRuns]) -> None:
@@ -468,12 +591,14 @@ def report(results: Sequence[ModeRuns]) -> None:
             f"{half_cells} | {_fmt_lag(m.proxy_lag(half) if half else None)} ms | "
             f"{_fmt_lag(m.proxy_lag())} ms | {max(r.generator_lag_ms for r in m.runs):.1f} ms |"
         )
+    print_cpu_split(results)
     if len(results) == 2:
         off, on = results
         ratios = [_ratio(a, b) for a, b in zip(off.rates, on.rates, strict=True)]
         print(
             f"\nscanning on / off at saturation: median {statistics.median(ratios):.0%} over "
-            f"{len(ratios)} rounds (per round: {', '.join(f'{r:.0%}' for r in ratios)})"
+            f"{len(ratios)} round{'s' if len(ratios) > 1 else ''} "
+            f"(per round: {', '.join(f'{r:.0%}' for r in ratios)})"
         )
 
 
@@ -501,7 +626,7 @@ def run(args: argparse.Namespace) -> int:
             last = round_ == args.rounds
             for m in results:
                 half_of = m.rates if last else None
-                m.runs.append(run_proxy(args, m.mode, round_, sink_port, messages, half_of))
+                m.runs.append(run_proxy(args, m.mode, round_, (sink_port, sink.pid), messages, half_of))
             if len(results) == 2:
                 off, on = (m.runs[-1].saturation.rate for m in results)
                 print(
