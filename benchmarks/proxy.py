@@ -38,7 +38,8 @@ them ("rest": other processes, such as another benchmark, and the kernel's own w
 prints them as shares of one core; at the end, for each mode at the saturation level of its
 median round, as CPU ms per message and in total, beside the capacity (cores x elapsed / messages).
 The proxy's main process near 100 % of a core means its event loop is the limit; all of them
-together near the machine's cores, the CPU is.
+together near the machine's cores, the CPU is. A round whose "rest" is high at saturation (it is
+printed with each round's ratio and saturations) shared the machine with something else.
 
 Latency is one SMTP transaction (MAIL, RCPT, DATA up to the final reply). Event-loop lag is read
 from sendguard's own ``stats ... lag_max_ms= lag_p99_ms=`` log lines (every 10 s: the windows
@@ -568,9 +569,9 @@ def print_cpu_split(results: Sequence[ModeRuns]) -> None:
 
 
 def report(results: Sequence[ModeRuns]) -> None:
-    print("\nsaturation per round, msg/s:")
+    print("\nsaturation per round, msg/s [rest of machine busy meanwhile, % of one core]:")
     for m in results:
-        rates = "  ".join(f"{r:7.1f}" for r in m.rates)
+        rates = "  ".join(f"{r.saturation.rate:7.1f} [{r.saturation.cpu_share('rest'):4.0%}]" for r in m.runs)
         print(f"  {m.mode:<13} {rates}   (median {m.median_rate:.1f})")
     print()
     print(
@@ -628,10 +629,11 @@ def run(args: argparse.Namespace) -> int:
                 half_of = m.rates if last else None
                 m.runs.append(run_proxy(args, m.mode, round_, (sink_port, sink.pid), messages, half_of))
             if len(results) == 2:
-                off, on = (m.runs[-1].saturation.rate for m in results)
+                off, on = (m.runs[-1].saturation for m in results)
                 print(
                     f"[round {round_}/{args.rounds}] scanning on / off at saturation: "
-                    f"{_ratio(off, on):.0%} ({on:.1f} vs {off:.1f} msg/s)",
+                    f"{_ratio(off.rate, on.rate):.0%} ({on.rate:.1f} vs {off.rate:.1f} msg/s; rest of "
+                    f"machine busy {on.cpu_share('rest'):.0%} vs {off.cpu_share('rest'):.0%} of a core)",
                     flush=True,
                 )
     finally:
