@@ -1,19 +1,45 @@
 """End to end: many concurrent SMTP clients -> sendguard -> a fast sink, scanning on vs off.
 
     python -m benchmarks.proxy [--corpus PATH] [--limit N] [--levels 1,2,4,...] [--step-seconds S]
-                               [--half-seconds S] [--proxy-cmd "CMD with {port}"]
+                               [--half-seconds S] [--rounds N] [--modes both|on|off]
+                               [--sink auto|smtp-sink|python] [--proxy-cmd "CMD with {port}"]
 
-Everything on loopback, bounded in time and count. For each mode (scanning off, then on, same
-messages, same run):
+Everything on loopback, bounded in time and count. One sink runs for the whole benchmark, in its
+own process: Postfix's ``smtp-sink``, written in C, when it is on PATH or in
+``.bench-tools/postfix`` (``make bench-tools`` unpacks it from Debian's package), else an
+aiosmtpd sink, which takes 27-44 % of a core from the proxy on a 2-core machine; ``--sink``
+chooses.
 
-1. sendguard starts as a subprocess (``python -m scanner.cli serve``) relaying to an aiosmtpd
-   sink (its own process) with ``SENDGUARD_SCAN__ENABLED`` set accordingly, review console off,
-   quarantine in a temporary directory;
+Throughput on a shared machine drifts by up to 20 % over minutes, so the modes are interleaved:
+``--rounds`` rounds (default 3) of scanning off then on, same messages; each round's ratio
+compares two ramps run back to back, and the median of the ratios leaves out a disturbed round.
+Each mode in each round:
+
+1. sendguard starts as a subprocess (``python -m scanner.cli serve``) relaying to the sink with
+   ``SENDGUARD_SCAN__ENABLED`` set accordingly, review console off, quarantine in a temporary
+   directory (a new process and directory every round; the directory, with the proxy's log, is
+   kept only when the proxy failed);
 2. **ramp**: closed loop, `c` clients each reusing one SMTP connection, for `c` in `--levels`,
    `--step-seconds` each; saturation = the best messages/s seen (every level runs: on a
    shared machine throughput is too noisy to stop at the first plateau);
-3. **half saturation**: open loop, Poisson arrivals at half the saturation rate for
-   `--half-seconds`; latency counts from the scheduled send time (no coordinated omission).
+3. in the last round only, **half saturation**: open loop, Poisson arrivals at half the mode's
+   median saturation over all rounds for `--half-seconds`; latency counts from the scheduled
+   send time (no coordinated omission).
+
+Each round prints its own on / off ratio of saturations. At the end: each mode's saturation per
+round; the table, with each mode's median saturation (clients and p99 at saturation from the
+round whose saturation is the median, the lower middle one for an even count); and the headline,
+the median of the per-round ratios. With ``--modes on`` or ``off`` there is no ratio.
+
+Where the CPU goes: during each ramp level psutil reads the CPU time (user + system) of the
+proxy's main process, of its worker processes (its descendants, multiprocessing's resource
+tracker left out), of the sink and of this load generator, and the machine's busy time beyond
+them ("rest": other processes, such as another benchmark, and the kernel's own work). Each level
+prints them as shares of one core; at the end, for each mode at the saturation level of its
+median round, as CPU ms per message and in total, beside the capacity (cores x elapsed / messages).
+The proxy's main process near 100 % of a core means its event loop is the limit; all of them
+together near the machine's cores, the CPU is. A round whose "rest" is high at saturation (it is
+printed with each round's ratio and saturations) shared the machine with something else.
 
 Latency is one SMTP transaction (MAIL, RCPT, DATA up to the final reply). Event-loop lag is read
 from sendguard's own ``stats ... lag_max_ms= lag_p99_ms=`` log lines (every 10 s: the windows
@@ -32,8 +58,10 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +73,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psutil
+
 from benchmarks._corpus import corpus_dir, load_sample
 
 SENDER = "bench@sendguard.example"
@@ -54,6 +84,41 @@ _STATS = re.compile(r"^(\S+ \S+) .*\bstats\b.*lag_max_ms=([\d.]+) lag_p99_ms=([\
 
 
 # --- the sink ----------------------------------------------------------------------------------
+
+SMTP_SINK_DIR = Path(__file__).resolve().parents[1] / ".bench-tools" / "postfix"  # make bench-tools
+
+
+def find_smtp_sink() -> tuple[Path, dict[str, str]] | None:
+    """Postfix's smtp-sink on PATH, else the one `make bench-tools` unpacked: (binary, extra env)."""
+    on_path = shutil.which("smtp-sink")
+    if on_path:
+        return Path(on_path), {}
+    unpacked = SMTP_SINK_DIR / "usr" / "sbin" / "smtp-sink"
+    if os.access(unpacked, os.X_OK):
+        return unpacked, {"LD_LIBRARY_PATH": str(SMTP_SINK_DIR / "usr" / "lib" / "postfix")}
+    return None
+
+
+def start_sink(choice: str, port: int, cwd: str) -> subprocess.Popen[bytes]:
+    """The sink process on 127.0.0.1:`port`: smtp-sink (C, ~free) or aiosmtpd (Python)."""
+    found = find_smtp_sink() if choice in ("auto", "smtp-sink") else None
+    if choice == "smtp-sink" and found is None:
+        raise SystemExit("smtp-sink not found on PATH or in .bench-tools/postfix: run make bench-tools")
+    if found is None:
+        print(f"sink: aiosmtpd (Python, own process) on 127.0.0.1:{port}", flush=True)
+        cmd = [sys.executable, "-m", "benchmarks.proxy", "--serve-sink", str(port)]
+        return subprocess.Popen(cmd, cwd=cwd)
+    binary, env = found
+    # ESMTP without PIPELINING, AUTH, XCLIENT, XFORWARD (as aiosmtpd: the proxy's relay sends one
+    # command at a time); every message is accepted (250 after DATA) and thrown away (no -d/-D:
+    # nothing on disk); up to 1024 connections at once and a listen backlog of 1024. It may not
+    # run as root: -u drops to nobody once the socket is open.
+    cmd = [str(binary), "-4", "-p", "-a", "-C", "-F", "-h", "sink.localhost", "-m", "1024"]
+    if os.geteuid() == 0:
+        cmd += ["-u", "nobody"]
+    cmd += [f"127.0.0.1:{port}", "1024"]
+    print(f"sink: smtp-sink (C) {binary} on 127.0.0.1:{port}", flush=True)
+    return subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env})
 
 
 class _Sink:
@@ -88,10 +153,19 @@ class Phase:
     started: float = 0.0  # wall clock, to match the proxy's log lines
     ended: float = 0.0
     cpu: float = 0.0  # the generator's own CPU time / elapsed: near 1.0, it is the bottleneck
+    cpu_split: dict[str, float] = field(default_factory=dict)  # CPU seconds by role (CpuMeter)
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def cpu_ms_per_message(self, role: str) -> float:
+        n = len(self.latencies)
+        return self.cpu_split.get(role, math.nan) * 1000 / n if n else math.nan
+
+    def cpu_share(self, role: str) -> float:
+        """CPU time of `role` / elapsed: 1.0 is one core busy all the phase."""
+        return self.cpu_split.get(role, math.nan) / self.seconds if self.seconds else math.nan
 
     def pct(self, q: float) -> float:
         if not self.latencies:
@@ -194,6 +268,68 @@ async def open_loop(
     return phase
 
 
+# --- where the CPU goes ------------------------------------------------------------------------
+
+ROLES = ("proxy", "workers", "sink", "generator")  # plus "rest": the machine's other busy time
+
+
+class CpuMeter:
+    """CPU seconds (user + system) by role: the proxy's main process, its workers (its descendants
+    but multiprocessing's resource tracker), the sink, this load generator; and "rest", the
+    machine's busy time beyond them (other processes, the kernel's own work).
+
+    `sample()` before a phase, `since(sample)` after it. A worker that exits during the phase is
+    missed for that phase (rare: a crash); one that starts during it counts from its start.
+    """
+
+    def __init__(self, proxy_pid: int, sink_pid: int) -> None:
+        self._proxy = psutil.Process(proxy_pid)
+        self._fixed = [
+            ("proxy", self._proxy),
+            ("sink", psutil.Process(sink_pid)),
+            ("generator", psutil.Process()),
+        ]
+        self._tracker: dict[int, bool] = {}  # pid -> is multiprocessing's resource tracker
+
+    def _workers(self) -> list[tuple[str, Any]]:
+        try:
+            children = self._proxy.children(recursive=True)
+        except psutil.Error:
+            return []
+        out = []
+        for child in children:
+            if child.pid not in self._tracker:
+                try:
+                    self._tracker[child.pid] = "resource_tracker" in " ".join(child.cmdline())
+                except psutil.Error:
+                    continue
+            if not self._tracker[child.pid]:
+                out.append(("workers", child))
+        return out
+
+    def sample(self) -> tuple[dict[tuple[str, int], float], float]:
+        """(CPU seconds so far by (role, pid), the machine's busy CPU seconds so far)."""
+        per_process: dict[tuple[str, int], float] = {}
+        for role, proc in [*self._fixed, *self._workers()]:
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                continue
+            per_process[(role, proc.pid)] = float(t.user + t.system)
+        m = psutil.cpu_times()  # guest time is already in user: not added twice
+        busy = sum(float(getattr(m, f, 0.0)) for f in ("user", "nice", "system", "irq", "softirq"))
+        return per_process, busy
+
+    def since(self, start: tuple[dict[tuple[str, int], float], float]) -> dict[str, float]:
+        """CPU seconds by role (and "rest") since `start`."""
+        (before, busy_before), (after, busy_after) = start, self.sample()
+        out = dict.fromkeys(ROLES, 0.0)
+        for (role, pid), seconds in after.items():
+            out[role] += seconds - before.get((role, pid), 0.0)
+        out["rest"] = max(0.0, busy_after - busy_before - sum(out.values()))
+        return out
+
+
 class LagProbe:
     """The load generator's own loop lag (if it stalls, its latencies are inflated too)."""
 
@@ -249,10 +385,13 @@ def stop_process(proc: subprocess.Popen[bytes], grace: float = 40.0) -> None:
 
 
 @dataclass
-class ModeResult:
+class ProxyRun:
+    """One mode in one round: one proxy process, its ramp and (last round only) the half phase."""
+
     mode: str
+    round: int
     ramp: list[Phase]
-    half: Phase
+    half: Phase | None
     lag_lines: list[tuple[float, float, float]]  # (wall time, max ms, p99 ms)
     generator_lag_ms: float
 
@@ -260,9 +399,35 @@ class ModeResult:
     def saturation(self) -> Phase:
         return max(self.ramp, key=lambda p: p.rate)
 
+
+@dataclass
+class ModeRuns:
+    """Every round of one mode."""
+
+    mode: str
+    runs: list[ProxyRun] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[float]:
+        return [r.saturation.rate for r in self.runs]
+
+    @property
+    def median_rate(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def median_run(self) -> ProxyRun:
+        """The round whose saturation is the median (the lower middle one for an even count)."""
+        low = statistics.median_low(self.rates)
+        return next(r for r in self.runs if r.saturation.rate == low)
+
+    @property
+    def half(self) -> Phase | None:
+        return self.runs[-1].half if self.runs else None
+
     def proxy_lag(self, inside: Phase | None = None) -> tuple[float, float] | None:
-        """(max, worst p99) in ms over the stats windows (all, or those inside `inside`)."""
-        lines = self.lag_lines
+        """(max, worst p99) in ms over the stats windows (all rounds, or those inside `inside`)."""
+        lines = [ln for r in self.runs for ln in r.lag_lines]
         if inside is not None:
             lines = [ln for ln in lines if ln[0] - 10.5 >= inside.started and ln[0] <= inside.ended + 0.5]
         if not lines:
@@ -270,41 +435,63 @@ class ModeResult:
         return max(ln[1] for ln in lines), max(ln[2] for ln in lines)
 
 
-async def load(args: argparse.Namespace, mode: str, port: int, messages: list[bytes]) -> ModeResult:
-    """Ramp to saturation, then half of it, against the proxy listening on `port`."""
+async def load(
+    args: argparse.Namespace,
+    tag: str,
+    port: int,
+    messages: list[bytes],
+    half_of: list[float] | None,
+    meter: CpuMeter,
+) -> tuple[list[Phase], Phase | None, float]:
+    """Ramp to saturation against the proxy listening on `port`; then, when `half_of` (the
+    saturations of this mode's earlier rounds) is given, the open loop at half the median
+    saturation of those and this round. Returns (ramp, half phase, generator loop lag max ms)."""
+    half: Phase | None = None
     with LagProbe() as probe:
         await closed_loop(port, messages, 2, 1.0, 50)  # warm-up
         ramp: list[Phase] = []
         for c in args.levels:
+            start = meter.sample()
             phase = await closed_loop(port, messages, c, args.step_seconds, args.cap)
+            phase.cpu_split = meter.since(start)
             ramp.append(phase)
+            shares = " ".join(f"{role} {phase.cpu_share(role):.0%}" for role in (*ROLES, "rest"))
             print(
-                f"[{mode}] c={c:<4} {phase.rate:7.1f} msg/s  p50 {phase.pct(0.5):6.1f} ms  "
-                f"p99 {phase.pct(0.99):7.1f} ms  generator CPU {phase.cpu:4.0%}  replies {dict(phase.codes)}",
+                f"[{tag}] c={c:<4} {phase.rate:7.1f} msg/s  p50 {phase.pct(0.5):6.1f} ms  "
+                f"p99 {phase.pct(0.99):7.1f} ms  replies {dict(phase.codes)}  CPU of one core: {shares}",
                 flush=True,
             )
-        rate = max(p.rate for p in ramp) / 2
-        half = await open_loop(port, messages, rate, args.half_seconds, args.levels[-1])
-        print(
-            f"[{mode}] half saturation {rate:.1f}/s offered: {half.rate:.1f} msg/s  "
-            f"p50 {half.pct(0.5):.1f} p95 {half.pct(0.95):.1f} p99 {half.pct(0.99):.1f} ms  "
-            f"generator CPU {half.cpu:.0%}  replies {dict(half.codes)}",
-            flush=True,
-        )
-    return ModeResult(mode, ramp, half, [], probe.worst * 1000)
+        if half_of is not None:
+            rate = statistics.median([*half_of, max(p.rate for p in ramp)]) / 2
+            half = await open_loop(port, messages, rate, args.half_seconds, args.levels[-1])
+            print(
+                f"[{tag}] half saturation {rate:.1f}/s offered: {half.rate:.1f} msg/s  "
+                f"p50 {half.pct(0.5):.1f} p95 {half.pct(0.95):.1f} p99 {half.pct(0.99):.1f} ms  "
+                f"generator CPU {half.cpu:.0%}  replies {dict(half.codes)}",
+                flush=True,
+            )
+    return ramp, half, probe.worst * 1000
 
 
-def run_mode(args: argparse.Namespace, scanning: bool, sink_port: int, messages: list[bytes]) -> ModeResult:
+def run_proxy(
+    args: argparse.Namespace,
+    mode: str,
+    round_: int,
+    sink: tuple[int, int],  # (port, pid)
+    messages: list[bytes],
+    half_of: list[float] | None,
+) -> ProxyRun:
     """Start the proxy in this mode, load it, stop it, read its loop-lag lines."""
-    mode = "scanning on" if scanning else "scanning off"
+    tag = f"{mode}, round {round_}/{args.rounds}"
     tmp = Path(tempfile.mkdtemp(prefix="sendguard-bench-"))
     port = free_port()
+    sink_port, sink_pid = sink
     env = dict(os.environ)
     env.update(
         SENDGUARD_LISTEN__PORT=str(port),
         SENDGUARD_RELAY__HOST="127.0.0.1",
         SENDGUARD_RELAY__PORT=str(sink_port),
-        SENDGUARD_SCAN__ENABLED="true" if scanning else "false",
+        SENDGUARD_SCAN__ENABLED="true" if mode == "scanning on" else "false",
         SENDGUARD_REVIEW__ENABLED="false",
         SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{tmp}/quarantine.db",
         SENDGUARD_QUARANTINE__KEY_FILE=str(tmp / "quarantine.key"),
@@ -324,17 +511,21 @@ def run_mode(args: argparse.Namespace, scanning: bool, sink_port: int, messages:
         try:
             t0 = time.perf_counter()
             wait_port(port, proc, args.start_timeout)
-            print(f"[{mode}] proxy up in {time.perf_counter() - t0:.1f} s on port {port}", flush=True)
-            result = _run_loop(load(args, mode, port, messages))
+            print(f"[{tag}] proxy up in {time.perf_counter() - t0:.1f} s on port {port}", flush=True)
+            meter = CpuMeter(proc.pid, sink_pid)
+            ramp, half, generator_lag_ms = _run_loop(load(args, tag, port, messages, half_of, meter))
         finally:
             stop_process(proc)
+    result = ProxyRun(mode, round_, ramp, half, [], generator_lag_ms)
     for line in log_path.read_text(errors="replace").splitlines():
         m = _STATS.match(line)
         if m:
             at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
             result.lag_lines.append((at, float(m.group(2)), float(m.group(3))))
     if proc.returncode not in (0, -signal.SIGTERM):
-        print(f"[{mode}] proxy exited with {proc.returncode}; log: {log_path}", file=sys.stderr)
+        print(f"[{tag}] proxy exited with {proc.returncode}; log: {log_path}", file=sys.stderr)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
@@ -342,25 +533,73 @@ def _fmt_lag(lag: tuple[float, float] | None) -> str:
     return f"{lag[0]:.1f} / {lag[1]:.1f}" if lag else "n/a"
 
 
-def report(results: Sequence[ModeResult]) -> None:
+def _ratio(off: float, on: float) -> float:
+    return on / off if off else math.nan
+
+
+def print_cpu_split(results: Sequence[ModeRuns]) -> None:
+    cores = psutil.cpu_count() or 1
+    print(
+        "\nCPU per message at saturation (the median round's saturation level): ms of CPU "
+        "(user + system) per message, and % of one core"
+    )
+    print(
+        f"| mode | proxy main | workers | sink | generator | total | rest of machine | capacity ({cores} cores) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for m in results:
+        sat = m.median_run.saturation
+        ours = sum(sat.cpu_split.get(role, 0.0) for role in ROLES)
+        n = len(sat.latencies)
+
+        def cell(ms: float, share: float) -> str:
+            return f"{ms:.2f} ms ({share:.0%})"
+
+        cells = [cell(sat.cpu_ms_per_message(role), sat.cpu_share(role)) for role in ROLES]
+        cells.append(
+            cell(ours * 1000 / n if n else math.nan, ours / sat.seconds if sat.seconds else math.nan)
+        )
+        cells.append(cell(sat.cpu_ms_per_message("rest"), sat.cpu_share("rest")))
+        cells.append(cell(cores * sat.seconds * 1000 / n if n else math.nan, float(cores)))
+        print(f"| {m.mode} | {' | '.join(cells)} |")
+    print(
+        "(proxy main near 100 %: its event loop is the limit; total + rest near the machine's "
+        f"{cores} cores: the CPU is)"
+    )
+
+
+def report(results: Sequence[ModeRuns]) -> None:
+    print("\nsaturation per round, msg/s [rest of machine busy meanwhile, % of one core]:")
+    for m in results:
+        rates = "  ".join(f"{r.saturation.rate:7.1f} [{r.saturation.cpu_share('rest'):4.0%}]" for r in m.runs)
+        print(f"  {m.mode:<13} {rates}   (median {m.median_rate:.1f})")
     print()
     print(
-        "| mode | saturation msg/s (clients) | p99 at saturation | half-saturation load | "
+        "| mode | saturation msg/s, median (clients) | p99 at saturation | half-saturation load | "
         "p50 / p95 / p99 at half | proxy loop lag max / p99, half phase | whole run | generator lag max |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in results:
-        sat, half = r.saturation, r.half
-        print(
-            f"| {r.mode} | {sat.rate:.1f} ({sat.name.split('=')[1]}) | {sat.pct(0.99):.1f} ms | "
-            f"{half.rate:.1f} msg/s | {half.pct(0.5):.1f} / {half.pct(0.95):.1f} / {half.pct(0.99):.1f} ms | "
-            f"{_fmt_lag(r.proxy_lag(half))} ms | {_fmt_lag(r.proxy_lag())} ms | {r.generator_lag_ms:.1f} ms |"
+    for m in results:
+        sat = m.median_run.saturation
+        half = m.half
+        half_cells = (
+            f"{half.rate:.1f} msg/s | {half.pct(0.5):.1f} / {half.pct(0.95):.1f} / {half.pct(0.99):.1f} ms"
+            if half
+            else "n/a | n/a"
         )
+        print(
+            f"| {m.mode} | {m.median_rate:.1f} ({sat.name.split('=')[1]}) | {sat.pct(0.99):.1f} ms | "
+            f"{half_cells} | {_fmt_lag(m.proxy_lag(half) if half else None)} ms | "
+            f"{_fmt_lag(m.proxy_lag())} ms | {max(r.generator_lag_ms for r in m.runs):.1f} ms |"
+        )
+    print_cpu_split(results)
     if len(results) == 2:
         off, on = results
+        ratios = [_ratio(a, b) for a, b in zip(off.rates, on.rates, strict=True)]
         print(
-            f"\nscanning on / off at saturation: {on.saturation.rate / off.saturation.rate:.0%} "
-            f"({on.saturation.rate:.1f} vs {off.saturation.rate:.1f} msg/s)"
+            f"\nscanning on / off at saturation: median {statistics.median(ratios):.0%} over "
+            f"{len(ratios)} round{'s' if len(ratios) > 1 else ''} "
+            f"(per round: {', '.join(f'{r:.0%}' for r in ratios)})"
         )
 
 
@@ -378,14 +617,25 @@ def run(args: argparse.Namespace) -> int:
         f"{sum(s.kind == 'pii' for s in samples)} pii; lines ≤ 998 octets), "
         f"{sum(map(len, messages)) / len(messages):.0f} bytes average"
     )
+    modes = {"off": ["scanning off"], "on": ["scanning on"], "both": ["scanning off", "scanning on"]}
+    results = [ModeRuns(mode) for mode in modes[args.modes]]
     sink_port = free_port()
-    sink = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.proxy", "--sink", str(sink_port)], cwd=args.cwd
-    )
+    sink = start_sink(args.sink, sink_port, args.cwd)
     try:
         wait_port(sink_port, sink, 30)
-        modes = {"off": [False], "on": [True], "both": [False, True]}[args.modes]
-        results = [run_mode(args, scanning, sink_port, messages) for scanning in modes]
+        for round_ in range(1, args.rounds + 1):
+            last = round_ == args.rounds
+            for m in results:
+                half_of = m.rates if last else None
+                m.runs.append(run_proxy(args, m.mode, round_, (sink_port, sink.pid), messages, half_of))
+            if len(results) == 2:
+                off, on = (m.runs[-1].saturation for m in results)
+                print(
+                    f"[round {round_}/{args.rounds}] scanning on / off at saturation: "
+                    f"{_ratio(off.rate, on.rate):.0%} ({on.rate:.1f} vs {off.rate:.1f} msg/s; rest of "
+                    f"machine busy {on.cpu_share('rest'):.0%} vs {off.cpu_share('rest'):.0%} of a core)",
+                    flush=True,
+                )
     finally:
         stop_process(sink, 5)
     report(results)
@@ -401,6 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--half-seconds", type=float, default=22.0, help="≥ 21 s: one 10 s stats window fits")
     p.add_argument("--cap", type=int, default=20_000, help="messages per phase at most")
     p.add_argument("--modes", choices=["both", "on", "off"], default="both")
+    p.add_argument("--rounds", type=int, default=3, help="ramps per mode, interleaved off, on, off, on, ...")
     p.add_argument("--workers", type=int, default=0, help="SENDGUARD_SCAN__WORKERS (0: sendguard's default)")
     p.add_argument(
         "--max-batch", type=int, default=0, help="SENDGUARD_SCAN__MAX_BATCH (0: sendguard's default)"
@@ -419,12 +670,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "SENDGUARD_* env is set (default: %(default)s)",
     )
     p.add_argument("--cwd", default=str(Path(__file__).resolve().parents[1]), help=argparse.SUPPRESS)
-    p.add_argument("--sink", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--sink",
+        choices=["auto", "smtp-sink", "python"],
+        default="auto",
+        help="smtp-sink: Postfix's (C), on PATH or from make bench-tools; python: aiosmtpd; "
+        "auto: smtp-sink when found (default)",
+    )
+    p.add_argument("--serve-sink", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.sink:
-        _run_loop(_serve_sink(args.sink))
+    if args.serve_sink:
+        _run_loop(_serve_sink(args.serve_sink))
         return 0
     args.levels = [int(x) for x in args.levels.split(",")]
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     return run(args)
 
 
