@@ -1,11 +1,11 @@
 """The async front of detection: a micro-batcher over a pool of worker processes.
 
-Every SMTP session awaits `MicroBatcher.scan(message)`. A message of up to `raw_limit` bytes
-(ordinary mail) is one *item* as it is: the worker extracts its text and detects in one go, so
-the event loop does no MIME parsing at all. A larger message is extracted in a thread here and
-its segments become items bounded in characters (see `split_message`), so that one huge message
-is interleaved with other sessions' mail instead of stalling a worker. Items wait in one bounded
-queue; batches of
+Every SMTP session awaits `MicroBatcher.scan(message)`. The message goes to a worker as it
+was received, one *item*: the worker extracts its text and, for ordinary mail, detects in the
+same go, so the event loop does no MIME parsing at all. When the text is longer than
+`chunk_chars`, the worker sends the extraction back instead and its segments become items
+bounded in characters (see `split_message`), so that one huge message is interleaved with other
+sessions' mail instead of stalling a worker. Items wait in one bounded queue; batches of
 items from many sessions go to the least-loaded worker (`scanner.workers`): at once when a
 worker is idle (shared among the idle ones), else when `max_batch` items are waiting or the
 oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import logging
 import os
 from collections import deque
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -78,11 +76,7 @@ class BatcherStats:
 
 
 class MicroBatcher:
-    """`scanner.ports.Scanner` over a `WorkerPool`. Use `await start()` (or `async with`).
-
-    `extractor` extracts the messages larger than `raw_limit` bytes (in a thread); the workers
-    extract the others with the same limits (`WorkerPool.extract_kwargs`).
-    """
+    """`scanner.ports.Scanner` over a `WorkerPool`. Use `await start()` (or `async with`)."""
 
     def __init__(
         self,
@@ -94,16 +88,8 @@ class MicroBatcher:
         *,
         chunk_chars: int = CHUNK_CHARS,
         max_batch_chars: int = MAX_BATCH_CHARS,
-        raw_limit: int = CHUNK_CHARS,
-        extractor: Callable[[bytes], Extraction] | None = None,
     ) -> None:
         self.pool = pool
-        self.raw_limit = raw_limit
-        if extractor is None:
-            from scanner.extract import extract
-
-            extractor = functools.partial(extract, **pool.extract_kwargs)
-        self.extractor = extractor
         self.max_batch = max(1, max_batch)
         self.max_wait = max_wait_ms / 1000.0
         self.queue_limit = queue_limit
@@ -152,30 +138,21 @@ class MicroBatcher:
         return self._in_scanner
 
     async def scan(self, message: bytes) -> Scanned:
-        """Extract and scan one message as received."""
-        if len(message) <= self.raw_limit:
-            return await self._scan([Piece.message(message)])
-        self._admit()  # refuse before spending a thread on a message that would be refused
-        extraction = await asyncio.to_thread(self.extractor, message)
-        found = await self.scan_extraction(extraction)
-        return Scanned(found.findings, extraction.defects + found.defects)
+        """Extract (in a worker) and scan one message as received."""
+        return await self._scan([Piece.message(message, self.chunk_chars)])
 
     async def scan_extraction(self, extraction: Extraction) -> Scanned:
-        """Scan text already extracted (its segments, in pieces bounded in characters)."""
+        """Scan text already extracted (for benchmarks of detection alone)."""
         if not extraction.segments:
-            self._admit()
-            return Scanned(())  # nothing readable: nothing to scan
+            return Scanned(())
         return await self._scan(split_message(extraction.segments, self.chunk_chars))
 
-    def _admit(self) -> None:
+    async def _scan(self, pieces: list[Piece]) -> Scanned:
         if self._closed or not self._started:
             raise ScanUnavailable("scanner closed" if self._closed else "scanner not started")
         if self._in_scanner >= self.queue_limit:
             self.stats.overloaded += 1
             raise Overloaded(f"{self._in_scanner} messages waiting")
-
-    async def _scan(self, pieces: list[Piece]) -> Scanned:
-        self._admit()
         loop = asyncio.get_running_loop()
         job = _Job(loop.create_future(), deque(pieces), loop.time(), len(pieces) > 1, len(pieces))
         self._in_scanner += 1
@@ -339,6 +316,9 @@ class MicroBatcher:
         if isinstance(result, str):
             self._fail(job, f"detection raised {result}")
             return
+        if isinstance(result, Extraction):
+            self._expand(job, result)
+            return
         findings, defects = result
         job.defects.extend(defects)
         offsets = entry.piece.offsets
@@ -348,6 +328,18 @@ class MicroBatcher:
         job.outstanding -= 1
         if job.outstanding == 0:
             job.future.set_result(dedupe(job.findings) if job.split else tuple(job.findings))
+
+    def _expand(self, job: _Job, extraction: Extraction) -> None:
+        """A message too long for one item, extracted by a worker: its pieces join the queue."""
+        job.defects.extend(extraction.defects)
+        pieces = split_message(extraction.segments, self.chunk_chars)
+        job.split = True
+        job.outstanding += len(pieces) - 1  # they replace the item that came back
+        job.pending.extend(pieces)
+        self._waiting_items += len(pieces)
+        queue = self._retry if job.retried else self._queue
+        if job not in queue:
+            queue.append(job)
 
     def _requeue(self, batch: list[_Entry], *, retry: bool) -> None:
         for job in dict.fromkeys(e.job for e in batch):

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from scanner.model import Finding, Segment
+from scanner.worker_process import Item, RawMessage
 
 # One item is at most this many characters: small enough that a batch of a few items stays
 # a few hundred milliseconds of NLP, large enough that ordinary mail is a single item.
@@ -28,15 +29,15 @@ class Piece:
     offsets: dict[str, int]
     chars: int
     # a whole message not extracted yet (the worker extracts it): then `segments` is empty
-    raw: bytes | None = None
+    raw: RawMessage | None = None
 
     @classmethod
-    def message(cls, data: bytes) -> Piece:
+    def message(cls, data: bytes, split_above: int = CHUNK_CHARS) -> Piece:
         """A whole message as received, counted by its size (its text is at most about as long)."""
-        return cls((), {}, len(data), data)
+        return cls((), {}, len(data), RawMessage(data, split_above))
 
     @property
-    def item(self) -> tuple[Segment, ...] | bytes:
+    def item(self) -> Item:
         """What goes to the worker."""
         return self.segments if self.raw is None else self.raw
 

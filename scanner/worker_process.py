@@ -3,11 +3,13 @@
 Runs in a process spawned by `scanner.workers.WorkerPool`. Wire format (both directions):
 frames of ``!Q`` length + pickle; see `scanner.workers` for the conversation.
 
-An item is either segments already extracted (pieces of a large message) or a whole message
-as received (bytes): the worker extracts it (`scanner.extract.extract`) before detection, so
-that MIME parsing and HTML flattening run here, on a worker's core, not on the proxy's event
-loop -- and a message whose MIME makes extraction hang is killed with its worker by the
-batch watchdog instead of freezing every SMTP session.
+An item is either a whole message as received (`RawMessage`) or segments already extracted
+(a piece of a large message). The worker extracts a raw message (`scanner.extract.extract`)
+itself, so that MIME parsing and HTML flattening run here, on a worker's core, never on the
+proxy's event loop -- and a message whose MIME makes extraction hang is killed with its worker
+by the batch watchdog instead of freezing every SMTP session. When the extracted text is longer
+than `RawMessage.split_above` characters, the worker does not detect it but sends the
+`Extraction` back: the batcher cuts it into pieces that are interleaved with other mail.
 """
 
 from __future__ import annotations
@@ -21,16 +23,26 @@ import signal
 import socket
 import struct
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from scanner.model import Extraction, Finding, Segment
 
 HEADER = struct.Struct("!Q")
 
-# segments, or a whole message to extract first
-Item = tuple[Segment, ...] | bytes
-# (findings, the extraction's defect notes), or the name of the exception that detection raised
-ItemResult = tuple[list[Finding], tuple[str, ...]] | str
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """A whole message to extract, then to detect if its text is at most `split_above` characters."""
+
+    data: bytes
+    split_above: int
+
+
+Item = RawMessage | tuple[Segment, ...]
+# (findings, the extraction's defect notes); a raw message's Extraction when its text is too
+# long to detect as one item; or the name of the exception that extraction or detection raised
+ItemResult = tuple[list[Finding], tuple[str, ...]] | Extraction | str
 Extractor = Callable[[bytes], Extraction]
 
 
@@ -77,20 +89,23 @@ def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[
     defects: list[tuple[str, ...]] = []
     todo: list[int] = []
     for i, item in enumerate(items):
-        if isinstance(item, bytes):
+        if isinstance(item, RawMessage):
             try:
-                extraction = extract(item)  # documented never to raise; a bug fails one item
+                extraction = extract(item.data)  # documented never to raise; a bug fails one item
             except Exception as exc:
                 out[i] = type(exc).__name__
                 continue
-            item = extraction.segments
+            if sum(len(seg.text) for seg in extraction.segments) > item.split_above:
+                out[i] = extraction  # to be cut into pieces by the batcher
+                continue
+            segments.append(extraction.segments)
             defects.append(extraction.defects)
         else:
+            segments.append(item)
             defects.append(())
-        segments.append(item)
         todo.append(i)
     try:
-        found = engine.detect_batch(segments)
+        found = engine.detect_batch(segments) if segments else []
         for i, findings, notes in zip(todo, found, defects, strict=True):
             out[i] = (list(findings), notes)
     except Exception:

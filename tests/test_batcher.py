@@ -192,6 +192,16 @@ async def test_dead_worker_messages_are_retried_once(make_batcher: MakeBatcher, 
     assert batcher.pool.restarts == 1 and batcher.stats.retried == 8
 
 
+async def test_a_split_message_whose_piece_kills_a_worker_is_retried_whole(
+    make_batcher: MakeBatcher, tmp_path: Path
+) -> None:
+    batcher = await make_batcher({"crash_once_file": str(tmp_path / "crashed")}, chunk_chars=1000)
+    text = " ".join(f"{'filler ' * 20} 123-45-{i:04d}" for i in range(40)) + " CRASH-ONCE"
+    found = await scan(batcher, text)
+    assert [f.masked for f in found] == [f"***-**-{i:04d}" for i in range(40)]
+    assert batcher.pool.restarts == 1 and batcher.stats.retried == 1
+
+
 async def test_a_message_that_kills_workers_twice_is_temp_failed_alone(make_batcher: MakeBatcher) -> None:
     batcher = await make_batcher(max_batch=8, max_wait_ms=60_000)
     texts = [f"123-45-000{i}" for i in range(7)] + ["CRASH-WORKER"]
@@ -256,20 +266,20 @@ MIME = (
 )
 
 
-@pytest.mark.parametrize("raw_limit", [len(MIME), len(MIME) - 1], ids=["in the worker", "in a thread"])
+@pytest.mark.parametrize(("chunk_chars", "items"), [(1000, 1), (30, 4)], ids=["whole", "split"])
 async def test_messages_are_extracted_whole_with_their_defects(
-    make_batcher: MakeBatcher, raw_limit: int
+    make_batcher: MakeBatcher, chunk_chars: int, items: int
 ) -> None:
-    # up to raw_limit the worker extracts the bytes; above it this process does, in a thread
-    batcher = await make_batcher(raw_limit=raw_limit)
+    # a worker extracts the bytes; text longer than chunk_chars comes back to be cut into pieces
+    batcher = await make_batcher(chunk_chars=chunk_chars)
     scanned = await batcher.scan(MIME)
     assert sorted((f.location, f.masked) for f in scanned.findings) == [
         ("body[1]", "***-**-0002"),
         ("body[2]", "***-**-0003"),  # decoded from base64, entity resolved, tags gone
         ("subject", "***-**-0001"),
     ]
-    assert any(d.startswith("UnknownCharset at body[1]") for d in scanned.defects)
-    assert batcher.stats.items == 1
+    assert [d.split(" ")[0] for d in scanned.defects] == ["UnknownCharset"]
+    assert batcher.stats.items == items  # the message, then its three pieces
 
 
 async def test_workers_extract_with_the_configured_limits() -> None:

@@ -10,8 +10,8 @@ import psutil
 import pytest
 import uvloop
 
-from scanner.model import Segment
-from scanner.worker_process import ItemResult, load_factory
+from scanner.model import Extraction, Segment
+from scanner.worker_process import ItemResult, RawMessage, load_factory
 from scanner.workers import WorkerLost, WorkerPool, WorkerStartError
 
 FACTORY = "tests.stub_detectors:build"
@@ -87,15 +87,20 @@ async def test_results_come_back_per_item_in_order(make_pool: MakePool) -> None:
 async def test_raw_messages_are_extracted_in_the_worker(make_pool: MakePool) -> None:
     pool = await make_pool(workers=1)
     raw = b"Subject: 123-45-0001\r\nContent-Type: text/plain; charset=nope\r\n\r\nb 123-45-0002\r\n"
-    fut = pool.try_submit([raw, item("123-45-0003")], len(raw) + 11)
+    fut = pool.try_submit(
+        [RawMessage(raw, 1000), item("123-45-0003"), RawMessage(raw, 10)], 2 * len(raw) + 11
+    )
     assert fut is not None
-    (findings, defects), other = await fut
+    (findings, defects), other, too_long = await fut
     assert sorted((f.location, f.masked) for f in findings) == [
         ("body[1]", "***-**-0002"),
         ("subject", "***-**-0001"),
     ]
     assert [d.split(" ")[0] for d in defects] == ["UnknownCharset"]
     assert not isinstance(other, str) and [f.masked for f in other[0]] == ["***-**-0003"]
+    # text over split_above comes back extracted, not detected
+    assert isinstance(too_long, Extraction)
+    assert [s.location for s in too_long.segments] == ["subject", "body[1]"] and too_long.defects == defects
 
 
 async def test_least_loaded_dispatch_and_bounded_inflight(make_pool: MakePool) -> None:
