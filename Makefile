@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check scanner tests benchmarks
 	$(BIN)/ruff format --check scanner tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/mypy benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.accuracy
