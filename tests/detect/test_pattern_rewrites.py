@@ -1,0 +1,98 @@
+"""The medical patterns written for speed find exactly what their plain forms find.
+
+`scanner.detect.medical_patterns` consumes a pattern's first character before looking behind it
+(so `re` can skip to candidates in C); the plain forms below, with the lookbehind first, are how
+the patterns read. Both are run over every corpus segment, the generated medical set, the
+examples of the medical tests and random text built from the patterns' own words.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from benchmarks._corpus import corpus_dir
+from benchmarks.generate_medical import medical_samples
+from scanner.detect import medical_patterns as fast
+from scanner.detect.medical_patterns import fold
+from scanner.extract import extract
+
+PLAIN: dict[str, re.Pattern[str]] = {
+    "DOSE": re.compile(
+        r"(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|μg|ug|ui|iu|meq|units?|unites?)"
+        r"(?:/kg(?:/(?:day|j|jour|24 ?h))?)?(?![\w/])"
+        r"|(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:ml|g|gouttes?|drops?)\b(?=.{0,25}?(?:daily|twice|a day|per day"
+        r"|par jour|fois par jour|/jour|/j\b|le matin|le soir|au coucher|at bedtime|every \d+ hours"
+        r"|toutes les \d+ heures))"
+        r"|(?<!\w)\d+\s?fois par jour(?!\w)"
+    ),
+    "VITALS": re.compile(
+        r"(?<!\w)(?:bp|ta|blood pressure|tension(?: arterielle)?|pression arterielle)\s*(?:of|was|is|de|"
+        r"est de|etait de|:|=)?\s*\d{2,3}\s?/\s?\d{2,3}(?!\d)|(?<![\w.])\d{2,3}\s?(?:bpm|battements par minute)"
+        r"|(?<!\w)temp(?:erature)?(?: tympanique| corporelle| axillaire| rectale| buccale)?\s*(?:of|was|is|de|"
+        r"est de|:|=|a)?\s*(?:3[4-9]|4[0-2])(?:[.,]\d)?\s*(?:°|degr|c\b)"
+    ),
+    "CPT": re.compile(
+        r"(?<!\w)(?:cpt|hcpcs|procedure code|code acte|ccam)(?: code)?\s*[:#]?\s*\d{4}[0-9ft](?!\w)"
+    ),
+    "AGE_EN": re.compile(
+        r"(?<!\w)\d{1,3}[- ](?:year|yr|month|week)s?[- ]old(?!\w)|(?<!\w)\d{1,3}\s?(?:yo|y/o|y\.o\.)(?!\w)"
+    ),
+    "AGE_FR": re.compile(
+        r"(?<!\w)(?:homme|femme|garcon|fille|fillette|monsieur|madame|dame|enfant|nourrisson|bebe|patient|"
+        r"patiente|adolescent|adolescente|nouveau-ne)(?:\s+[\w'-]+){0,3}?\s+(?:agee?\s+)?de\s+\d{1,3}\s+"
+        r"(?:ans|mois|semaines)(?!\w)|(?<!\w)agee?\s+de\s+\d{1,3}\s+ans(?!\w)"
+    ),
+    "ICD": re.compile(r"(?<![\w.-])(?P<cat>[A-Z]\d[0-9AB])(?:\.(?P<sub>[0-9A-Z]{1,4}))?(?![\w-])"),
+}
+FOLDED = {"DOSE", "VITALS", "CPT", "AGE_EN", "AGE_FR"}  # the others run over the original text
+
+# words and separators the patterns care about, for random text that hits their corners
+_PIECES = (
+    "500", "5", "12", "1,5", "0.4", "120/80", "38,5", "37", "41", "99213", "A01", "E11.9", "Z99",
+    "B20", "mg", "mcg", "g", "ml", "ui", "units", "/kg", "/day", "bpm", "°", "degres", "c", "yo",
+    "y/o", "y.o.", "year", "months", "old", "ans", "mois", "de", "agee", "age", "homme", "fille",
+    "fillette", "patiente", "nouveau-ne", "bp", "ta", "blood pressure", "tension arterielle",
+    "pression", "temp", "temperature", "tympanique", "cpt", "ccam", "code acte", "hcpcs",
+    "procedure code", "code", "daily", "twice", "par jour", "fois par jour", "le soir", "x", "ab",
+    "-", ".", ",", ":", "=", "/", "#", "'", "é", " ", " ", " ", "  ", "\n", "_",
+    "cpt 99213", "cpt code: 9921", "ccam #12345", "code acte 1234f", "hcpcs 1234t", "45 ans",
+)  # fmt: skip
+
+
+def _texts() -> list[str]:
+    texts: list[str] = []
+    corpus = corpus_dir()
+    if (corpus / "labels.jsonl").is_file():
+        for path in sorted(corpus.rglob("*.eml"))[:1500]:
+            texts.extend(seg.text for seg in extract(path.read_bytes()).segments)
+    for samples in medical_samples(seed=7, copies=3).values():
+        texts.extend(s.text for s in samples)
+    rnd = random.Random(5)
+    for _ in range(3000):
+        texts.append("".join(rnd.choice(_PIECES) for _ in range(rnd.randint(1, 14))))
+    return texts
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return _texts()
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, dict[str, str | None]]]:
+    return [(m.start(), m.end(), m.groupdict()) for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_fast_pattern_matches_its_plain_form(name: str, texts: list[str]) -> None:
+    fast_pattern: re.Pattern[str] = getattr(fast, name)
+    plain = PLAIN[name]
+    found = 0
+    for text in texts:
+        subject = fold(text) if name in FOLDED else text
+        expected = _spans(plain, subject)
+        assert _spans(fast_pattern, subject) == expected, (name, subject[:200])
+        found += len(expected)
+    assert found > 20, f"{name}: too few matches to compare ({found})"
