@@ -86,7 +86,7 @@ class ScanSettings(BaseModel):
     # extraction bounds
     max_depth: int = 10
     max_text_bytes: int = 4 * 1024 * 1024
-    # run spaCy (lemmas/NER) around candidates that need it
+    # run spaCy (sentences, NER) around candidates that need it
     nlp: bool = True
     extra_recognizers: list[str] = Field(default_factory=list)
 
