@@ -33,12 +33,12 @@ from scanner.detect.medical_patterns import (
     FREQUENCY,
     ID_TAIL,
     LABELLED_NAME,
-    SUFFIX,
     TITLE_NAME,
     VITALS,
     Prose,
     fold,
     is_heading,
+    suffix_matches,
 )
 
 EVIDENCE_KINDS = ("diagnosis", "medication", "procedure", "lab", "vitals", "anatomy")
@@ -262,7 +262,7 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
     raw.extend(
         Hit("medication", m.start("freq"), m.end(), m.group("freq")) for m in FREQUENCY.finditer(folded)
     )
-    for m in SUFFIX.finditer(folded):
+    for m in suffix_matches(folded):
         raw.append(Hit("procedure" if m.group("procedure") else "diagnosis", m.start(), m.end(), m.group(0)))
     raw = [h for h in _longest_first(raw) if prose(h.start, h.end)]
     cue_ends = {kind: sorted(end for _, end in spans) for kind, spans in cues.items()}

@@ -46,6 +46,15 @@ PLAIN: dict[str, re.Pattern[str]] = {
         r"(?:ans|mois|semaines)(?!\w)|(?<!\w)agee?\s+de\s+\d{1,3}\s+ans(?!\w)"
     ),
     "ICD": re.compile(r"(?<![\w.-])(?P<cat>[A-Z]\d[0-9AB])(?:\.(?P<sub>[0-9A-Z]{1,4}))?(?![\w-])"),
+    "TITLE_NAME": re.compile(
+        r"(?<![\w.])(?:(?P<doctor>Dr|Prof|Pr)|Mr|Mrs|Ms|Mx|Miss|Mme|Mlle|Madame|Monsieur|Mademoiselle|M(?=\.))"
+        r"\.?\s+[A-Z][A-Za-zÀ-ÖØ-öø-ÿ'-]*"
+    ),
+    "LABELLED_NAME": re.compile(
+        r"(?<!\w)(?i:patient(?:e)?|patient name|name|nom|nom du patient|nom de la patiente|member|insured|"
+        r"subscriber|assurée?|bénéficiaire)\s*:\s*"
+        r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
+    ),
 }
 FOLDED = {"DOSE", "VITALS", "CPT", "AGE_EN", "AGE_FR"}  # the others run over the original text
 
@@ -59,6 +68,12 @@ _PIECES = (
     "procedure code", "code", "daily", "twice", "par jour", "fois par jour", "le soir", "x", "ab",
     "-", ".", ",", ":", "=", "/", "#", "'", "é", " ", " ", " ", "  ", "\n", "_",
     "cpt 99213", "cpt code: 9921", "ccam #12345", "code acte 1234f", "hcpcs 1234t", "45 ans",
+    "Dr", "Dr.", "Prof", "Pr", "Mr", "Mrs", "Ms", "Mx", "Miss", "Mme", "Mlle", "M.", "Madame",
+    "Monsieur", "Mademoiselle", "Dupont", "Jane", "Patient", "PATIENT", "patient name", "Nom",
+    "nom du patient", "Member", "insured", "Subscriber", "ſubscriber", "İnsured", "ınsured",
+    "Assurée", "bénéficiaire", "Name", "appendectomy", "colonoscopies", "arthritis", "nostalgia",
+    "neuralgie", "myopathy", "tracheostomie", "gastritis", "ſubscriber: Jane", "İnsured: Roe",
+    "ınsured : Dupont", "Patient: Jane", "Dr. Jane", "M. Dupont", "Mrs Roe", "Prof Dupont",
 )  # fmt: skip
 
 
@@ -81,8 +96,14 @@ def texts() -> list[str]:
     return _texts()
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, dict[str, str | None]]]:
-    return [(m.start(), m.end(), m.groupdict()) for m in pattern.finditer(text)]
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, dict[str, str | bool | None]]]:
+    out: list[tuple[int, int, dict[str, str | bool | None]]] = []
+    for m in pattern.finditer(text):
+        groups: dict[str, str | bool | None] = dict(m.groupdict())
+        if "doctor" in groups:  # TITLE_NAME: only whether the title was a doctor's counts
+            groups["doctor"] = bool(groups["doctor"])
+        out.append((m.start(), m.end(), groups))
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(PLAIN))
@@ -96,3 +117,13 @@ def test_fast_pattern_matches_its_plain_form(name: str, texts: list[str]) -> Non
         assert _spans(fast_pattern, subject) == expected, (name, subject[:200])
         found += len(expected)
     assert found > 20, f"{name}: too few matches to compare ({found})"
+
+
+def test_suffix_stems_skip_only_text_without_matches(texts: list[str]) -> None:
+    found = 0
+    for text in texts:
+        folded = fold(text)
+        expected = [m.span() for m in fast.SUFFIX.finditer(folded)]
+        assert [m.span() for m in fast.suffix_matches(folded)] == expected, folded[:200]
+        found += len(expected)
+    assert found > 20
