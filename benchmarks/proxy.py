@@ -7,8 +7,8 @@
 Everything on loopback, bounded in time and count. One sink runs for the whole benchmark, in its
 own process: Postfix's ``smtp-sink``, written in C, when it is on PATH or in
 ``.bench-tools/postfix`` (``make bench-tools`` unpacks it from Debian's package), else an
-aiosmtpd sink, which takes 27-44 % of a core from the proxy on a 2-core machine; ``--sink``
-chooses.
+aiosmtpd sink, which takes 27-46 % of a core from the proxy on a 2-core machine; ``--sink``
+chooses. The clients are `benchmarks._smtp_client.LeanSmtpClient` (messages prepared once).
 
 Throughput on a shared machine drifts by up to 20 % over minutes, so the modes are interleaved:
 ``--rounds`` rounds (default 3) of scanning off then on, same messages; each round's ratio
