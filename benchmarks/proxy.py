@@ -8,7 +8,7 @@ Everything on loopback, bounded in time and count. One sink runs for the whole b
 own process: Postfix's ``smtp-sink``, written in C, when it is on PATH or in
 ``.bench-tools/postfix`` (``make bench-tools`` unpacks it from Debian's package), else an
 aiosmtpd sink, which takes 27-46 % of a core from the proxy on a 2-core machine; ``--sink``
-chooses. The clients are `benchmarks._smtp_client.LeanSmtpClient` (messages prepared once).
+chooses. The clients are `benchmarks._loadgen.LeanSmtpClient` (messages prepared once).
 
 Throughput on a shared machine drifts by up to 20 % over minutes, so the modes are interleaved:
 ``--rounds`` rounds (default 3) of scanning off then on, same messages; each round's ratio
@@ -51,11 +51,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import itertools
 import math
 import os
-import random
 import re
 import shlex
 import shutil
@@ -66,7 +63,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,10 +72,9 @@ from typing import Any, TypeVar
 import psutil
 
 from benchmarks._corpus import corpus_dir, load_sample
-from benchmarks._smtp_client import LeanSmtpClient, SmtpReplyError, prepare
+from benchmarks._cpu import ROLES, CpuMeter
+from benchmarks._loadgen import LagProbe, Phase, closed_loop, open_loop, prepare
 
-SENDER = b"bench@sendguard.example"
-RECIPIENT = b"someone@example.org"
 T = TypeVar("T")
 _STATS = re.compile(r"^(\S+ \S+) .*\bstats\b.*lag_max_ms=([\d.]+) lag_p99_ms=([\d.]+)")
 
@@ -140,204 +135,6 @@ async def _serve_sink(port: int) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
     server.close()
-
-
-# --- the clients -------------------------------------------------------------------------------
-
-
-@dataclass
-class Phase:
-    name: str
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    codes: Counter[str] = field(default_factory=Counter)
-    started: float = 0.0  # wall clock, to match the proxy's log lines
-    ended: float = 0.0
-    cpu: float = 0.0  # the generator's own CPU time / elapsed: near 1.0, it is the bottleneck
-    cpu_split: dict[str, float] = field(default_factory=dict)  # CPU seconds by role (CpuMeter)
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def cpu_ms_per_message(self, role: str) -> float:
-        n = len(self.latencies)
-        return self.cpu_split.get(role, math.nan) * 1000 / n if n else math.nan
-
-    def cpu_share(self, role: str) -> float:
-        """CPU time of `role` / elapsed: 1.0 is one core busy all the phase."""
-        return self.cpu_split.get(role, math.nan) / self.seconds if self.seconds else math.nan
-
-    def pct(self, q: float) -> float:
-        if not self.latencies:
-            return math.nan
-        s = sorted(self.latencies)
-        return s[min(len(s) - 1, int(len(s) * q))] * 1000
-
-
-async def _send(client: LeanSmtpClient, payload: bytes, phase: Phase, t0: float) -> bool:
-    """One transaction; records latency and reply class. False when the connection is gone."""
-    try:
-        await client.sendmail(SENDER, RECIPIENT, payload)
-        phase.codes["250"] += 1
-    except SmtpReplyError as exc:
-        phase.codes[str(exc.code)] += 1
-    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
-        phase.codes[type(exc).__name__] += 1
-        return False
-    phase.latencies.append(time.perf_counter() - t0)
-    return True
-
-
-async def closed_loop(port: int, messages: Sequence[bytes], clients: int, seconds: float, cap: int) -> Phase:
-    """`clients` connections, each sending back to back until `seconds` or `cap` messages."""
-    phase = Phase(f"closed c={clients}")
-    feed = itertools.cycle(messages)
-    sent = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client_loop() -> None:
-        nonlocal sent
-        client = await LeanSmtpClient.connect(port)
-        while time.perf_counter() < deadline and sent < cap:
-            sent += 1
-            if not await _send(client, next(feed), phase, time.perf_counter()):
-                client = await LeanSmtpClient.connect(port)
-        with contextlib.suppress(Exception):
-            await client.quit()
-
-    phase.started, start, cpu = time.time(), time.perf_counter(), time.process_time()
-    await asyncio.gather(*(client_loop() for _ in range(clients)))
-    phase.seconds, phase.ended = time.perf_counter() - start, time.time()
-    phase.cpu = (time.process_time() - cpu) / phase.seconds
-    return phase
-
-
-async def open_loop(
-    port: int, messages: Sequence[bytes], rate: float, seconds: float, max_conns: int
-) -> Phase:
-    """Poisson arrivals at `rate`/s; a connection is taken from an idle pool or opened (up to
-    `max_conns`); latency counts from the arrival time, so client-side waiting is included."""
-    phase = Phase(f"open {rate:.0f}/s")
-    idle: asyncio.Queue[LeanSmtpClient] = asyncio.Queue()
-    opened = 0
-    rnd = random.Random(7)
-    feed = itertools.cycle(messages)
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def one(raw: bytes, t0: float) -> None:
-        nonlocal opened
-        if idle.empty() and opened < max_conns:
-            opened += 1
-            client = await LeanSmtpClient.connect(port)
-        else:
-            client = await idle.get()
-        if await _send(client, raw, phase, t0):
-            idle.put_nowait(client)
-        else:
-            opened -= 1
-
-    phase.started, start, cpu = time.time(), time.perf_counter(), time.process_time()
-    at = start
-    while at - start < seconds:
-        at += rnd.expovariate(rate)
-        delay = at - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(one(next(feed), at))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    await asyncio.gather(*tasks)
-    phase.seconds, phase.ended = time.perf_counter() - start, time.time()
-    phase.cpu = (time.process_time() - cpu) / phase.seconds
-    while not idle.empty():
-        with contextlib.suppress(Exception):
-            await idle.get_nowait().quit()
-    return phase
-
-
-# --- where the CPU goes ------------------------------------------------------------------------
-
-ROLES = ("proxy", "workers", "sink", "generator")  # plus "rest": the machine's other busy time
-
-
-class CpuMeter:
-    """CPU seconds (user + system) by role: the proxy's main process, its workers (its descendants
-    but multiprocessing's resource tracker), the sink, this load generator; and "rest", the
-    machine's busy time beyond them (other processes, the kernel's own work).
-
-    `sample()` before a phase, `since(sample)` after it. A worker that exits during the phase is
-    missed for that phase (rare: a crash); one that starts during it counts from its start.
-    """
-
-    def __init__(self, proxy_pid: int, sink_pid: int) -> None:
-        self._proxy = psutil.Process(proxy_pid)
-        self._fixed = [
-            ("proxy", self._proxy),
-            ("sink", psutil.Process(sink_pid)),
-            ("generator", psutil.Process()),
-        ]
-        self._tracker: dict[int, bool] = {}  # pid -> is multiprocessing's resource tracker
-
-    def _workers(self) -> list[tuple[str, Any]]:
-        try:
-            children = self._proxy.children(recursive=True)
-        except psutil.Error:
-            return []
-        out = []
-        for child in children:
-            if child.pid not in self._tracker:
-                try:
-                    self._tracker[child.pid] = "resource_tracker" in " ".join(child.cmdline())
-                except psutil.Error:
-                    continue
-            if not self._tracker[child.pid]:
-                out.append(("workers", child))
-        return out
-
-    def sample(self) -> tuple[dict[tuple[str, int], float], float]:
-        """(CPU seconds so far by (role, pid), the machine's busy CPU seconds so far)."""
-        per_process: dict[tuple[str, int], float] = {}
-        for role, proc in [*self._fixed, *self._workers()]:
-            try:
-                t = proc.cpu_times()
-            except psutil.Error:
-                continue
-            per_process[(role, proc.pid)] = float(t.user + t.system)
-        m = psutil.cpu_times()  # guest time is already in user: not added twice
-        busy = sum(float(getattr(m, f, 0.0)) for f in ("user", "nice", "system", "irq", "softirq"))
-        return per_process, busy
-
-    def since(self, start: tuple[dict[tuple[str, int], float], float]) -> dict[str, float]:
-        """CPU seconds by role (and "rest") since `start`."""
-        (before, busy_before), (after, busy_after) = start, self.sample()
-        out = dict.fromkeys(ROLES, 0.0)
-        for (role, pid), seconds in after.items():
-            out[role] += seconds - before.get((role, pid), 0.0)
-        out["rest"] = max(0.0, busy_after - busy_before - sum(out.values()))
-        return out
-
-
-class LagProbe:
-    """The load generator's own loop lag (if it stalls, its latencies are inflated too)."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.worst = max(self.worst, time.perf_counter() - t0 - 0.01)
-
-    def __enter__(self) -> LagProbe:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
 
 
 # --- processes ---------------------------------------------------------------------------------
