@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks._corpus import Sample, corpus_dir, load_sample
-from scanner.workers import WORKER_NICE
+from scanner.scan.pool import WORKER_NICE
 
 # presidio entity -> sendguard group, for scoring stock presidio with the same labels
 STOCK_GROUPS = {
@@ -151,7 +151,7 @@ async def open_loop(scanner: Any, samples: Sequence[Sample], rate: float, second
 async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Namespace) -> PoolResult:
     import psutil
 
-    from scanner.batcher import build_scanner
+    from scanner.scan.batcher import build_scanner
     from scanner.settings import ScanSettings
 
     settings = ScanSettings(
@@ -269,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     factory = args.factory or REAL_FACTORY
     label = "sendguard engine" if factory == REAL_FACTORY else factory
-    from scanner.worker_process import load_factory
+    from scanner.scan.worker import load_factory
 
     t0 = time.perf_counter()
     engine = load_factory(factory)(nlp=True, extra_recognizers=())

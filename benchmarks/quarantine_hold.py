@@ -22,10 +22,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
-from scanner.ports import HeldMessage
 from scanner.quarantine.crypto import Sealer, generate_key
 from scanner.quarantine.engine import make_engine
 from scanner.quarantine.migrate import upgrade_to_head
+from scanner.quarantine.model import HeldMessage
 from scanner.quarantine.store import SqlQuarantineStore
 
 DEFAULT_PG = os.environ.get("SENDGUARD_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

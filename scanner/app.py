@@ -48,7 +48,7 @@ def build_relay(settings: Settings) -> Relay:
 async def build_scanner(settings: Settings) -> Scanner | None:
     if not settings.scan.enabled:
         return None
-    from scanner.batcher import build_scanner as build_batcher
+    from scanner.scan.batcher import build_scanner as build_batcher
 
     batcher = build_batcher(settings.scan)
     await batcher.start()

@@ -24,7 +24,8 @@ from scanner._errors import SendguardError, describe
 from scanner.headers import prepend, received_header
 from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
-from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
+from scanner.ports import Quarantine, Relay, Scanner
+from scanner.quarantine.model import HeldMessage
 from scanner.report import rejection_reply, tag_headers
 
 log = logging.getLogger("sendguard.gateway")

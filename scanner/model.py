@@ -21,6 +21,9 @@ class Group(enum.StrEnum):
     PAYMENT_CARD = "payment_card"
     BANK_ACCOUNT = "bank_account"
     MEDICAL = "medical"
+    # not forbidden data but the absence of a reading: text a recipient may receive that the
+    # scanner did not read (see `Unscanned`). Fail closed: the policy maps it to an action.
+    UNSCANNED = "unscanned"
 
 
 class Confidence(enum.IntEnum):
@@ -62,6 +65,53 @@ class SegmentKind(enum.StrEnum):
     ATTACHMENT = "attachment"
 
 
+class Unscanned(enum.StrEnum):
+    """Why some of a message was not read. Each becomes a finding of group `Group.UNSCANNED`
+    whose category is ``UNSCANNED_<KIND>``; `[unscanned]` in the policy file maps each kind to
+    an action (default hold: a reviewer decides). Never a pass by default, except IMAGE:
+    images are listed, not text.
+    """
+
+    TEXT_LIMIT = "text_limit"  # decoded text past scan.max_text_bytes
+    NESTING_LIMIT = "nesting_limit"  # MIME or archive nesting past its limit
+    PART_LIMIT = "part_limit"  # more parts / archive members than the limit
+    SIZE_LIMIT = "size_limit"  # an attachment (or its uncompressed size/ratio) over its limit
+    UNDECODABLE = "undecodable"  # a part that failed to decode or parse
+    ENCRYPTED = "encrypted"  # password-protected PDF, archive, office document
+    CORRUPT = "corrupt"  # a container we recognise but cannot open
+    UNSUPPORTED = "unsupported"  # a container format we do not read
+    BUDGET = "budget"  # the per-message or per-attachment time budget ran out
+    IMAGE = "image"  # an image or image-only page: not OCR'd
+
+    @property
+    def category(self) -> str:
+        return f"UNSCANNED_{self.name}"
+
+    def finding(self, location: str, why: str = "") -> Finding:
+        """The finding that stands for this unread text at `location`.
+
+        `why` is a short fixed phrase of ours (never message content); it is what a report shows
+        in place of a masked value.
+        """
+        return Finding(
+            category=self.category,
+            group=Group.UNSCANNED,
+            location=location,
+            start=0,
+            end=0,
+            score=1.0,
+            confidence=Confidence.HIGH,
+            masked=why or f"not read ({self.value.replace('_', ' ')})",
+        )
+
+    @classmethod
+    def of(cls, finding: Finding) -> Unscanned | None:
+        """The kind of an unscanned finding; None for any other finding."""
+        if finding.group is not Group.UNSCANNED:
+            return None
+        return cls[finding.category.removeprefix("UNSCANNED_")]
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One piece of decoded text and where it came from.
@@ -83,6 +133,8 @@ class Extraction:
     segments: tuple[Segment, ...]
     defects: tuple[str, ...] = ()
     truncated: bool = False
+    # what could not be read, as `Unscanned` findings (fail closed: the policy decides)
+    unscanned: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

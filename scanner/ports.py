@@ -12,13 +12,19 @@ fakes in `tests/fakes.py`.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from scanner.model import Envelope, Finding, Scanned, Segment, Verdict
+from scanner.model import Envelope, Finding, Scanned, Segment
+from scanner.quarantine.model import (
+    Account,
+    AuditEvent,
+    HeldMessage,
+    HeldRecord,
+    HeldSummary,
+    QueueFilter,
+)
 
 
 class Detector(Protocol):
@@ -55,18 +61,6 @@ class Relay(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class HeldMessage:
-    """A message the policy decided to hold, as handed to the quarantine."""
-
-    id: str
-    envelope: Envelope
-    data: bytes
-    verdict: Verdict
-    received_at: datetime
-    tenant: str | None = None
-
-
 class Quarantine(Protocol):
     """The part of the quarantine store the proxy needs. `hold` returns once the message is durable."""
 
@@ -76,105 +70,6 @@ class Quarantine(Protocol):
 
 
 # --- the review side of the quarantine (store, console, CLI) -----------------------------------
-
-
-class HeldStatus(enum.StrEnum):
-    HELD = "held"
-    RELEASING = "releasing"  # claimed by one reviewer, being relayed (never sent twice)
-    RELEASED = "released"  # relayed; bytes purged, metadata kept
-    REJECTED = "rejected"  # bytes purged, metadata kept
-    EXPIRED = "expired"  # retention passed; bytes purged
-
-
-class Role(enum.StrEnum):
-    VIEWER = "viewer"  # sees the queue and masked findings
-    REVIEWER = "reviewer"  # + reveal (with reason), release, reject
-    ADMIN = "admin"  # + users, audit export, delete
-
-
-@dataclass(frozen=True, slots=True)
-class HeldSummary:
-    """One row of the review queue: metadata only, nothing decrypted."""
-
-    id: str
-    received_at: datetime
-    mail_from: str
-    rcpt_tos: tuple[str, ...]
-    tenant: str | None
-    status: HeldStatus
-    size: int
-    # category -> count, e.g. {"FR_NIR": 1, "MEDICAL_RECORD": 2}
-    categories: dict[str, int]
-    decided_at: datetime | None = None
-    decided_by: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready (ISO 8601 times), as `quarantine list --json` and the review API show it."""
-        return {
-            "id": self.id,
-            "received_at": self.received_at.isoformat(),
-            "mail_from": self.mail_from,
-            "rcpt_tos": list(self.rcpt_tos),
-            "tenant": self.tenant,
-            "status": self.status.value,
-            "size": self.size,
-            "categories": self.categories,
-            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
-            "decided_by": self.decided_by,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class HeldRecord:
-    """A held message in full: summary, findings (masked) and the decrypted original bytes.
-
-    `data` is None once the message was released, rejected or expired (bytes purged).
-    """
-
-    summary: HeldSummary
-    envelope: Envelope
-    findings: tuple[Finding, ...]
-    data: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFilter:
-    sender: str | None = None  # substring of MAIL FROM
-    tenant: str | None = None
-    category: str | None = None
-    status: HeldStatus | None = HeldStatus.HELD
-    received_after: datetime | None = None
-    received_before: datetime | None = None
-    offset: int = 0
-    limit: int = 50
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    """One line of the audit trail: who did what to which message, when and why."""
-
-    at: datetime
-    actor: str
-    action: str  # view | reveal | release | reject | delete | login | purge | ...
-    message_id: str | None = None
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready (ISO 8601 time), as `quarantine audit --json` and the review API show it."""
-        return {
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "action": self.action,
-            "message_id": self.message_id,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    name: str
-    role: Role
-    password_hash: str
 
 
 class QuarantineStore(Quarantine, Protocol):

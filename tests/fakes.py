@@ -10,7 +10,8 @@ from scanner._errors import RelayTemporaryError, ScanUnavailable, StoreError
 from scanner.gateway import Gateway
 from scanner.model import Confidence, Envelope, Extraction, Finding, Group, Scanned, Segment, SegmentKind
 from scanner.policy import Policy
-from scanner.ports import HeldMessage, Quarantine, Relay, Scanner
+from scanner.ports import Quarantine, Relay, Scanner
+from scanner.quarantine.model import HeldMessage
 
 # marker -> (category, group, confidence): lets a test message say what the fake should find
 MARKERS: dict[str, tuple[str, Group, Confidence]] = {

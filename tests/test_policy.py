@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from scanner.assets import config_dir
-from scanner.model import Action, Confidence, Finding, Group
+from scanner.model import Action, Confidence, Finding, Group, Unscanned
 from scanner.policy import Policy, PolicyFile, decide
 
 
@@ -84,3 +84,31 @@ def test_bad_policy_files_are_refused(tmp_path: Path, text: str) -> None:
 def test_policy_file_schema_is_strict() -> None:
     with pytest.raises(ValidationError):
         PolicyFile.model_validate({"unknown": 1})
+
+
+@pytest.mark.parametrize("kind", [k for k in Unscanned if k is not Unscanned.IMAGE])
+def test_unread_text_is_held_by_default_in_code_and_shipped_file(kind: Unscanned) -> None:
+    shipped = Policy.from_file(config_dir() / "policy.toml")
+    for policy in (Policy.default(), shipped):
+        verdict = decide(policy, [kind.finding("body[1]")])
+        assert verdict.action is Action.HOLD
+        assert verdict.reasons[0].category == f"UNSCANNED_{kind.name}"
+
+
+def test_images_are_listed_not_held_and_kinds_are_configurable() -> None:
+    assert decide(Policy.default(), [Unscanned.IMAGE.finding("attachment[2]")]).action is Action.PASS
+    policy = Policy.from_model(
+        PolicyFile.model_validate({"unscanned": {"default": "reject", "kinds": {"encrypted": "tag"}}})
+    )
+    assert decide(policy, [Unscanned.BUDGET.finding("body[1]")]).action is Action.REJECT
+    assert decide(policy, [Unscanned.ENCRYPTED.finding("attachment[2]")]).action is Action.TAG
+    with pytest.raises(ValidationError):
+        PolicyFile.model_validate({"unscanned": {"kinds": {"not_a_kind": "hold"}}})
+
+
+def test_unscanned_finding_round_trips_its_kind_and_ignores_min_score() -> None:
+    f = Unscanned.TEXT_LIMIT.finding("body[3]", "not read: over the text limit")
+    assert Unscanned.of(f) is Unscanned.TEXT_LIMIT
+    assert Unscanned.of(finding(Group.GOVERNMENT_ID, Confidence.HIGH)) is None
+    strict = Policy.from_model(PolicyFile.model_validate({"thresholds": {"min_score": 1.0}}))
+    assert decide(strict, [f]).action is Action.HOLD

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.detect.context import ContextLexicon, Window
 from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
-from scanner.detect.medical import MedicalDetector
+from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
 from scanner.detect.recognizers.base import Rule
 from scanner.detect.scoring import Check, NegativeContext, decide

@@ -31,17 +31,9 @@ from typing import Protocol, TextIO
 
 from argon2 import PasswordHasher
 
-from scanner.ports import (
-    Account,
-    AuditEvent,
-    HeldRecord,
-    HeldStatus,
-    QuarantineStore,
-    QueueFilter,
-    Relay,
-    Role,
-)
+from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.crypto import generate_key
+from scanner.quarantine.model import Account, AuditEvent, HeldRecord, HeldStatus, QueueFilter, Role
 from scanner.quarantine.release import ReleaseOutcome, release_message
 from scanner.quarantine.store import SqlQuarantineStore
 

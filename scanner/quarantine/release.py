@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
-from scanner.ports import AuditEvent, QuarantineStore, Relay
+from scanner.ports import QuarantineStore, Relay
+from scanner.quarantine.model import AuditEvent
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from scanner.model import Confidence, Envelope, Finding, Group
-from scanner.ports import HeldMessage, HeldStatus, HeldSummary, QueueFilter
 from scanner.quarantine.crypto import Sealer
+from scanner.quarantine.model import HeldMessage, HeldStatus, HeldSummary, QueueFilter
 from scanner.quarantine.tables import findings, messages
 
 # Everything a queue row needs; never the (large, encrypted) `data` column.

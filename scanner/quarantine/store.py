@@ -25,7 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scanner._errors import StoreError
-from scanner.ports import (
+from scanner.quarantine import rekey, rows
+from scanner.quarantine.crypto import Sealer, load_keys
+from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
+from scanner.quarantine.migrate import upgrade_to_head
+from scanner.quarantine.model import (
     Account,
     AuditEvent,
     HeldMessage,
@@ -35,10 +39,6 @@ from scanner.ports import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine import rekey, rows
-from scanner.quarantine.crypto import Sealer, load_keys
-from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
-from scanner.quarantine.migrate import upgrade_to_head
 from scanner.quarantine.tables import accounts, audit, findings, messages
 from scanner.settings import QuarantineSettings
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scanner.model import Finding
-from scanner.ports import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
+from scanner.quarantine.model import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
 from scanner.quarantine.release import ReleaseOutcome, release
 from scanner.review.actions import RejectOutcome, reject
 from scanner.review.auth import hash_password, issue_api_token

@@ -31,7 +31,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scanner.ports import QuarantineStore, Relay, Role
+from scanner.ports import QuarantineStore, Relay
+from scanner.quarantine.model import Role
 from scanner.review import api, views
 from scanner.review.auth import LoginThrottle, SessionSigner, csrf_ok, verify_password
 from scanner.review.context import ReviewContext, context, requires

@@ -37,7 +37,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from scanner.ports import Account, QuarantineStore, Role
+from scanner.ports import QuarantineStore
+from scanner.quarantine.model import Account, Role
 
 SESSION_COOKIE = "sg_session"
 SESSION_LIFETIME = timedelta(hours=8)

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from scanner.ports import AuditEvent, QuarantineStore, Relay, Role
+from scanner.ports import QuarantineStore, Relay
+from scanner.quarantine.model import AuditEvent, Role
 from scanner.review.auth import (
     SESSION_COOKIE,
     LoginThrottle,

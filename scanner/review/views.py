@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from scanner.ports import HeldStatus, Role
+from scanner.quarantine.model import HeldStatus, Role
 from scanner.review.api import BadRequest, do_reject, do_release, parse_filter, summary_json
 from scanner.review.auth import allows
 from scanner.review.context import context, principal_of, requires

@@ -15,7 +15,7 @@ import pytest
 
 from scanner.assets import models_dir
 from scanner.detect import DetectionEngine, build_engine
-from scanner.detect.medical import MedicalDetector
+from scanner.detect.medical.detector import MedicalDetector
 from scanner.model import Finding, Segment
 
 CONNECT_ATTEMPTS: list[Any] = []

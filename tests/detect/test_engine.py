@@ -10,7 +10,7 @@ import pytest
 
 from scanner.assets import models_dir
 from scanner.detect import DetectionEngine, build_engine
-from scanner.detect.medical import MedicalDetector
+from scanner.detect.medical.detector import MedicalDetector
 from scanner.model import Confidence, Finding, Group, Segment
 from tests.detect.conftest import flagged, scan
 

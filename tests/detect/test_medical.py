@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.generate_medical import EN_RECORDS, FR_RECORDS, HAND_LOOK_ALIKES, generate, medical_samples
 from scanner.assets import models_dir
-from scanner.detect.medical import EVIDENCE_KINDS, MedicalDetector
+from scanner.detect.medical.detector import EVIDENCE_KINDS, MedicalDetector
 from scanner.model import Confidence, Group
 from tests.detect.conftest import level, run, strongest
 

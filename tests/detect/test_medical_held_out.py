@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks._corpus import corpus_dir
-from scanner.detect.medical import MedicalDetector
+from scanner.detect.medical.detector import MedicalDetector
 from scanner.extract import extract
 from scanner.model import Confidence, Finding
 from tests.detect.conftest import level, run

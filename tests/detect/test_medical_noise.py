@@ -13,9 +13,9 @@ import pytest
 
 from benchmarks._corpus import corpus_dir
 from scanner.assets import models_dir
-from scanner.detect.medical import MedicalDetector
-from scanner.detect.medical_evidence import WINDOW
-from scanner.detect.medical_patterns import FREQUENCY, fold, in_prose
+from scanner.detect.medical.detector import MedicalDetector
+from scanner.detect.medical.evidence import WINDOW
+from scanner.detect.medical.patterns import FREQUENCY, fold, in_prose
 from scanner.model import Confidence, Finding, Segment
 
 

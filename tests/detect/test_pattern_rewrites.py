@@ -1,6 +1,6 @@
 """The medical patterns written for speed find exactly what their plain forms find.
 
-`scanner.detect.medical_patterns` consumes a pattern's first character before looking behind it
+`scanner.detect.medical.patterns` consumes a pattern's first character before looking behind it
 (so `re` can skip to candidates in C); the plain forms below, with the lookbehind first, are how
 the patterns read. Both are run over every corpus segment, the generated medical set, the
 examples of the medical tests and random text built from the patterns' own words.
@@ -15,8 +15,8 @@ import pytest
 
 from benchmarks._corpus import corpus_dir
 from benchmarks.generate_medical import medical_samples
-from scanner.detect import medical_patterns as fast
-from scanner.detect.medical_patterns import fold
+from scanner.detect.medical import patterns as fast
+from scanner.detect.medical.patterns import fold
 from scanner.extract import extract
 
 PLAIN: dict[str, re.Pattern[str]] = {

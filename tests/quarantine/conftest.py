@@ -17,7 +17,8 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from scanner.quarantine import SqlQuarantineStore, generate_key, open_store
+from scanner.quarantine.crypto import generate_key
+from scanner.quarantine.store import SqlQuarantineStore, open_store
 from scanner.settings import QuarantineSettings
 
 PG_URL = os.environ.get("SENDGUARD_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
-from scanner.ports import HeldMessage
+from scanner.quarantine.model import HeldMessage
 
 # a marker that must never appear in the database in clear
 BODY_MARKER = "PLAINTEXT-MARKER-7f3a9c"

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 
 from scanner.model import Group
-from scanner.ports import HeldStatus, Role
-from scanner.quarantine import SqlQuarantineStore, commands
+from scanner.quarantine import commands
+from scanner.quarantine.model import HeldStatus, Role
+from scanner.quarantine.store import SqlQuarantineStore
 from tests.fakes import FakeRelay
 from tests.quarantine.fakes import BODY_MARKER, finding, held_message
 

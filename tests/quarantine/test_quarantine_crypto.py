@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
-from scanner.ports import HeldStatus
-from scanner.quarantine import QuarantineKeyError, SqlQuarantineStore, generate_key
-from scanner.quarantine.crypto import Sealer
+from scanner.quarantine.crypto import QuarantineKeyError, Sealer, generate_key
+from scanner.quarantine.model import HeldStatus
+from scanner.quarantine.store import SqlQuarantineStore
 from tests.quarantine.conftest import Backend
 from tests.quarantine.fakes import held_message
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
-from scanner.ports import HeldStatus
-from scanner.quarantine import ReleaseOutcome, SqlQuarantineStore, release, release_message
+from scanner.quarantine.model import HeldStatus
+from scanner.quarantine.release import ReleaseOutcome, release, release_message
+from scanner.quarantine.store import SqlQuarantineStore
 from tests.fakes import FakeRelay
 from tests.quarantine.fakes import BODY_MARKER, held_message
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from scanner.quarantine import SqlQuarantineStore, generate_key, open_store
+from scanner.quarantine.crypto import generate_key
+from scanner.quarantine.store import SqlQuarantineStore, open_store
 from scanner.settings import QuarantineSettings
 from tests.quarantine.fakes import held_message
 

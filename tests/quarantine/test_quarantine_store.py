@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 
 from scanner._errors import StoreError
 from scanner.model import Group
-from scanner.ports import Account, AuditEvent, HeldStatus, QueueFilter, Role
-from scanner.quarantine import SqlQuarantineStore
+from scanner.quarantine.model import Account, AuditEvent, HeldStatus, QueueFilter, Role
+from scanner.quarantine.store import SqlQuarantineStore
 from scanner.quarantine.tables import VERSION_TABLE, metadata
 from tests.quarantine.conftest import Backend
 from tests.quarantine.fakes import BODY_MARKER, finding, held_message

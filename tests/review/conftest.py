@@ -10,8 +10,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from scanner.ports import QuarantineStore, Role
-from scanner.quarantine import generate_key
+from scanner.ports import QuarantineStore
+from scanner.quarantine.crypto import generate_key
+from scanner.quarantine.model import Role
 from scanner.review import create_app, hash_password, issue_api_token
 from scanner.settings import ReviewSettings
 from tests.fakes import FakeRelay
@@ -39,7 +40,7 @@ def bearer(role: Role) -> dict[str, str]:
 @pytest.fixture
 async def store(backend: Backend) -> AsyncIterator[QuarantineStore]:  # noqa: F811
     """The real SQL store, on SQLite and on PostgreSQL (the `backend` fixture of the store suite)."""
-    from scanner.ports import Account
+    from scanner.quarantine.model import Account
 
     s = await backend.open([generate_key()])
     for role in Role:

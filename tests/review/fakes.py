@@ -6,7 +6,8 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
-from scanner.ports import AuditEvent, HeldMessage, HeldStatus, QuarantineStore
+from scanner.ports import QuarantineStore
+from scanner.quarantine.model import AuditEvent, HeldMessage, HeldStatus
 from scanner.review.render import segments_for
 
 SSN = "536-22-8741"

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from scanner.model import Envelope, Finding
-from scanner.ports import (
+from scanner.quarantine.model import (
     Account,
     AuditEvent,
     HeldMessage,

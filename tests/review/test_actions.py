@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from scanner.ports import HeldStatus
+from scanner.quarantine.model import HeldStatus
 from scanner.quarantine.release import ReleaseOutcome, release
 from scanner.review.actions import RejectOutcome, build_notice, reject
 from tests.fakes import FakeRelay

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from scanner.model import Confidence, Finding, Group
-from scanner.ports import HeldStatus, QuarantineStore, Role
+from scanner.ports import QuarantineStore
+from scanner.quarantine.model import HeldStatus, Role
 from tests.fakes import FakeRelay
 from tests.review.conftest import NOW, bearer
 from tests.review.fakes import (

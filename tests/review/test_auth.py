@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scanner.ports import Account, Role
+from scanner.quarantine.model import Account, Role
 from scanner.review.auth import (
     LoginThrottle,
     SessionSigner,

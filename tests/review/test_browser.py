@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.ports import Account, QuarantineStore, Role
-from scanner.quarantine import open_store
+from scanner.ports import QuarantineStore
+from scanner.quarantine.model import Account, Role
+from scanner.quarantine.store import open_store
 from scanner.relay import SmtpRelay
 from scanner.review import create_app, hash_password, serve_review
 from scanner.settings import QuarantineSettings, RelaySettings, ReviewSettings

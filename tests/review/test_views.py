@@ -8,7 +8,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from scanner.ports import HeldStatus, QuarantineStore, Role
+from scanner.ports import QuarantineStore
+from scanner.quarantine.model import HeldStatus, Role
 from scanner.review import create_app
 from scanner.review.auth import SESSION_COOKIE
 from scanner.settings import ReviewSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.html_text import MAX_DEPTH, html_to_text
+from scanner.extract.html import MAX_DEPTH, html_to_text
 
 
 @pytest.mark.parametrize(

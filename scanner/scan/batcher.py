@@ -6,7 +6,7 @@ same go, so the event loop does no MIME parsing at all. When the text is longer 
 `chunk_chars`, the worker sends the extraction back instead and its segments become items
 bounded in characters (see `split_message`), so that one huge message is interleaved with other
 sessions' mail instead of stalling a worker. Items wait in one bounded queue; batches of
-items from many sessions go to the least-loaded worker (`scanner.workers`): at once when a
+items from many sessions go to the least-loaded worker (`scanner.scan.pool`): at once when a
 worker is idle (shared among the idle ones), else when `max_batch` items are waiting or the
 oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
 one call per message, and at low load nothing waits for batch mates while a core sits idle.
@@ -36,10 +36,10 @@ from typing import Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
 from scanner.model import Extraction, Finding, Scanned
-from scanner.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
+from scanner.scan.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
+from scanner.scan.pool import WorkerLost, WorkerPool
+from scanner.scan.worker import ItemResult
 from scanner.settings import ScanSettings
-from scanner.worker_process import ItemResult
-from scanner.workers import WorkerLost, WorkerPool
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.detect.medical_evidence import (
+from scanner.detect.medical.evidence import (
     CONTEXTUAL,
     EVIDENCE_KINDS,
     IDENTIFYING,
@@ -40,7 +40,7 @@ from scanner.detect.medical_evidence import (
     collect,
     id_hits,
 )
-from scanner.detect.medical_patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, fold, mask_tail
+from scanner.detect.medical.patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, fold, mask_tail
 from scanner.model import Confidence, Finding, Group, Segment
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ import pytest
 import uvloop
 
 from scanner.model import Extraction, Segment
-from scanner.worker_process import ItemResult, RawMessage, load_factory
-from scanner.workers import WorkerLost, WorkerPool, WorkerStartError
+from scanner.scan.pool import WorkerLost, WorkerPool, WorkerStartError
+from scanner.scan.worker import ItemResult, RawMessage, load_factory
 
 FACTORY = "tests.stub_detectors:build"
 

@@ -1,7 +1,7 @@
 """The worker process side: build the engine once, then answer batches until the socket closes.
 
-Runs in a process spawned by `scanner.workers.WorkerPool`. Wire format (both directions):
-frames of ``!Q`` length + pickle; see `scanner.workers` for the conversation.
+Runs in a process spawned by `scanner.scan.pool.WorkerPool`. Wire format (both directions):
+frames of ``!Q`` length + pickle; see `scanner.scan.pool` for the conversation.
 
 An item is either a whole message as received (`RawMessage`) or segments already extracted
 (a piece of a large message). The worker extracts a raw message (`scanner.extract.extract`)

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from scanner.model import Finding, Segment
-from scanner.worker_process import Item, RawMessage
+from scanner.scan.worker import Item, RawMessage
 
 # One item is at most this many characters: small enough that a batch of a few items stays
 # a few hundred milliseconds of NLP, large enough that ordinary mail is a single item.

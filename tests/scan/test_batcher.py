@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from scanner._errors import Overloaded, ScanUnavailable
-from scanner.batcher import MicroBatcher, build_scanner
 from scanner.model import Extraction, Finding, Scanned, Segment
-from scanner.pieces import split_message
+from scanner.scan.batcher import MicroBatcher, build_scanner
+from scanner.scan.pieces import split_message
+from scanner.scan.pool import WorkerPool
 from scanner.settings import ScanSettings
-from scanner.workers import WorkerPool
-from tests.test_workers import event_loop_policy, worker_children  # noqa: F401 (fixture)
+from tests.scan.test_pool import event_loop_policy, worker_children  # noqa: F401 (fixture)
 
 FACTORY = "tests.stub_detectors:build"
 

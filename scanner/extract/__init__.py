@@ -47,8 +47,8 @@ from email.message import Message
 from email.parser import BytesParser
 from types import MappingProxyType
 
-from scanner.html_text import html_to_text
-from scanner.mime_decode import (
+from scanner.extract.html import html_to_text
+from scanner.extract.mime import (
     decode_header_value,
     decode_text,
     raw_header,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.mime_decode import Note, b64decode_tolerant, decode_header_value, decode_text, unflow
+from scanner.extract.mime import Note, b64decode_tolerant, decode_header_value, decode_text, unflow
 
 
 def _collect() -> tuple[list[str], Note]:

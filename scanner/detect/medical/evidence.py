@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import ahocorasick
 
-from scanner.detect.medical_patterns import (
+from scanner.detect.medical.patterns import (
     AGE_EN,
     AGE_FR,
     BIRTH_CUES,

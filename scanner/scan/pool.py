@@ -8,7 +8,7 @@ proxy) that builds its detection engine ONCE from a factory given as an import p
 Wire: one ``socket.socketpair()`` per worker, frames of ``!Q`` length + pickle. The parent end
 is an asyncio stream, so sending a batch never blocks the loop (the transport buffers it; what
 it holds is bounded by `max_inflight` batches per worker) and a worker that dies shows up as EOF
-at once -- no reader thread per worker, no polling. The child end (`scanner.worker_process`) is
+at once -- no reader thread per worker, no polling. The child end (`scanner.scan.worker`) is
 a plain blocking socket: the worker does one thing at a time.
 
     parent -> child   (batch_id, items)     items[i]: tuple[Segment, ...], or the message's
@@ -36,7 +36,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from scanner._errors import describe
-from scanner.worker_process import HEADER, Item, ItemResult, worker_main
+from scanner.scan.worker import HEADER, Item, ItemResult, worker_main
 
 log = logging.getLogger(__name__)
 
