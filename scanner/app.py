@@ -15,11 +15,13 @@ import logging
 import signal
 from datetime import UTC, datetime
 
+from scanner.events.service import start_events
 from scanner.gateway import Gateway
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
 from scanner.policy import Policy
 from scanner.ports import QuarantineStore, Relay, Scanner
 from scanner.relay import OutboxRelay, SmtpRelay
+from scanner.reports.reporter import Reporter
 from scanner.settings import Settings
 from scanner.smtp import start_smtp_server
 
@@ -69,13 +71,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
     scanner = await build_scanner(settings)
+    events = await start_events(settings, store, relay)
     gateway = Gateway(
         scanner=scanner,
         policy=policy,
         relay=relay,
-        quarantine=store,
+        quarantine=events.journal,  # a hold and its event commit together
         hostname=settings.listen.hostname,
-        tenant_header=settings.tenant_header,
+        tenant_header=settings.tenants.header or settings.tenant_header,
+        reporter=Reporter(events.journal, settings.report, hostname=settings.listen.hostname),
     )
     monitor = LoopLagMonitor()
     stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
@@ -84,9 +88,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     review = None
     if settings.review.enabled:
         from scanner.review import create_app, serve_review
+        from scanner.review.events_api import with_events
 
         review = await serve_review(
-            create_app(store, relay, settings.review, hostname=settings.listen.hostname),
+            with_events(
+                create_app(
+                    store, relay, settings.review, hostname=settings.listen.hostname, journal=events.journal
+                ),
+                events.outbox,
+            ),
             settings.review.host,
             settings.review.port,
         )
@@ -115,6 +125,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
             await review.stop()
         stats.cancel()
         purger.cancel()
+        await events.stop()
         log_stats(monitor, gateway.counters)
         await monitor.stop()
         if scanner is not None:

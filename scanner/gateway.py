@@ -27,6 +27,7 @@ from scanner.policy import Policy, decide
 from scanner.ports import Quarantine, Relay, Scanner
 from scanner.quarantine.model import HeldMessage
 from scanner.report import rejection_reply, tag_headers
+from scanner.reports.reporter import Reporter
 
 log = logging.getLogger("sendguard.gateway")
 
@@ -54,6 +55,7 @@ class Gateway:
         quarantine: Quarantine,
         hostname: str,
         tenant_header: str | None = None,
+        reporter: Reporter | None = None,
     ) -> None:
         self._scanner = scanner  # None: scanning off (relay only, for comparison)
         self._policy = policy
@@ -61,6 +63,7 @@ class Gateway:
         self._quarantine = quarantine
         self._hostname = hostname
         self._tenant_header = tenant_header
+        self._reporter = reporter  # None: 550 reply only, nothing recorded (unit tests)
         self.counters: dict[str, int] = {}
         self._inflight = 0
         self._idle = asyncio.Event()
@@ -106,7 +109,10 @@ class Gateway:
             verdict = decide(self._policy, scanned.findings, scanned.defects)
 
         if verdict.action is Action.REJECT:
-            return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)
+            if self._reporter is None:
+                return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)
+            reply = await self._reporter.rejected(envelope, data, verdict, ref, self._tenant(data))
+            return Outcome(reply, Action.REJECT, ref, verdict)
 
         if verdict.action is Action.HOLD:
             held = HeldMessage(
@@ -129,6 +135,8 @@ class Gateway:
         )
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
         await self._relay.deliver(envelope, prepend(data, fields, received))
+        if verdict.action is Action.TAG and self._reporter is not None:
+            await self._reporter.tagged(verdict, ref, self._tenant(data))
         return Outcome(f"250 2.0.0 Ok: queued as {ref}", verdict.action, ref, verdict)
 
     async def drain(self, within: float) -> bool:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
-from scanner.ports import QuarantineStore, Relay
+from scanner.events.decisions import decided
+from scanner.events.model import EventType
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.model import AuditEvent
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,13 @@ def _smtp_error_text(exc: RelayTemporaryError | RelayPermanentError) -> str:
     return " ".join(text.split())[:_MAX_ERROR_TEXT]
 
 
-async def release_message(store: QuarantineStore, relay: Relay, message_id: str, actor: str) -> ReleaseResult:
-    """Release `message_id` and say how it went, with the upstream's error text on failure."""
+async def release_message(
+    store: QuarantineStore, relay: Relay, message_id: str, actor: str, *, journal: EventJournal | None = None
+) -> ReleaseResult:
+    """Release `message_id` and say how it went, with the upstream's error text on failure.
+
+    With a `journal`, a ``message.released`` event follows (`scanner.events.decisions`).
+    """
     record = await store.claim_release(message_id, actor)
     if record is None:
         exists = await store.get(message_id) is not None
@@ -80,6 +87,7 @@ async def release_message(store: QuarantineStore, relay: Relay, message_id: str,
     await store.finish_release(message_id, actor)
     await store.record(AuditEvent(at=datetime.now(UTC), actor=actor, action="release", message_id=message_id))
     log.info("released %s by %s", message_id, actor)
+    await decided(journal, EventType.RELEASED, record, actor)
     return ReleaseResult(ReleaseOutcome.RELEASED)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,6 +69,15 @@ class SqlQuarantineStore:
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction (queued behind this store's other writers on SQLite), for
+        writes that must commit together with a hold (the outbox: `scanner.events`)."""
+        return self._write()
+
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._write_lock is None:
@@ -99,17 +108,21 @@ class SqlQuarantineStore:
     async def hold(self, message: HeldMessage) -> None:
         """Store `message`; returns only after the transaction is committed (durable)."""
         try:
-            values = rows.message_values(message, await self._seal(message.data))
-            finding_rows = rows.finding_values(message, self._sealer)
             async with self._write() as conn:
-                await conn.execute(messages.insert().values(values))
-                if finding_rows:
-                    await conn.execute(findings.insert(), finding_rows)
+                await self.insert_held(conn, message)
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def insert_held(self, conn: AsyncConnection, message: HeldMessage) -> None:
+        """The INSERTs of `hold`, inside the caller's transaction (see `transaction`)."""
+        values = rows.message_values(message, await self._seal(message.data))
+        finding_rows = rows.finding_values(message, self._sealer)
+        await conn.execute(messages.insert().values(values))
+        if finding_rows:
+            await conn.execute(findings.insert(), finding_rows)
 
     async def close(self) -> None:
         await self._engine.dispose()

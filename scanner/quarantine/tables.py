@@ -128,3 +128,6 @@ accounts = sa.Table(
     sa.Column("password_hash", sa.Text(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# the outbox, rejection records and tenant tokens live in this database, on this metadata
+import scanner.events.tables  # noqa: E402,F401

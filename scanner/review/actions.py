@@ -22,8 +22,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
+from scanner.events.decisions import decided
+from scanner.events.model import EventType
 from scanner.model import Envelope
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 
 log = logging.getLogger("scanner.review")
 
@@ -44,6 +46,7 @@ async def reject(
     notify_sender: bool,
     hostname: str,
     now: datetime,
+    journal: EventJournal | None = None,
 ) -> tuple[RejectOutcome, bool]:
     """Reject a held message; optionally tell the sender. Returns (outcome, notice_sent)."""
     record = await store.get(message_id)
@@ -51,6 +54,7 @@ async def reject(
         return RejectOutcome.NOT_FOUND, False
     if not await store.reject(message_id, actor, reason):
         return RejectOutcome.NOT_HELD, False
+    await decided(journal, EventType.REJECTED_BY_REVIEWER, record, actor)
     sender = record.envelope.mail_from
     if not notify_sender or not sender:  # never notify the null sender (RFC 5321 §4.5.5)
         return RejectOutcome.REJECTED, False

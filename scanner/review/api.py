@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scanner.model import Finding
+from scanner.quarantine import release as releasing
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
-from scanner.quarantine.release import ReleaseOutcome, release
+from scanner.quarantine.release import ReleaseOutcome
 from scanner.review.actions import RejectOutcome, reject
 from scanner.review.auth import hash_password, issue_api_token
 from scanner.review.context import context, principal_of, requires
@@ -222,7 +223,9 @@ async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, 
     ctx = context(request)
     who = principal_of(request)
     # release() writes the "release" / "release_failed" audit events itself (the CLI uses it too)
-    outcome = await release(ctx.store, ctx.relay, message_id, who.name)
+    outcome = (
+        await releasing.release_message(ctx.store, ctx.relay, message_id, who.name, journal=ctx.journal)
+    ).outcome
     if outcome is ReleaseOutcome.NOT_HELD:
         return 409, {
             "id": message_id,
@@ -247,6 +250,7 @@ async def do_reject(
         notify_sender=notify,
         hostname=ctx.hostname,
         now=ctx.clock(),
+        journal=ctx.journal,
     )
     if outcome is RejectOutcome.REJECTED:
         await ctx.audit(who.name, "reject", message_id, reason)

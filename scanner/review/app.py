@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.model import Role
 from scanner.review import api, views
 from scanner.review.auth import LoginThrottle, SessionSigner, csrf_ok, verify_password
@@ -63,6 +63,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = _utcnow,
     hostname: str = "sendguard.localhost",
+    journal: EventJournal | None = None,
 ) -> Starlette:
     """The console over `store`; releases and reject notices go out through `relay`."""
     secret = (
@@ -94,6 +95,7 @@ def create_app(
         throttle=LoginThrottle(clock),
         templates=templates,
         hostname=hostname,
+        journal=journal,
     )
     app.add_middleware(_Headers)
     return app

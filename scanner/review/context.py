@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.model import AuditEvent, Role
 from scanner.review.auth import (
     SESSION_COOKIE,
@@ -41,6 +41,8 @@ class ReviewContext:
     throttle: LoginThrottle
     templates: Jinja2Templates
     hostname: str
+    # reviewer decisions become webhook events through it (None: no events)
+    journal: EventJournal | None = None
 
     def session(self, request: Request) -> Session | None:
         return self.signer.loads(request.cookies.get(SESSION_COOKIE))
