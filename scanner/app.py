@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from scanner.events.service import start_events
 from scanner.gateway import Gateway
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
-from scanner.policy import Policy
+from scanner.policy_watch import PolicyHolder
 from scanner.ports import QuarantineStore, Relay, Scanner
 from scanner.relay import OutboxRelay, SmtpRelay
 from scanner.reports.reporter import Reporter
@@ -52,7 +52,8 @@ async def build_scanner(settings: Settings) -> Scanner | None:
         return None
     from scanner.scan.batcher import build_scanner as build_batcher
 
-    batcher = build_batcher(settings.scan)
+    key = settings.tenants.digest_key
+    batcher = build_batcher(settings.scan, digest_key=key.get_secret_value() if key else None)
     await batcher.start()
     return batcher
 
@@ -67,23 +68,32 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    policy = Policy.from_file(settings.policy_file)
+    policies = PolicyHolder(settings.policy_file)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
     scanner = await build_scanner(settings)
     events = await start_events(settings, store, relay)
     gateway = Gateway(
         scanner=scanner,
-        policy=policy,
+        policy=policies.current.default,
+        policies=policies,
         relay=relay,
         quarantine=events.journal,  # a hold and its event commit together
         hostname=settings.listen.hostname,
         tenant_header=settings.tenants.header or settings.tenant_header,
-        reporter=Reporter(events.journal, settings.report, hostname=settings.listen.hostname),
+        reporter=Reporter(
+            events.journal,
+            settings.report,
+            hostname=settings.listen.hostname,
+            language_of=lambda tenant: policies.current.language_of(tenant),
+        ),
     )
     monitor = LoopLagMonitor()
     stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
     purger = loop.create_task(purge_periodically(store, every=3600))
+    watcher = loop.create_task(policies.watch())
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, policies.reload)
     smtp_server = await start_smtp_server(gateway, settings.listen)
     review = None
     if settings.review.enabled:
@@ -125,6 +135,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
             await review.stop()
         stats.cancel()
         purger.cancel()
+        watcher.cancel()
         await events.stop()
         log_stats(monitor, gateway.counters)
         await monitor.stop()

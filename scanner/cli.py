@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     from scanner.quarantine.commands import add_arguments
 
     add_arguments(q)
+    from scanner.policy_commands import add_arguments as add_policy_arguments
+
+    add_policy_arguments(sub.add_parser("policy", help="check a policy file, explain a decision"))
     return p
 
 
@@ -46,9 +49,10 @@ def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: 
     Exit status: 0 all scanned, 1 some message would not pass, 2 some file could not be processed.
     """
     from scanner.detect import build_engine
-    from scanner.policy import Policy, decide
+    from scanner.policy import decide
+    from scanner.tenants import load_book
 
-    policy = Policy.from_file(settings.policy_file)
+    policy = load_book(settings.policy_file).default  # tenants' own rules: `sendguard policy explain`
     engine = build_engine(nlp=nlp and settings.scan.nlp, extra_recognizers=settings.scan.extra_recognizers)
     files = list(iter_messages(paths))
     status = 0
@@ -118,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "scan":
         return scan_command(settings, args.paths, args.json, not args.no_nlp, sys.stdout)
+    if args.command == "policy":
+        from scanner.policy_commands import run as run_policy
+
+        return run_policy(settings, args, sys.stdout)
     return asyncio.run(_quarantine(settings, args))
 
 

@@ -371,11 +371,23 @@ class MicroBatcher:
         job.pending.clear()
 
 
-def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_engine") -> MicroBatcher:
-    """The production scanner from settings; `await scanner.start()` before the first scan."""
+def build_scanner(
+    settings: ScanSettings, factory: str = "scanner.detect:build_engine", *, digest_key: str | None = None
+) -> MicroBatcher:
+    """The production scanner from settings; `await scanner.start()` before the first scan.
+
+    `digest_key` goes to the workers (over their local socket) so that they digest allowlistable
+    values where the value is known (`scanner.digest`).
+    """
+    engine_kwargs: dict[str, object] = {
+        "nlp": settings.nlp,
+        "extra_recognizers": tuple(settings.extra_recognizers),
+    }
+    if digest_key is not None:
+        engine_kwargs["digest_key"] = digest_key
     pool = WorkerPool(
         factory,
-        {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
+        engine_kwargs,
         workers=settings.workers or os.cpu_count() or 1,
         batch_timeout=settings.timeout,
         extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
