@@ -22,7 +22,9 @@ from scanner.policy_watch import PolicyHolder
 from scanner.ports import QuarantineStore, Relay, Scanner
 from scanner.relay import OutboxRelay, SmtpRelay
 from scanner.reports.reporter import Reporter
-from scanner.settings import Settings
+from scanner.scan.batcher import BatchingScanner
+from scanner.scan.pool import WorkerPool
+from scanner.settings import ScanSettings, Settings
 from scanner.smtp import start_smtp_server
 
 log = logging.getLogger("sendguard")
@@ -47,15 +49,43 @@ def build_relay(settings: Settings) -> Relay:
     return OutboxRelay(settings.relay.outbox_dir)
 
 
-async def build_scanner(settings: Settings) -> Scanner | None:
-    if not settings.scan.enabled:
-        return None
-    from scanner.scan.batcher import build_scanner as build_batcher
+def build_scanner(
+    settings: ScanSettings, factory: str = "scanner.detect:build_engine", *, digest_key: str | None = None
+) -> BatchingScanner:
+    """The production scanner from settings; `await scanner.start()` before the first scan.
 
-    key = settings.tenants.digest_key
-    batcher = build_batcher(settings.scan, digest_key=key.get_secret_value() if key else None)
-    await batcher.start()
-    return batcher
+    `digest_key` (``tenants.digest_key``) goes to the workers over their local socket, so that
+    they digest allowlistable values where the value is known (`scanner.digest`).
+    """
+    engine_kwargs: dict[str, object] = {
+        "nlp": settings.nlp,
+        "extra_recognizers": tuple(settings.extra_recognizers),
+    }
+    if digest_key is not None:
+        engine_kwargs["digest_key"] = digest_key
+    pool = WorkerPool(
+        factory,
+        engine_kwargs,
+        workers=settings.workers,
+        batch_timeout=settings.timeout,
+        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
+    )
+    return BatchingScanner(
+        pool,
+        max_batch=settings.max_batch,
+        max_wait_ms=settings.max_wait_ms,
+        queue_limit=settings.queue_limit,
+        timeout=settings.timeout,
+    )
+
+
+async def start_scanner(settings: ScanSettings, *, digest_key: str | None = None) -> Scanner | None:
+    """The started scanner, or None when scanning is off (relay only, for comparison)."""
+    if not settings.enabled:
+        return None
+    scanner = build_scanner(settings, digest_key=digest_key)
+    await scanner.start()
+    return scanner
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_every: float = 10.0) -> None:
@@ -71,7 +101,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     policies = PolicyHolder(settings.policy_file)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
-    scanner = await build_scanner(settings)
+    key = settings.tenants.digest_key
+    scanner = await start_scanner(settings.scan, digest_key=key.get_secret_value() if key else None)
     events = await start_events(settings, store, relay)
     gateway = Gateway(
         scanner=scanner,

@@ -131,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
     from scanner.app import build_relay
+    from scanner.events.journal import Journal
     from scanner.quarantine.commands import run
     from scanner.quarantine.store import open_store
 
@@ -141,7 +142,7 @@ async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     relay = build_relay(settings)
     try:
-        code: int = await run(args, store, relay, sys.stdout)
+        code: int = await run(args, store, relay, sys.stdout, journal=Journal(store, settings.webhooks))
         return code
     finally:
         await relay.close()

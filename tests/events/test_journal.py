@@ -13,9 +13,8 @@ from scanner.events.journal import Journal, Rejection
 from scanner.events.outbox import SqlOutbox
 from scanner.events.records import Records
 from scanner.model import Action, Envelope, Verdict
-from scanner.quarantine.release import ReleaseOutcome, release_message
+from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
 from scanner.quarantine.store import SqlQuarantineStore
-from scanner.review.actions import RejectOutcome, reject
 from scanner.settings import WebhookSettings
 from tests.events.conftest import SECRET
 from tests.fakes import FakeRelay
@@ -61,23 +60,14 @@ async def test_reviewer_decisions_are_events_and_release_carries_dsn_parameters(
     await journal.hold(held)
     await journal.hold(held_message("H3", tenant="acme"))
     relay = FakeRelay()
-    result = await release_message(store, relay, "H2", "alice", journal=journal)
+    decisions = Decisions(store, relay, hostname="h", journal=journal)
+    result = await decisions.release("H2", "alice")
     assert result.outcome is ReleaseOutcome.RELEASED
     ((envelope, _),) = relay.delivered
     assert envelope.mail_options == ("RET=HDRS", "ENVID=E1")
     assert envelope.rcpt_options == (("NOTIFY=NEVER",),)
-    outcome, _ = await reject(
-        store,
-        relay,
-        "H3",
-        "bob",
-        "contains an SSN",
-        notify_sender=False,
-        hostname="h",
-        now=datetime.now(UTC),
-        journal=journal,
-    )
-    assert outcome is RejectOutcome.REJECTED
+    rejected = await decisions.reject("H3", "bob", "contains an SSN")
+    assert rejected.outcome is RejectOutcome.REJECTED
     assert await _types(store) == [
         ("message.held", "H2"),
         ("message.held", "H3"),
