@@ -5,7 +5,8 @@ concurrently and settles each one: delivered, retried later (exponential backoff
 dead once older than ``webhooks.dead_after_hours``. A webhook is delivered when the endpoint
 answers 2xx; anything else (timeout, refused connection, 4xx, 5xx) is retried, since a receiver
 that was misconfigured for a while must not lose events. A report mail the upstream refuses for
-good (5xx) is dead at once; a temporary refusal is retried.
+good (5xx), or that went without a final reply after DATA (it may have been taken: never sent
+twice), is dead at once; a temporary refusal is retried.
 
 Signing follows Standard Webhooks (https://www.standardwebhooks.com/): headers ``webhook-id``
 (the outbox id, stable across retries: the receiver's idempotency key), ``webhook-timestamp``
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from standardwebhooks import Webhook
 
-from scanner._errors import RelayPermanentError, RelayTemporaryError
+from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
 from scanner.events.outbox import Channel, OutboxItem, SqlOutbox, Status, backoff
 from scanner.model import Envelope
 from scanner.ports import Relay
@@ -146,6 +147,10 @@ class Dispatcher:
             await self._relay.deliver(envelope, base64.b64decode(stored["data"]))
         except RelayPermanentError as exc:
             raise DeliveryFailed(f"upstream refused the report: {exc.code}", permanent=True) from exc
+        except RelayAmbiguousError as exc:
+            # the upstream may have it (no reply after DATA): never risk sending it twice; an
+            # administrator sees it dead-lettered and may retry it from the console
+            raise DeliveryFailed("no final reply from the upstream after DATA", permanent=True) from exc
         except RelayTemporaryError as exc:
             raise DeliveryFailed(f"upstream unavailable: {exc.code}") from exc
 

@@ -8,6 +8,8 @@ delivered outbox rows after the same time).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from scanner.events.journal import Journal
 from scanner.events.outbox import SqlOutbox
 from scanner.ports import Relay
 from scanner.quarantine.store import SqlQuarantineStore
-from scanner.settings import Settings
+from scanner.settings import Settings, WebhookSettings
 
 log = logging.getLogger("sendguard.events")
 
@@ -40,7 +42,26 @@ class EventsService:
         await self.dispatcher.close()
 
 
+def check_secrets(settings: WebhookSettings) -> None:
+    """Refuse to start with a secret Standard Webhooks cannot use (``whsec_`` + base64, >= 16 bytes)."""
+    if (settings.secret is None) != (settings.url is None):
+        raise ValueError("webhooks: url and secret go together")
+    for secret in [settings.secret] + [e.secret for e in settings.tenants.values()]:
+        if secret is None:
+            continue
+        raw = secret.get_secret_value().removeprefix("whsec_")
+        try:
+            key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+        except binascii.Error:
+            key = b""
+        if len(key) < 16:
+            raise ValueError(
+                "webhooks: a secret is not whsec_ + base64 of at least 16 bytes (Standard Webhooks)"
+            )
+
+
 def build_events(settings: Settings, store: SqlQuarantineStore, relay: Relay) -> EventsService:
+    check_secrets(settings.webhooks)
     outbox = SqlOutbox(store, lease=settings.webhooks.lease_seconds)
     dispatcher = Dispatcher(outbox, settings.webhooks, relay, store.sealer)
     journal = Journal(store, settings.webhooks, on_queued=dispatcher.wake)

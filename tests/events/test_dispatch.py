@@ -9,6 +9,7 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from pydantic import SecretStr
 
 from scanner._errors import RelayPermanentError
@@ -183,3 +184,41 @@ async def test_report_mail_goes_through_the_relay_and_a_5xx_is_dead_at_once(
         await dispatcher.close()
     (dead,) = await box.list(Status.DEAD)
     assert dead.reference == "REF7" and dead.attempts == 1
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"url": "http://127.0.0.1:9/"},
+        {"url": "http://127.0.0.1:9/", "secret": "whsec_not base64!"},
+        {"url": "http://127.0.0.1:9/", "secret": "whsec_c2hvcnQ="},
+        {"tenants": {"acme": {"url": "http://127.0.0.1:9/", "secret": "whsec_"}}},
+    ],
+)
+def test_unusable_webhook_settings_refuse_to_start(conf: dict[str, object]) -> None:
+    from scanner.events.service import check_secrets
+
+    with pytest.raises(ValueError, match="webhooks:"):
+        check_secrets(WebhookSettings.model_validate(conf))
+    check_secrets(WebhookSettings(url="http://127.0.0.1:9/", secret=SecretStr(SECRET)))
+
+
+async def test_report_without_a_final_reply_is_never_sent_twice(store: SqlQuarantineStore) -> None:
+    from scanner._errors import RelayAmbiguousError
+
+    relay = FakeRelay(fail_with=RelayAmbiguousError("upstream closed after DATA"))
+    env = Envelope("shop@example.com", ("c@example.org",))
+    report = Report(Envelope("", ("shop@example.com",)), b"Subject: r\r\n\r\nx\r\n")
+    verdict = Verdict(Action.REJECT, (SSN,), (SSN,))
+    await Journal(store, WebhookSettings()).rejected(
+        Rejection("REF8", None, env, datetime.now(UTC), verdict, "dsn"), report
+    )
+    box = SqlOutbox(store)
+    dispatcher = Dispatcher(box, WebhookSettings(), relay, store.sealer)
+    try:
+        await dispatcher.round()
+        assert await dispatcher.round() == 0  # dead, not retried
+    finally:
+        await dispatcher.close()
+    (dead,) = await box.list(Status.DEAD)
+    assert dead.last_error == "no final reply from the upstream after DATA"
