@@ -28,7 +28,16 @@ import httpx
 from standardwebhooks import Webhook
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
-from scanner.events.outbox import Channel, OutboxItem, SqlOutbox, Status, backoff
+from scanner.events.outbox import (
+    Channel,
+    OutboxItem,
+    Settlement,
+    SqlOutbox,
+    Status,
+    backoff,
+    delivered,
+    failed,
+)
 from scanner.model import Envelope
 from scanner.ports import Relay
 from scanner.quarantine.crypto import Sealer
@@ -82,49 +91,60 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Rounds until cancelled; a round that fails (database down) is logged and retried."""
+        """Rounds until cancelled; a round that fails (database down) is logged and retried.
+
+        After a round that delivered something, the next one starts at once (a backlog drains at
+        full speed); after an empty round it waits for a wake-up or the poll interval; after a
+        round where everything failed (endpoint down) it waits the poll interval whatever wakes
+        it, so a dead endpoint costs at most one batch of attempts per interval, not a busy loop
+        competing with the SMTP path for the database.
+        """
         while True:
             try:
-                busy = await self.round()
+                delivered_now = await self.round()
             except Exception as exc:
                 log.warning("outbox round failed: %s", type(exc).__name__)
-                busy = 0
-            if busy < self._settings.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval)
-                self._wake.clear()
+                delivered_now = 0
+            if delivered_now > 0:
+                continue
+            if delivered_now == 0:
+                await asyncio.sleep(self._settings.poll_interval)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval)
+            self._wake.clear()
 
     async def round(self) -> int:
-        """Claim one batch, send it, settle each item; returns how many were claimed."""
+        """Claim one batch, send it concurrently, settle it in one transaction; returns how many
+        were delivered (-1 when nothing was due)."""
         items = await self._outbox.claim(self._clock(), self._settings.batch_size)
-        if items:
-            await asyncio.gather(*(self._one(item) for item in items))
-        return len(items)
+        if not items:
+            return -1
+        settlements = await asyncio.gather(*(self._one(item) for item in items))
+        await self._outbox.settle(settlements)
+        for s in settlements:
+            self._count({Status.DELIVERED: "delivered", Status.DEAD: "dead"}.get(s.status, "retried"))
+        return sum(s.status == Status.DELIVERED for s in settlements)
 
-    async def _one(self, item: OutboxItem) -> None:
+    async def _one(self, item: OutboxItem) -> Settlement:
         try:
             if item.channel == Channel.WEBHOOK:
                 await self._post(item)
             else:
                 await self._mail(item)
         except DeliveryFailed as exc:
-            await self._failed(item, str(exc), permanent=exc.permanent)
-            return
+            return self._failed(item, str(exc), permanent=exc.permanent)
         except Exception as exc:  # a bug of ours: retried like any failure, never dropped
-            await self._failed(item, f"internal error {type(exc).__name__}", permanent=False)
-            return
-        if await self._outbox.done(item, self._clock()):
-            self._count("delivered")
+            return self._failed(item, f"internal error {type(exc).__name__}", permanent=False)
+        return delivered(item, self._clock())
 
-    async def _failed(self, item: OutboxItem, error: str, *, permanent: bool) -> None:
-        now = self._clock()
+    def _failed(self, item: OutboxItem, error: str, *, permanent: bool) -> Settlement:
         dead_after = timedelta(0) if permanent else timedelta(hours=self._settings.dead_after_hours)
         after = backoff(
             item.attempts, low=self._settings.min_backoff, high=self._settings.max_backoff, rng=self._rng
         )
-        status = await self._outbox.retry(item, now, error, after=after, dead_after=dead_after)
-        self._count("dead" if status == Status.DEAD else "retried")
         log.info("outbox %s %s attempt %d failed: %s", item.channel, item.id, item.attempts, error)
+        return failed(item, self._clock(), error, after=after, dead_after=dead_after)
 
     async def _post(self, item: OutboxItem) -> None:
         endpoint = self._settings.tenants.get(item.tenant or "") if item.tenant else None

@@ -89,6 +89,28 @@ def backoff(attempts: int, *, low: float, high: float, rng: random.Random | None
     return ceiling / 2 + jitter
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    item: OutboxItem
+    status: str
+    values: dict[str, Any]
+
+
+def delivered(item: OutboxItem, now: datetime) -> Settlement:
+    return Settlement(
+        item, Status.DELIVERED, {"status": Status.DELIVERED, "delivered_at": now, "last_error": None}
+    )
+
+
+def failed(item: OutboxItem, now: datetime, error: str, *, after: float, dead_after: timedelta) -> Settlement:
+    """Retry after `after` seconds, or dead once the item is older than `dead_after`."""
+    error = " ".join(error.split())[:_MAX_ERROR]
+    if now - item.created_at >= dead_after:
+        return Settlement(item, Status.DEAD, {"status": Status.DEAD, "last_error": error})
+    values = {"next_attempt_at": now + timedelta(seconds=after), "last_error": error}
+    return Settlement(item, Status.PENDING, values)
+
+
 def row_values(
     item_id: str,
     channel: str,
@@ -163,30 +185,38 @@ class SqlOutbox:
             return [_item(r) for r in result.mappings()]
 
     async def done(self, item: OutboxItem, now: datetime) -> bool:
-        return await self._settle(item, status=Status.DELIVERED, delivered_at=now, last_error=None)
+        return await self.settle([delivered(item, now)]) == 1
 
     async def retry(
         self, item: OutboxItem, now: datetime, error: str, *, after: float, dead_after: timedelta
     ) -> str:
         """Schedule the next attempt, or dead-letter the item once it is older than `dead_after`."""
-        error = " ".join(error.split())[:_MAX_ERROR]
-        if now - item.created_at >= dead_after:
-            await self._settle(item, status=Status.DEAD, last_error=error)
-            log.warning("outbox %s %s dead after %d attempts", item.channel, item.id, item.attempts)
-            return Status.DEAD
-        await self._settle(item, next_attempt_at=now + timedelta(seconds=after), last_error=error)
-        return Status.PENDING
+        settlement = failed(item, now, error, after=after, dead_after=dead_after)
+        await self.settle([settlement])
+        return settlement.status
 
-    async def _settle(self, item: OutboxItem, **values: Any) -> bool:
+    async def settle(self, settlements: Sequence[Settlement]) -> int:
+        """Record how a round went, in one transaction (one commit per round, not per item).
+
+        Only the holder of an item's claim can settle it; returns how many were settled.
+        """
+        settled = 0
         async with self._store.transaction() as conn:
-            result = await conn.execute(
-                outbox.update()
-                .where(outbox.c.id == item.id, outbox.c.claim == item.claim)
-                .values(claim=None, **values)
+            for s in settlements:
+                result = await conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id == s.item.id, outbox.c.claim == s.item.claim)
+                    .values(claim=None, **s.values)
+                )
+                settled += int(result.rowcount)
+        for s in settlements:
+            if s.status == Status.DEAD:
+                log.warning("outbox %s %s dead after %d attempts", s.item.channel, s.item.id, s.item.attempts)
+        if settled != len(settlements):
+            log.warning(
+                "outbox: %d item(s) lost their lease before they were settled", len(settlements) - settled
             )
-        if result.rowcount != 1:
-            log.warning("outbox %s: lease lost before it was settled", item.id)
-        return bool(result.rowcount == 1)
+        return settled
 
     async def requeue(self, item_id: str, now: datetime) -> bool:
         """A dead item back to pending, due now (the console's retry button)."""
