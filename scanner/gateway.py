@@ -15,13 +15,12 @@ import base64
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from scanner._errors import SendguardError, describe
-from scanner.headers import prepend, received_header
+from scanner.headers import header_fields, prepend, received_header
 from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
 from scanner.ports import Quarantine, Relay, Scanner
@@ -54,7 +53,13 @@ class Gateway:
         quarantine: Quarantine,
         hostname: str,
         tenant_header: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_reference: Callable[[], str] = new_reference,
     ) -> None:
+        # the clock and the reference maker are seams: tests pin what the Received header and
+        # the held record say, and which reference a reply names
+        self._now = now
+        self._new_reference = new_reference
         self._scanner = scanner  # None: scanning off (relay only, for comparison)
         self._policy = policy
         self._relay = relay
@@ -67,7 +72,7 @@ class Gateway:
         self._idle.set()
 
     async def handle(self, envelope: Envelope, data: bytes) -> Outcome:
-        ref = new_reference()
+        ref = self._new_reference()
         started = time.perf_counter()
         self._inflight += 1
         self._idle.clear()
@@ -114,7 +119,7 @@ class Gateway:
                 envelope=envelope,
                 data=data,
                 verdict=verdict,
-                received_at=datetime.now(UTC),
+                received_at=self._now(),
                 tenant=self._tenant(data),
             )
             await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
@@ -125,7 +130,7 @@ class Gateway:
             client_address=envelope.client_address,
             by=self._hostname,
             reference=ref,
-            now=datetime.now(UTC),
+            now=self._now(),
         )
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
         await self._relay.deliver(envelope, prepend(data, fields, received))
@@ -143,9 +148,9 @@ class Gateway:
         """The customer, from a header the sending platform sets (e.g. X-Tenant-ID)."""
         if not self._tenant_header:
             return None
-        headers = BytesHeaderParser(policy=compat32).parsebytes(data[:65536])
-        value = headers.get(self._tenant_header)
-        return str(value).strip()[:200] or None if value is not None else None
+        wanted = self._tenant_header.lower()
+        value = next((v for name, v in header_fields(data) if name.lower() == wanted), "")
+        return value[:200] or None
 
     def _count(self, outcome: Outcome) -> None:
         key = outcome.action.value if outcome.action else "tempfail"

@@ -23,7 +23,7 @@ from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTempo
 from scanner.model import Envelope
 from scanner.settings import RelaySettings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.relay")
 
 # MAIL FROM parameters we recompute or cannot pass on unchanged (RFC 1870 SIZE: we add headers).
 _DROP_MAIL_PARAMS = ("SIZE=",)
@@ -107,7 +107,13 @@ class SmtpRelay:
     async def _transaction(self, client: aiosmtplib.SMTP, envelope: Envelope, data: bytes) -> None:
         utf8 = "SMTPUTF8" in envelope.mail_options
         encoding = "utf-8" if utf8 else "ascii"
-        await client._ehlo_or_helo_if_needed()
+        if client.is_ehlo_or_helo_needed:  # RFC 5321 §4.1.4: EHLO first, HELO if refused
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                if not client.is_connected:
+                    raise
+                await client.helo()
         options = [o for o in envelope.mail_options if not o.upper().startswith(_DROP_MAIL_PARAMS)]
         if client.supports_extension("size"):
             options.append(f"SIZE={len(data)}")

@@ -38,7 +38,7 @@ from scanner.review.auth import LoginThrottle, SessionSigner, csrf_ok, verify_pa
 from scanner.review.context import ReviewContext, context, requires
 from scanner.settings import ReviewSettings
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 HERE = Path(__file__).parent
 
 SECURITY_HEADERS = [

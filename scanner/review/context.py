@@ -26,7 +26,7 @@ from scanner.review.auth import (
 )
 from scanner.settings import ReviewSettings
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 
 Handler = Callable[[Request], Awaitable[Response]]
 

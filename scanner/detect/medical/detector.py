@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scanner.detect.context import CONTEXT_WINDOW
 from scanner.detect.medical.evidence import (
     CONTEXTUAL,
     EVIDENCE_KINDS,
@@ -155,7 +156,8 @@ class MedicalDetector:
                 continue
             local = evidence.near(m.start(), m.end())
             clinical = len(local.categories)
-            window = folded[max(0, m.start() - 60) : m.start()] + " " + folded[m.end() : m.end() + 30]
+            lo, hi = CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())
+            window = folded[lo : m.start()] + " " + folded[m.end() : hi]
             keyword = ICD_CONTEXT.search(window) is not None
             if keyword and local.anchor and clinical:
                 level = Confidence.HIGH
@@ -221,7 +223,7 @@ def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidenc
         if not prose(m.start(), m.end()):
             continue
         local = evidence.near(m.start(), m.end())
-        if MBI_CONTEXT.search(folded[max(0, m.start() - 60) : m.start()]):
+        if MBI_CONTEXT.search(folded[CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())[0] : m.start()]):
             level = Confidence.HIGH
         elif local.health or local.anchor:
             level = Confidence.MEDIUM
