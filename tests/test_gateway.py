@@ -119,16 +119,17 @@ async def test_drain_waits_for_messages_in_flight(parts: Parts) -> None:
     import asyncio
 
     gw, _, relay, _ = parts
-    gate = asyncio.Event()
+    gate, entered = asyncio.Event(), asyncio.Event()
     original = relay.deliver
 
     async def slow_deliver(envelope: Envelope, data: bytes) -> None:
+        entered.set()
         await gate.wait()
         await original(envelope, data)
 
     relay.deliver = slow_deliver  # type: ignore[method-assign]
     task = asyncio.create_task(gw.handle(ENV, message("hi")))
-    await asyncio.sleep(0.01)
+    await entered.wait()
     assert await gw.drain(within=0.05) is False  # still in flight
     gate.set()
     assert await gw.drain(within=5) is True
