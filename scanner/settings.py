@@ -125,9 +125,6 @@ class Settings(BaseSettings):
     # header the sending platform sets to name the customer (shown and filterable in the console)
     tenant_header: str | None = None
 
-    def worker_count(self) -> int:
-        return self.scan.workers or (os.cpu_count() or 1)
-
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build `Settings` from overrides > environment > `config_file` > defaults."""
