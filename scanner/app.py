@@ -20,6 +20,8 @@ from scanner.gateway import Gateway
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
 from scanner.policy import Policy
 from scanner.ports import QuarantineStore, Relay, Scanner
+from scanner.quarantine.engine import sqlite_identity
+from scanner.quarantine.guarded import GuardedQuarantine
 from scanner.relay import OutboxRelay, SmtpRelay
 from scanner.scan.batcher import BatchingScanner
 from scanner.scan.pool import WorkerPool
@@ -95,7 +97,11 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         scanner=scanner,
         policy=policy,
         relay=relay,
-        quarantine=store,
+        quarantine=GuardedQuarantine(
+            store,
+            timeout=settings.quarantine.hold_timeout,
+            identity=sqlite_identity(settings.quarantine.url),
+        ),
         hostname=settings.listen.hostname,
         tenant_header=settings.tenant_header,
     )

@@ -76,6 +76,8 @@ class QuarantineSettings(BaseModel):
     keys: list[SecretStr] = Field(default_factory=list)
     key_file: Path = Path("var/quarantine.key")
     retention_days: int = 30
+    # seconds a hold may take (store stalled, locked or paused) before the client gets 451
+    hold_timeout: float = 10.0
 
 
 class ScanSettings(BaseModel):
