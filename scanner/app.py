@@ -14,15 +14,18 @@ import gc
 import logging
 import signal
 from datetime import UTC, datetime
+from pathlib import Path
 
 from scanner.gateway import Gateway
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
 from scanner.policy import Policy
 from scanner.ports import QuarantineStore, Relay, Scanner
+from scanner.quarantine.engine import sqlite_identity
+from scanner.quarantine.guarded import GuardedQuarantine
 from scanner.relay import OutboxRelay, SmtpRelay
 from scanner.scan.batcher import BatchingScanner
 from scanner.scan.pool import WorkerPool
-from scanner.settings import ScanSettings, Settings
+from scanner.settings import ScanSettings, Settings, describe_paths
 from scanner.smtp import start_smtp_server
 
 log = logging.getLogger("sendguard")
@@ -87,12 +90,18 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     policy = Policy.from_file(settings.policy_file)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
+    if isinstance(relay, OutboxRelay):  # the CLI may release into this outbox (same settings)
+        relay.mark_served(settings.quarantine.url)
     scanner = await start_scanner(settings.scan)
     gateway = Gateway(
         scanner=scanner,
         policy=policy,
         relay=relay,
-        quarantine=store,
+        quarantine=GuardedQuarantine(
+            store,
+            timeout=settings.quarantine.hold_timeout,
+            identity=sqlite_identity(settings.quarantine.url),
+        ),
         hostname=settings.listen.hostname,
         tenant_header=settings.tenant_header,
     )
@@ -142,11 +151,12 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         await store.close()
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, config_file: Path | None = None) -> None:
     """Entry point: uvloop when available."""
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    log.info("%s", describe_paths(settings, config_file))
     # third-party loggers that would print SQL parameters, SMTP lines or request URLs at DEBUG:
     # never below INFO, whatever log_level says (the data we protect never reaches a log)
     for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "uvicorn.access"):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from scanner._errors import SendguardError, describe
+from scanner._errors import RelayPermanentError, SendguardError, describe
 from scanner.headers import header_fields, prepend, received_header
 from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
@@ -38,9 +38,17 @@ def new_reference() -> str:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     reply: str
-    action: Action | None  # None: we failed before a verdict (4xx)
+    action: Action | None  # None: no verdict was carried out (see `failure`)
     reference: str
     verdict: Verdict | None = None
+    # without an action: "tempfail" (4xx, ours or the upstream's) or "upstream_reject" (the
+    # upstream refused the message for good; its 5xx is passed on, the client will not retry)
+    failure: str = "tempfail"
+
+    @property
+    def label(self) -> str:
+        """What happened, for the log line and the counters: an action or a failure kind."""
+        return self.action.value if self.action else self.failure
 
 
 class Gateway:
@@ -80,8 +88,9 @@ class Gateway:
             outcome = await self._handle(envelope, data, ref)
         except SendguardError as exc:
             # detail may name the upstream or the failing component, never content
-            log.warning("msg=%s action=tempfail error=%s detail=%s", ref, type(exc).__name__, exc.detail)
-            outcome = Outcome(exc.smtp_reply, None, ref)
+            failure = "upstream_reject" if isinstance(exc, RelayPermanentError) else "tempfail"
+            log.warning("msg=%s action=%s error=%s detail=%s", ref, failure, type(exc).__name__, exc.detail)
+            outcome = Outcome(exc.smtp_reply, None, ref, failure=failure)
         except Exception as exc:  # any internal failure: temp-fail, never pass, never drop
             log.error("msg=%s action=tempfail error=%s", ref, describe(exc))
             outcome = Outcome("451 4.3.0 Local error in processing, try again later", None, ref)
@@ -96,7 +105,7 @@ class Gateway:
             ref,
             len(data),
             len(envelope.rcpt_tos),
-            outcome.action.value if outcome.action else "tempfail",
+            outcome.label,
             (",".join(f"{c}:{n}" for c, n in v.category_counts().items()) or "none") if v else "-",
             len(v.defects) if v else 0,
             (time.perf_counter() - started) * 1000,
@@ -153,5 +162,4 @@ class Gateway:
         return value[:200] or None
 
     def _count(self, outcome: Outcome) -> None:
-        key = outcome.action.value if outcome.action else "tempfail"
-        self.counters[key] = self.counters.get(key, 0) + 1
+        self.counters[outcome.label] = self.counters.get(outcome.label, 0) + 1
