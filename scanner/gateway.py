@@ -102,7 +102,7 @@ class Gateway:
         if self._scanner is None:
             verdict = Verdict(Action.PASS)
         else:
-            scanned = await self._scanner.scan(data)
+            scanned = await self._scanner.scan(data, envelope)
             verdict = decide(self._policy, scanned.findings, scanned.defects)
 
         if verdict.action is Action.REJECT:

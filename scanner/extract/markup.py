@@ -107,7 +107,9 @@ class Markup:
 
 
 _FLAT_ATTR = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
-_FLAT_TAG = re.compile(r"<!--(.*?)(?:-->|\Z)|<(title|style)\b[^>]*>(.*?)(?:</\2\s*>|\Z)|<[a-zA-Z][^>]*>", re.S | re.I)
+_FLAT_TAG = re.compile(
+    r"<!--(.*?)(?:-->|\Z)|<(title|style)\b[^>]*>(.*?)(?:</\2\s*>|\Z)|<[a-zA-Z][^>]*>", re.S | re.I
+)
 
 
 def flat_markup(html: str) -> str:

@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
-from scanner.model import Extraction, Finding, Scanned
+from scanner.model import Envelope, Extraction, Finding, Scanned
 from scanner.scan.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
 from scanner.scan.pool import WorkerLost, WorkerPool
 from scanner.scan.worker import ItemResult
@@ -137,9 +137,9 @@ class MicroBatcher:
         """Messages in the scanner (queued or being scanned): what `queue_limit` bounds."""
         return self._in_scanner
 
-    async def scan(self, message: bytes) -> Scanned:
-        """Extract (in a worker) and scan one message as received."""
-        return await self._scan([Piece.message(message, self.chunk_chars)])
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
+        """Extract (in a worker) and scan one message as received, with its envelope."""
+        return await self._scan([Piece.message(message, self.chunk_chars, envelope)])
 
     async def scan_extraction(self, extraction: Extraction) -> Scanned:
         """Scan text already extracted (for benchmarks of detection alone)."""
@@ -332,6 +332,7 @@ class MicroBatcher:
     def _expand(self, job: _Job, extraction: Extraction) -> None:
         """A message too long for one item, extracted by a worker: its pieces join the queue."""
         job.defects.extend(extraction.defects)
+        job.findings.extend(extraction.unscanned)  # fail closed: what was not read is a finding
         pieces = split_message(extraction.segments, self.chunk_chars)
         job.split = True
         job.outstanding += len(pieces) - 1  # they replace the item that came back

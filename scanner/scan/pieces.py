@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from scanner.model import Finding, Segment
+from scanner.model import Envelope, Finding, Segment
 from scanner.scan.worker import Item, RawMessage
 
 # One item is at most this many characters: small enough that a batch of a few items stays
@@ -32,9 +32,9 @@ class Piece:
     raw: RawMessage | None = None
 
     @classmethod
-    def message(cls, data: bytes, split_above: int = CHUNK_CHARS) -> Piece:
+    def message(cls, data: bytes, split_above: int = CHUNK_CHARS, envelope: Envelope | None = None) -> Piece:
         """A whole message as received, counted by its size (its text is at most about as long)."""
-        return cls((), {}, len(data), RawMessage(data, split_above))
+        return cls((), {}, len(data), RawMessage(data, split_above, envelope))
 
     @property
     def item(self) -> Item:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from scanner.model import Extraction, Finding, Segment
+from scanner.model import Envelope, Extraction, Finding, Segment
 
 HEADER = struct.Struct("!Q")
 
@@ -37,13 +37,14 @@ class RawMessage:
 
     data: bytes
     split_above: int
+    envelope: Envelope | None = None  # scanned too: its addresses reach the recipient
 
 
 Item = RawMessage | tuple[Segment, ...]
 # (findings, the extraction's defect notes); a raw message's Extraction when its text is too
 # long to detect as one item; or the name of the exception that extraction or detection raised
 ItemResult = tuple[list[Finding], tuple[str, ...]] | Extraction | str
-Extractor = Callable[[bytes], Extraction]
+Extractor = Callable[..., Extraction]
 
 
 class BatchEngine(Protocol):
@@ -87,11 +88,13 @@ def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[
     out: list[ItemResult | None] = [None] * len(items)
     segments: list[tuple[Segment, ...]] = []
     defects: list[tuple[str, ...]] = []
+    unread: dict[int, tuple[Finding, ...]] = {}  # fail closed: text not read is a finding
     todo: list[int] = []
     for i, item in enumerate(items):
         if isinstance(item, RawMessage):
             try:
-                extraction = extract(item.data)  # documented never to raise; a bug fails one item
+                # documented never to raise; a bug fails one item
+                extraction = extract(item.data, envelope=item.envelope)
             except Exception as exc:
                 out[i] = type(exc).__name__
                 continue
@@ -100,6 +103,7 @@ def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[
                 continue
             segments.append(extraction.segments)
             defects.append(extraction.defects)
+            unread[i] = extraction.unscanned
         else:
             segments.append(item)
             defects.append(())
@@ -107,11 +111,11 @@ def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[
     try:
         found = engine.detect_batch(segments) if segments else []
         for i, findings, notes in zip(todo, found, defects, strict=True):
-            out[i] = (list(findings), notes)
+            out[i] = ([*findings, *unread.get(i, ())], notes)
     except Exception:
         for i, item, notes in zip(todo, segments, defects, strict=True):
             try:
-                out[i] = (list(engine.detect_batch([item])[0]), notes)
+                out[i] = ([*engine.detect_batch([item])[0], *unread.get(i, ())], notes)
             except Exception as exc:
                 out[i] = type(exc).__name__
     return [r if r is not None else "NoResult" for r in out]

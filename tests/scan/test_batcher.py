@@ -287,7 +287,8 @@ async def test_workers_extract_with_the_configured_limits() -> None:
     pool = WorkerPool(FACTORY, workers=1, extract_kwargs={"max_depth": 1})
     async with MicroBatcher(pool) as batcher:
         scanned = await batcher.scan(nested)
-    assert scanned.findings == ()
+    # the value below the limit was not read, and that is a finding of its own (fail closed)
+    assert [f.category for f in scanned.findings] == ["UNSCANNED_NESTING_LIMIT"]
     assert any(d.startswith("NestingTooDeep") for d in scanned.defects)
 
 
