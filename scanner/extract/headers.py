@@ -70,7 +70,7 @@ def header_texts(msg: Message, skip_params: bool = False) -> Iterator[tuple[str,
 
 def _param_text(msg: Message, header: str) -> str:
     """The non-structural parameters of Content-Type/-Disposition, RFC 2231 decoded."""
-    params = msg.get_params(header=header) or []
+    params: list[tuple[str, object]] = list(msg.get_params(header=header) or [])
     out: list[str] = []
     for key, value in params[1:]:
         if key.lower().rstrip("*") in _STRUCTURAL_PARAMS:

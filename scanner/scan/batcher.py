@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
-from scanner.model import Envelope, Extraction, Finding, Scanned
+from scanner.model import Envelope, Extraction, Finding, Scanned, Unscanned
 from scanner.scan.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
 from scanner.scan.pool import WorkerLost, WorkerPool
 from scanner.scan.worker import ItemResult
@@ -321,6 +321,11 @@ class MicroBatcher:
             return
         findings, defects = result
         job.defects.extend(defects)
+        if job.pending and any(Unscanned.of(f) is Unscanned.BUDGET for f in findings):
+            # a piece spent its CPU budget: the message is held unread anyway, spare the workers
+            job.outstanding -= len(job.pending)
+            self._waiting_items -= len(job.pending)
+            job.pending.clear()
         offsets = entry.piece.offsets
         for f in findings:
             off = offsets.get(f.location, 0)
@@ -379,7 +384,11 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
         workers=settings.workers or os.cpu_count() or 1,
         batch_timeout=settings.timeout,
-        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
+        extract_kwargs={
+            "max_depth": settings.max_depth,
+            "max_text_bytes": settings.max_text_bytes,
+            "cpu_budget": settings.cpu_budget,
+        },
     )
     return MicroBatcher(
         pool,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from scanner.model import Envelope, Extraction, Finding, Segment
+from scanner.scan.budget import BudgetSpent, budget_finding, cpu_budget
 
 HEADER = struct.Struct("!Q")
 
@@ -81,10 +82,13 @@ def _send_frame(sock: socket.socket, obj: object) -> None:
     sock.sendall(HEADER.pack(len(payload)) + payload)
 
 
-def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[ItemResult]:
+def _detect(
+    engine: BatchEngine, extract: Extractor, items: list[Item], budget: float = 0.0
+) -> list[ItemResult]:
     """Extract the raw messages, then one `detect_batch` for the whole batch; if it raises,
     item by item so that one message that breaks the engine fails alone instead of taking its
-    batch with it."""
+    batch with it. Each item has `budget` seconds of CPU (`scanner.scan.budget`); one that
+    spends it is answered with an unscanned finding, so the worker is free for the next."""
     out: list[ItemResult | None] = [None] * len(items)
     segments: list[tuple[Segment, ...]] = []
     defects: list[tuple[str, ...]] = []
@@ -94,7 +98,11 @@ def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[
         if isinstance(item, RawMessage):
             try:
                 # documented never to raise; a bug fails one item
-                extraction = extract(item.data, envelope=item.envelope)
+                with cpu_budget(budget):
+                    extraction = extract(item.data, envelope=item.envelope)
+            except BudgetSpent:
+                out[i] = ([budget_finding(budget)], ())
+                continue
             except Exception as exc:
                 out[i] = type(exc).__name__
                 continue
@@ -109,13 +117,17 @@ def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[
             defects.append(())
         todo.append(i)
     try:
-        found = engine.detect_batch(segments) if segments else []
+        with cpu_budget(budget * len(segments)):
+            found = engine.detect_batch(segments) if segments else []
         for i, findings, notes in zip(todo, found, defects, strict=True):
             out[i] = ([*findings, *unread.get(i, ())], notes)
-    except Exception:
+    except (Exception, BudgetSpent):  # find the item that broke the engine or spent its budget
         for i, item, notes in zip(todo, segments, defects, strict=True):
             try:
-                out[i] = ([*engine.detect_batch([item])[0], *unread.get(i, ())], notes)
+                with cpu_budget(budget):
+                    out[i] = ([*engine.detect_batch([item])[0], *unread.get(i, ())], notes)
+            except BudgetSpent:
+                out[i] = ([budget_finding(budget), *unread.get(i, ())], notes)
             except Exception as exc:
                 out[i] = type(exc).__name__
     return [r if r is not None else "NoResult" for r in out]
@@ -131,7 +143,7 @@ def worker_main(
     """Entry point of a worker process: build the engine once, then serve batches until EOF.
 
     `extract_kwargs` are `scanner.extract.extract`'s limits (max_depth, max_text_bytes), for
-    the raw messages among the items.
+    the raw messages among the items, and ``cpu_budget``: seconds of CPU per item.
     """
     # The parent owns shutdown: Ctrl-C in a terminal, or a SIGTERM sent to the whole process
     # group (systemd's KillMode=control-group, `timeout`, a container stop) must not kill
@@ -148,7 +160,9 @@ def worker_main(
         from scanner.extract import extract
 
         engine = load_factory(factory)(**kwargs)
-        extractor: Extractor = functools.partial(extract, **(extract_kwargs or {}))
+        limits = dict(extract_kwargs or {})
+        budget = float(limits.pop("cpu_budget", 0.0))  # per message, see `scanner.scan.budget`
+        extractor: Extractor = functools.partial(extract, **limits)
     except Exception as exc:
         with contextlib.suppress(OSError):  # the parent may be gone already
             _send_frame(sock, ("error", type(exc).__name__))
@@ -164,4 +178,4 @@ def worker_main(
             if payload is None:
                 return
             batch_id, items = pickle.loads(payload)
-            _send_frame(sock, (batch_id, _detect(engine, extractor, items)))
+            _send_frame(sock, (batch_id, _detect(engine, extractor, items, budget)))
