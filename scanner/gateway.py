@@ -25,7 +25,7 @@ from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
 from scanner.ports import Quarantine, Relay, Scanner
 from scanner.quarantine.model import HeldMessage
-from scanner.report import rejection_reply, tag_headers
+from scanner.report import held_reply, rejection_reply, tag_headers
 
 log = logging.getLogger("sendguard.gateway")
 
@@ -117,7 +117,7 @@ class Gateway:
                 tenant=self._tenant(data),
             )
             await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
-            return Outcome(f"250 2.0.0 Ok: held for review as {ref}", Action.HOLD, ref, verdict)
+            return Outcome(held_reply(verdict, ref), Action.HOLD, ref, verdict)
 
         received = received_header(
             helo=envelope.helo,

@@ -19,10 +19,12 @@ UTF-8 (RFC 6532), RFC 2231 parameter continuations and charsets.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from email.message import Message
 from email.utils import collapse_rfc2231_value
+from urllib.parse import unquote
 
 from scanner.extract.mime import decode_header_value
 from scanner.model import Envelope
@@ -38,6 +40,7 @@ _STRUCTURAL_PARAMS = frozenset({"boundary", "charset", "filename", "name", "form
 _WORTH = re.compile(r"[0-9\x80-\U0010ffff]")
 _MAX_FIELDS = 1000  # header fields read per message or part (RFC 5322 sets no limit)
 _MAX_VALUE = 16384  # characters read per field value
+_ADDRESS_GLUE = re.compile(r"(?<=[^\W\d_])[-._+=]+(?=\d)|(?<=\d)[._+=]+(?=[^\W\d_])|[@<>]")
 _NAME_WORD = re.compile(r"[^\s._\-()+,;]+")
 _FIELD_NAME = re.compile(r"[^\x21-\x39\x3b-\x7e]")  # RFC 5322 §3.6.8 ftext
 
@@ -69,24 +72,48 @@ def header_texts(msg: Message, skip_params: bool = False) -> Iterator[tuple[str,
 
 
 def _param_text(msg: Message, header: str) -> str:
-    """The non-structural parameters of Content-Type/-Disposition, RFC 2231 decoded."""
-    params: list[tuple[str, object]] = list(msg.get_params(header=header) or [])
-    out: list[str] = []
+    """The non-structural parameters of Content-Type/-Disposition, decoded: RFC 2231
+    continuations (``name*0*``, ``name*1*``) joined, charsets and percent-encoding applied."""
+    params: list[tuple[str, object]] = list(msg.get_params(header=header, unquote=True) or [])
+    joined: dict[str, list[tuple[int, str, bool]]] = {}
     for key, value in params[1:]:
-        if key.lower().rstrip("*") in _STRUCTURAL_PARAMS:
+        base, _, rest = key.partition("*")
+        if base.lower() in _STRUCTURAL_PARAMS:
             continue
         text = collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
-        out.append(f"{key}={decode_header_value(text)}")
+        index = rest.rstrip("*")
+        joined.setdefault(base, []).append((int(index) if index.isdigit() else 0, text, key.endswith("*")))
+    out: list[str] = []
+    for base, parts in joined.items():
+        parts.sort(key=lambda p: p[0])
+        charset = "utf-8"
+        if parts[0][2] and parts[0][1].count("'") >= 2:  # RFC 2231 §4: charset'language'value
+            charset, _, first = parts[0][1].split("'", 2)
+            parts[0] = (0, first, True)
+        codec = _codec_or_utf8(charset)
+        text = "".join(unquote(t, encoding=codec, errors="replace") if enc else t for _, t, enc in parts)
+        out.append(f"{base}={decode_header_value(text)}")
     return "\n".join(out)
 
 
+def _codec_or_utf8(label: str) -> str:
+    try:
+        return codecs.lookup(label).name if label else "utf-8"
+    except LookupError:
+        return "utf-8"
+
+
 def envelope_texts(envelope: Envelope) -> Iterator[tuple[str, str]]:
-    """(``envelope:mail-from`` / ``envelope:rcpt[N]``, address) for addresses worth scanning."""
+    """(``envelope:mail-from`` / ``envelope:rcpt[N]``, address) for addresses worth scanning.
+
+    An address is words glued by punctuation (``ssn-536-22-8843@``, ``card.4111…``): a
+    separator between a letter and a digit is read as a space, so a number glued to a word
+    stands alone, as a reader splits it."""
     if _WORTH.search(envelope.mail_from):
-        yield "envelope:mail-from", envelope.mail_from
+        yield "envelope:mail-from", _ADDRESS_GLUE.sub(" ", envelope.mail_from)
     for i, rcpt in enumerate(envelope.rcpt_tos, 1):
         if _WORTH.search(rcpt):
-            yield f"envelope:rcpt[{i}]", rcpt
+            yield f"envelope:rcpt[{i}]", _ADDRESS_GLUE.sub(" ", rcpt)
 
 
 def masked_name(name: str) -> str:
