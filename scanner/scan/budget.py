@@ -7,6 +7,12 @@ so time spent waiting for a core on a busy machine is not charged -- and its han
 `BudgetSpent` at the next bytecode boundary. The worker then answers the message with an
 `Unscanned.BUDGET` finding (the policy holds it: a reviewer decides) and is free for the next.
 Worker processes are single-threaded, so the signal always lands in the scanning thread.
+
+A message's budget covers its extraction and detection. A message too long for one piece comes
+back split into pieces of at most 64 K characters (an ordinary one takes ~0.1 s); each piece
+gets `PIECE_SHARE` of the budget, and the first that spends it holds the message -- the
+batcher then drops its remaining pieces, so a 4 MB body of ``DOB `` (0.84 s a piece) costs
+the workers about one piece each instead of 30 s.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from contextlib import contextmanager
 from types import FrameType
 
 from scanner.model import Finding, Unscanned
+
+PIECE_SHARE = 1 / 8
 
 
 class BudgetSpent(BaseException):
