@@ -57,7 +57,11 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
         workers=settings.workers,
         batch_timeout=settings.timeout,
-        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
+        extract_kwargs={
+            "max_depth": settings.max_depth,
+            "max_text_bytes": settings.max_text_bytes,
+            "cpu_budget": settings.cpu_budget,
+        },
     )
     return BatchingScanner(
         pool,

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scanner._errors import RelayPermanentError, SendguardError, describe
-from scanner.headers import header_fields, prepend, received_header
+from scanner.extract.headers import first_header
+from scanner.headers import prepend, received_header
 from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
 from scanner.ports import Quarantine, Relay, Scanner
 from scanner.quarantine.model import HeldMessage
-from scanner.report import rejection_reply, tag_headers
+from scanner.report import held_reply, rejection_reply, tag_headers
 
 log = logging.getLogger("sendguard.gateway")
 
@@ -116,7 +117,7 @@ class Gateway:
         if self._scanner is None:
             verdict = Verdict(Action.PASS)
         else:
-            scanned = await self._scanner.scan(data)
+            scanned = await self._scanner.scan(data, envelope)
             verdict = decide(self._policy, scanned.findings, scanned.defects)
 
         if verdict.action is Action.REJECT:
@@ -132,7 +133,7 @@ class Gateway:
                 tenant=self._tenant(data),
             )
             await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
-            return Outcome(f"250 2.0.0 Ok: held for review as {ref}", Action.HOLD, ref, verdict)
+            return Outcome(held_reply(verdict, ref), Action.HOLD, ref, verdict)
 
         received = received_header(
             helo=envelope.helo,
@@ -157,9 +158,9 @@ class Gateway:
         """The customer, from a header the sending platform sets (e.g. X-Tenant-ID)."""
         if not self._tenant_header:
             return None
-        wanted = self._tenant_header.lower()
-        value = next((v for name, v in header_fields(data) if name.lower() == wanted), "")
-        return value[:200] or None
+        # one C-level search, not a header parse: this runs on the event loop for every message
+        value = first_header(data, self._tenant_header)
+        return value[:200] or None if value is not None else None
 
     def _count(self, outcome: Outcome) -> None:
         self.counters[outcome.label] = self.counters.get(outcome.label, 0) + 1

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from scanner.extract import extract
-from scanner.model import Finding, Segment, SegmentKind
+from scanner.extract.headers import masked_name
+from scanner.model import Finding, Group, Segment, SegmentKind
 
 # headers shown to reviewers; anything else may carry data we were not asked to scan
 SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "Content-Type")
@@ -89,6 +90,8 @@ def place_findings(
     by_location = {s.location: s for s in segments}
     out: dict[str, list[Finding]] = {}
     for f in findings:
+        if f.group is Group.UNSCANNED or f.location.startswith("envelope:"):
+            continue  # not a span of the text: unread text, or the envelope (shown apart)
         seg = by_location.get(f.location)
         if seg is None or not 0 <= f.start < f.end <= len(seg.text):
             return None
@@ -133,9 +136,15 @@ def _parse(data: bytes) -> EmailMessage:
 
 def _headers(msg: EmailMessage, shown: Sequence[ShownSegment]) -> tuple[tuple[tuple[str, str], ...], int]:
     subject = next((s.text for s in shown if s.kind is SegmentKind.SUBJECT), None)
+    # header fields are scanned text too: shown in their masked form when they had a finding
+    masked = {
+        s.location: s.text for s in shown if s.kind is SegmentKind.HEADER and any(p.finding for p in s.pieces)
+    }
     out: list[tuple[str, str]] = []
     for name in SHOWN_HEADERS:
         for value in msg.get_all(name, []):
+            if f"header:{name}" in masked:
+                value = masked[f"header:{name}"]
             if name == "Subject":
                 # the subject is scanned text: show it only in its masked form
                 value = subject if subject is not None else "(withheld)"
@@ -153,4 +162,5 @@ def _attachments(msg: EmailMessage) -> Iterable[Attachment]:
             continue
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
-        yield Attachment(filename or "(unnamed)", part.get_content_type(), size)
+        # a file name is sender text: shown masked, as in every location
+        yield Attachment(masked_name(filename) if filename else "(unnamed)", part.get_content_type(), size)

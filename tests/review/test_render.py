@@ -76,5 +76,6 @@ def test_segments_cover_html_and_text_attachments() -> None:
         ("subject", SegmentKind.SUBJECT, "s"),
         ("body[1.1]", SegmentKind.TEXT, "plain"),
         ("body[1.2]", SegmentKind.HTML, "html bold"),
+        ("attachment[2:n.txt]/name", SegmentKind.HEADER, "n.txt"),  # the file name is scanned too
         ("attachment[2:n.txt]", SegmentKind.ATTACHMENT, "notes"),
     ]
