@@ -9,6 +9,9 @@ Protocol limits handled here:
 - RFC 3207 STARTTLS when a certificate is configured (optionally required before MAIL).
 - SMTP smuggling: only ``<CRLF>.<CRLF>`` ends DATA (aiosmtpd ≥ 1.4.5 enforces it).
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
+- RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
+  control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
+  naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.smtp import SMTP, Session
 from aiosmtpd.smtp import Envelope as AioEnvelope
 
+from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
 from scanner.settings import ListenSettings
@@ -35,9 +39,22 @@ class _Handler:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, mail_options: list[str]
+    ) -> str:
+        problem = _path_problem(envelope, address, "sender")
+        if problem is not None:
+            return problem
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, rcpt_options: list[str]
     ) -> str:
+        problem = _path_problem(envelope, address, "recipient")
+        if problem is not None:
+            return problem
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
@@ -58,6 +75,11 @@ class _Handler:
         )
         outcome = await self._gateway.handle(env, bytes(data))
         return outcome.reply
+
+
+def _path_problem(envelope: AioEnvelope, address: str, role: Literal["sender", "recipient"]) -> str | None:
+    """The 5xx refusing a MAIL/RCPT path our edge will not take (see `scanner.envelope_check`)."""
+    return address_problem(address, smtputf8=bool(envelope.smtp_utf8), role=role)
 
 
 class _SendguardSMTP(SMTP):
