@@ -25,6 +25,7 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
+from scanner.quarantine.view import MessageView
 
 
 class Detector(Protocol):
@@ -99,8 +100,15 @@ class QuarantineStore(Quarantine, Protocol):
         """RELEASING -> HELD, after the upstream refused or was unreachable."""
         ...
 
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
-        """HELD -> REJECTED, bytes purged. False if the message was not HELD."""
+    async def reject(
+        self, message_id: str, actor: str, reason: str | None, *, audit_event: AuditEvent | None = None
+    ) -> bool:
+        """HELD -> REJECTED, bytes purged, `audit_event` recorded in the same transaction.
+        False if the message was not HELD (then nothing is recorded)."""
+        ...
+
+    async def get_view(self, message_id: str) -> MessageView | None:
+        """What the console shows, computed at hold time; None if absent or the content is gone."""
         ...
 
     async def delete(self, message_id: str) -> bool: ...

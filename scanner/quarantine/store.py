@@ -39,7 +39,9 @@ from scanner.quarantine.model import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine.tables import accounts, audit, findings, messages
+from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
+from scanner.quarantine.view import VERSION as VIEW_VERSION
+from scanner.quarantine.view import MessageView, build_view
 from scanner.settings import QuarantineSettings
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,16 @@ _OFFLOAD_BYTES = 256 * 1024
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _audit_values(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "message_id": event.message_id,
+        "reason": event.reason,
+    }
 
 
 class SqlQuarantineStore:
@@ -98,6 +110,7 @@ class SqlQuarantineStore:
 
     async def hold(self, message: HeldMessage) -> None:
         """Store `message`; returns only after the transaction is committed (durable)."""
+        view = await self._sealed_view(message)
         try:
             values = rows.message_values(message, await self._seal(message.data))
             finding_rows = rows.finding_values(message, self._sealer)
@@ -105,11 +118,43 @@ class SqlQuarantineStore:
                 await conn.execute(messages.insert().values(values))
                 if finding_rows:
                     await conn.execute(findings.insert(), finding_rows)
+                if view is not None:
+                    await conn.execute(
+                        views.insert().values(message_id=message.id, version=VIEW_VERSION, sealed=view)
+                    )
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def _sealed_view(self, message: HeldMessage) -> bytes | None:
+        """What the console will show, built now (bounded, in a thread) and sealed; None if that
+        failed: the hold must not, and the console then builds a bounded view when opened."""
+
+        def build() -> bytes:
+            view = build_view(message.data, message.verdict.findings, message.envelope)
+            return self._sealer.seal(view.to_json())
+
+        try:
+            return await asyncio.to_thread(build)
+        except Exception as exc:
+            log.error("view for held message %s not built: %s", message.id, type(exc).__name__)
+            return None
+
+    async def get_view(self, message_id: str) -> MessageView | None:
+        """The view computed at hold time; None when there is none (held before it existed, or
+        its build failed) or the content is gone (released, rejected, expired)."""
+        query = (
+            sa.select(views.c.sealed, views.c.version)
+            .join(messages, messages.c.id == views.c.message_id)
+            .where(views.c.message_id == message_id, messages.c.data.is_not(None))
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None or row.version != VIEW_VERSION:
+            return None
+        return MessageView.from_json(self._sealer.open(row.sealed, what=f"view of {message_id}"))
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -226,6 +271,8 @@ class SqlQuarantineStore:
                 .where(messages.c.id == message_id, messages.c.status == HeldStatus.RELEASING.value)
                 .values(status=HeldStatus.RELEASED.value, data=None, decided_at=_now(), decided_by=actor)
             )
+            if result.rowcount == 1:
+                await conn.execute(views.delete().where(views.c.message_id == message_id))
         if result.rowcount != 1:
             log.warning("finish_release: message %s was not being released", message_id)
             return
@@ -239,7 +286,11 @@ class SqlQuarantineStore:
                 .values(status=HeldStatus.HELD.value, decided_at=None, decided_by=None)
             )
 
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
+    async def reject(
+        self, message_id: str, actor: str, reason: str | None, *, audit_event: AuditEvent | None = None
+    ) -> bool:
+        """HELD -> REJECTED, bytes purged; `audit_event` is recorded in the same transaction, so
+        content is never deleted without its record."""
         async with self._write() as conn:
             result = await conn.execute(
                 messages.update()
@@ -252,6 +303,10 @@ class SqlQuarantineStore:
                     decision_reason=reason,
                 )
             )
+            if result.rowcount == 1:
+                await conn.execute(views.delete().where(views.c.message_id == message_id))
+                if audit_event is not None:
+                    await conn.execute(audit.insert().values(_audit_values(audit_event)))
         if result.rowcount != 1:
             return False
         await checkpoint(self._engine)
@@ -278,6 +333,8 @@ class SqlQuarantineStore:
                 .where(messages.c.status == HeldStatus.HELD.value, messages.c.received_at < cutoff)
                 .values(status=HeldStatus.EXPIRED.value, data=None, decided_at=now, decided_by="retention")
             )
+            gone = sa.select(messages.c.id).where(messages.c.data.is_(None))
+            await conn.execute(views.delete().where(views.c.message_id.in_(gone)))
         count = int(result.rowcount)
         if count:
             await checkpoint(self._engine)
@@ -288,15 +345,7 @@ class SqlQuarantineStore:
 
     async def record(self, event: AuditEvent) -> None:
         async with self._write() as conn:
-            await conn.execute(
-                audit.insert().values(
-                    at=event.at,
-                    actor=event.actor,
-                    action=event.action,
-                    message_id=event.message_id,
-                    reason=event.reason,
-                )
-            )
+            await conn.execute(audit.insert().values(_audit_values(event)))
 
     async def audit_log(self, message_id: str | None = None, limit: int = 1000) -> list[AuditEvent]:
         """The newest `limit` events (of one message, or all), newest first."""
@@ -336,6 +385,8 @@ class SqlQuarantineStore:
             )
             if result.rowcount == 0:
                 await conn.execute(accounts.insert().values(name=account.name, **values))
+            # a new password (or role) ends every console session of the account
+            await conn.execute(sessions.delete().where(sessions.c.account == account.name))
 
     # --- keys -----------------------------------------------------------------------------------
 

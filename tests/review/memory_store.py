@@ -20,6 +20,7 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
+from scanner.quarantine.view import MessageView, build_view
 
 
 class MemoryStore:
@@ -28,6 +29,7 @@ class MemoryStore:
         self.envelopes: dict[str, Envelope] = {}
         self.findings: dict[str, tuple[Finding, ...]] = {}
         self.data: dict[str, bytes] = {}
+        self.views: dict[str, MessageView] = {}
         self.events: list[AuditEvent] = []
         self.accounts: dict[str, Account] = {}
         self.retention = retention
@@ -52,6 +54,7 @@ class MemoryStore:
         self.envelopes[message.id] = message.envelope
         self.findings[message.id] = message.verdict.findings
         self.data[message.id] = message.data
+        self.views[message.id] = build_view(message.data, message.verdict.findings, message.envelope)
 
     async def close(self) -> None:
         pass
@@ -117,10 +120,17 @@ class MemoryStore:
         if s.status is HeldStatus.RELEASING:
             self.summaries[message_id] = replace(s, status=HeldStatus.HELD, decided_by=None)
 
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
+    async def get_view(self, message_id: str) -> MessageView | None:
+        return self.views.get(message_id) if message_id in self.data else None
+
+    async def reject(
+        self, message_id: str, actor: str, reason: str | None, *, audit_event: AuditEvent | None = None
+    ) -> bool:
         s = self.summaries.get(message_id)
         if s is None or s.status is not HeldStatus.HELD:
             return False
+        if audit_event is not None:
+            self.events.append(audit_event)
         self.summaries[message_id] = replace(
             s, status=HeldStatus.REJECTED, decided_by=actor, decided_at=datetime.now(s.received_at.tzinfo)
         )
