@@ -7,6 +7,7 @@ exactly like two conditional UPDATEs on one row: one wins, the other gets None.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from scanner.quarantine.model import (
     QueueFilter,
 )
 from scanner.quarantine.view import MessageView, build_view
+from scanner.review.sessions import LiveSession
 
 
 class MemoryStore:
@@ -166,3 +168,21 @@ class MemoryStore:
 
     async def put_account(self, account: Account) -> None:
         self.accounts[account.name] = account
+
+
+class MemorySessions:
+    """`scanner.review.sessions.SessionStore` in a dict (for apps over a `MemoryStore`)."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, LiveSession] = {}
+
+    async def create(self, account: str, now: datetime) -> tuple[str, LiveSession]:
+        token = secrets.token_urlsafe(32)
+        self.live[token] = LiveSession(account, secrets.token_urlsafe(32))
+        return token, self.live[token]
+
+    async def lookup(self, token: str, now: datetime) -> LiveSession | None:
+        return self.live.get(token)
+
+    async def end(self, token: str) -> None:
+        self.live.pop(token, None)
