@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from scanner.model import Envelope
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -63,3 +65,13 @@ def header_safe(value: str) -> str:
     """`value` with what must never reach a header line replaced: CR, LF, NUL and other controls
     become a space, undecodable bytes U+FFFD. For addresses stored before the edge checked them."""
     return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", value))
+
+
+def envelope_problem(envelope: Envelope) -> str | None:
+    """The first refusal `address_problem` finds in a stored envelope (held before this module
+    checked the edge), so that release or a notice never relays what the edge would refuse."""
+    utf8 = any(o.upper() == "SMTPUTF8" for o in envelope.mail_options)
+    problem = address_problem(envelope.mail_from, smtputf8=utf8, role="sender")
+    for rcpt in envelope.rcpt_tos:
+        problem = problem or address_problem(rcpt, smtputf8=utf8, role="recipient")
+    return problem

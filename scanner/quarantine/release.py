@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
+from scanner.envelope_check import envelope_problem
+from scanner.headers import strip_our_headers
 from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.model import AuditEvent
 
@@ -57,11 +59,15 @@ async def release_message(store: QuarantineStore, relay: Relay, message_id: str,
         await store.abort_release(message_id)
         return ReleaseResult(ReleaseOutcome.NOT_HELD)
     try:
-        await relay.deliver(record.envelope, record.data)
+        problem = envelope_problem(record.envelope)
+        if problem is not None:  # held before the edge checked it: never put a CR on the wire
+            raise RelayPermanentError(f"refused locally: {problem}", code=550, status="5.1.0")
+        # exactly like the pass path: a sender must not be able to forge our verdict headers
+        await relay.deliver(record.envelope, strip_our_headers(record.data))
     except (RelayTemporaryError, RelayPermanentError) as exc:
         await store.abort_release(message_id)
         error = _smtp_error_text(exc)
-        log.warning("release of %s by %s failed upstream: %s %s", message_id, actor, exc.code, exc.status)
+        log.warning("release of %s by %s failed: %s %s", message_id, actor, exc.code, exc.status)
         await store.record(
             AuditEvent(
                 at=datetime.now(UTC),

@@ -22,8 +22,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from scanner._errors import RelayPermanentError, RelayTemporaryError
+from scanner.envelope_check import address_problem, header_safe
 from scanner.model import Envelope
 from scanner.ports import QuarantineStore, Relay
+from scanner.quarantine.model import AuditEvent
 
 log = logging.getLogger("scanner.review")
 
@@ -45,21 +47,38 @@ async def reject(
     hostname: str,
     now: datetime,
 ) -> tuple[RejectOutcome, bool]:
-    """Reject a held message; optionally tell the sender. Returns (outcome, notice_sent)."""
+    """Reject a held message; optionally tell the sender. Returns (outcome, notice_sent).
+
+    Validate, then act: the notice is built (and its recipient checked) before anything is
+    deleted, and the content goes in the same transaction as its "reject" audit event, so a
+    failure can never leave content deleted without a record. A sender address the SMTP edge
+    would refuse (a CR, invalid UTF-8: held before the edge checked) gets no notice, and the
+    reason is audited ("notice_skipped"); a notice the relay refuses is audited ("notice_failed").
+    """
     record = await store.get(message_id)
     if record is None:
         return RejectOutcome.NOT_FOUND, False
-    if not await store.reject(message_id, actor, reason):
-        return RejectOutcome.NOT_HELD, False
     sender = record.envelope.mail_from
-    if not notify_sender or not sender:  # never notify the null sender (RFC 5321 §4.5.5)
+    notice: bytes | None = None
+    skipped: str | None = None
+    if notify_sender and sender:  # never notify the null sender (RFC 5321 §4.5.5)
+        skipped = address_problem(sender, smtputf8=True, role="recipient")
+        if skipped is None:
+            notice = build_notice(message_id, record.summary.categories, sender, hostname, now)
+    event = AuditEvent(now, actor, "reject", message_id, reason)
+    if not await store.reject(message_id, actor, reason, audit_event=event):
+        return RejectOutcome.NOT_HELD, False
+    log.info("audit reject by %s on %s", actor, message_id)
+    if skipped is not None:
+        await store.record(AuditEvent(now, actor, "notice_skipped", message_id, skipped))
+    if notice is None:
         return RejectOutcome.REJECTED, False
-    notice = build_notice(message_id, record.summary.categories, sender, hostname, now)
     try:
         await relay.deliver(Envelope(mail_from="", rcpt_tos=(sender,)), notice)
     except (RelayTemporaryError, RelayPermanentError, OSError) as exc:
         # the rejection stands; only the courtesy notice failed
         log.warning("reject %s: notice not sent (%s)", message_id, type(exc).__name__)
+        await store.record(AuditEvent(now, actor, "notice_failed", message_id, type(exc).__name__))
         return RejectOutcome.REJECTED, False
     return RejectOutcome.REJECTED, True
 
@@ -83,7 +102,7 @@ def build_notice(
     ]
     msg = EmailMessage()
     msg["From"] = f"Mail Delivery System <postmaster@{hostname}>"
-    msg["To"] = sender
+    msg["To"] = header_safe(sender)  # checked by the caller; never a line break in a header
     msg["Subject"] = "Undelivered message: rejected by data-protection review"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=hostname)

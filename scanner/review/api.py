@@ -230,8 +230,7 @@ async def do_reject(
         hostname=ctx.hostname,
         now=ctx.clock(),
     )
-    if outcome is RejectOutcome.REJECTED:
-        await ctx.audit(who.name, "reject", message_id, reason)
+    if outcome is RejectOutcome.REJECTED:  # audited by reject(), in the same transaction
         return 200, {"id": message_id, "outcome": outcome.value, "notified": notified}
     if outcome is RejectOutcome.NOT_FOUND:
         return 404, {"id": message_id, "outcome": outcome.value, "error": "not found"}
