@@ -78,12 +78,16 @@ async def test_failed_notice_is_audited(
     assert [e.action for e in await events_of(store)] == ["reject", "notice_failed"]
 
 
+def _only_eml(directory: Path) -> bytes:
+    [eml] = list(directory.glob("*.eml"))
+    return eml.read_bytes()
+
+
 async def test_outbox_never_writes_a_line_break_from_the_envelope(tmp_path: Path) -> None:
     relay = OutboxRelay(tmp_path)
     env = Envelope("a\rX-Injected: 1@shop.test", ("b\nX-Other: 2@example.org", "ok@example.org"))
     await relay.deliver(env, b"Subject: s\r\n\r\nbody\r\n")
-    [eml] = list(tmp_path.glob("*.eml"))
-    head = eml.read_bytes().split(b"\r\n\r\n", 1)[0]
+    head = _only_eml(tmp_path).split(b"\r\n\r\n", 1)[0]
     lines = head.split(b"\r\n")
     assert all(b"\r" not in line and b"\n" not in line for line in lines)
     assert not any(line.startswith((b"X-Injected", b"X-Other")) for line in lines)
