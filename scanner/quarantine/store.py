@@ -40,8 +40,9 @@ from scanner.quarantine.model import (
     Role,
 )
 from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
-from scanner.quarantine.view import VERSION as VIEW_VERSION
 from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.view_codec import VERSION as VIEW_VERSION
+from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ class SqlQuarantineStore:
 
         def build() -> bytes:
             view = build_view(message.data, message.verdict.findings, message.envelope)
-            return self._sealer.seal(view.to_json())
+            return self._sealer.seal(encode_view(view))
 
         try:
             return await asyncio.to_thread(build)
@@ -154,7 +155,7 @@ class SqlQuarantineStore:
             row = (await conn.execute(query)).first()
         if row is None or row.version != VIEW_VERSION:
             return None
-        return MessageView.from_json(self._sealer.open(row.sealed, what=f"view of {message_id}"))
+        return decode_view(self._sealer.open(row.sealed, what=f"view of {message_id}"))
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -20,26 +20,25 @@ birth beside it are. Header values are shown only as scanned text (with their fi
 an address header that was not scanned shows its addresses without display names, other
 unscanned values are withheld. Attachments are listed with what was found in them, never shown.
 
+The stored form (sealed JSON) is `scanner.quarantine.view_codec`.
+
 Everything sender-written passes through `shown` (lone surrogates, controls and bidirectional
 overrides made visible) so that a page cannot be reordered or broken by the text it displays.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Any
 
 from scanner.extract import extract
 from scanner.extract.mime import decode_header_value
 from scanner.model import Envelope, Finding, Group, Segment, SegmentKind
 
-VERSION = 1
 MAX_BOUNDARY_LINES = 1000
 MAX_PARTS = 500
 MAX_EXCERPT_CHARS = 20_000
@@ -79,6 +78,10 @@ class Run:
     category: str | None = None
 
 
+def joined(runs: Iterable[Run]) -> str:
+    return "".join(r.text for r in runs)
+
+
 @dataclass(frozen=True, slots=True)
 class ShownValue:
     """A header or envelope value as shown: runs, or `note` when withheld or reduced."""
@@ -89,7 +92,7 @@ class ShownValue:
 
     @property
     def text(self) -> str:
-        return "".join(r.text for r in self.runs)
+        return joined(self.runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ class Excerpt:
 
     @property
     def text(self) -> str:
-        return "".join(r.text for r in self.runs)
+        return joined(self.runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +134,6 @@ class MessageView:
     @property
     def attachments(self) -> tuple[PartFindings, ...]:
         return tuple(p for p in self.parts if p.kind == SegmentKind.ATTACHMENT.value)
-
-    def to_json(self) -> bytes:
-        return json.dumps(_encode(self), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> MessageView:
-        return _decode(json.loads(raw))
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -382,70 +378,3 @@ def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[Par
             )
         )
     return out
-
-
-# --- storage form -----------------------------------------------------------------------------
-
-
-def _runs_out(runs: Iterable[Run]) -> list[list[str | None]]:
-    return [[r.text, r.category] for r in runs]
-
-
-def _runs_in(raw: Any) -> tuple[Run, ...]:
-    return tuple(Run(str(t), None if c is None else str(c)) for t, c in raw)
-
-
-def _value_out(v: ShownValue) -> dict[str, object]:
-    return {"n": v.name, "r": _runs_out(v.runs), "note": v.note}
-
-
-def _value_in(raw: Any) -> ShownValue:
-    note = raw.get("note")
-    return ShownValue(str(raw["n"]), _runs_in(raw["r"]), None if note is None else str(note))
-
-
-def _encode(v: MessageView) -> dict[str, object]:
-    return {
-        "v": VERSION,
-        "headers": [_value_out(h) for h in v.headers],
-        "hidden": v.hidden_headers,
-        "envelope": [_value_out(e) for e in v.envelope],
-        "excerpts": [
-            {"l": e.location, "k": e.kind, "r": _runs_out(e.runs), "cut": e.cut} for e in v.excerpts
-        ],
-        "parts": [
-            {"l": p.location, "k": p.kind, "f": p.filename, "c": p.chars, "found": [list(x) for x in p.found]}
-            for p in v.parts
-        ],
-        "parts_total": v.parts_total,
-        "withheld": list(v.withheld),
-        "notes": list(v.notes),
-        "text_shown": v.text_shown,
-    }
-
-
-def _decode(raw: Any) -> MessageView:
-    if raw.get("v") != VERSION:
-        raise ValueError(f"stored view version {raw.get('v')!r}, this code reads {VERSION}")
-    return MessageView(
-        headers=tuple(_value_in(h) for h in raw["headers"]),
-        hidden_headers=int(raw["hidden"]),
-        envelope=tuple(_value_in(e) for e in raw["envelope"]),
-        excerpts=tuple(
-            Excerpt(str(e["l"]), str(e["k"]), _runs_in(e["r"]), bool(e["cut"])) for e in raw["excerpts"]
-        ),
-        parts=tuple(
-            PartFindings(
-                str(p["l"]),
-                str(p["k"]),
-                None if p["f"] is None else str(p["f"]),
-                int(p["c"]),
-                tuple((str(a), str(b), str(c)) for a, b, c in p["found"]),
-            )
-            for p in raw["parts"]
-        ),
-        parts_total=int(raw["parts_total"]),
-        withheld=tuple(str(x) for x in raw["withheld"]),
-        notes=tuple(str(x) for x in raw["notes"]),
-        text_shown=bool(raw["text_shown"]),
-    )
