@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from scanner.model import Confidence, Envelope, Finding, Group
+from scanner.quarantine.lifecycle import Step
 from scanner.quarantine.store import SqlQuarantineStore
 from scanner.quarantine.tables import views
 from scanner.quarantine.view import MAX_BOUNDARY_LINES, MessageView, build_view, shown
@@ -130,8 +131,17 @@ async def test_store_keeps_the_view_sealed_and_drops_it_with_the_content(store: 
             await conn.execute(sa.select(views.c.sealed).where(views.c.message_id == "v1"))
         ).scalar_one()
     assert b"on file" not in sealed and b"Your statement" not in sealed
-    assert await store.reject("v1", "dana", None)
+    assert await store.transition("v1", Step.REJECT, "dana")
     assert await store.get_view("v1") is None
     async with store.engine.connect() as conn:
         left = (await conn.execute(sa.select(sa.func.count()).select_from(views))).scalar_one()
     assert left == 1  # only msg-ssn's view remains
+
+
+async def test_expiry_drops_the_view_too(store: SqlQuarantineStore) -> None:
+    await store.hold(held("old", make_mail("s", f"SSN {SSN}"), NOW - timedelta(days=400)))
+    assert await store.get_view("old") is not None
+    assert await store.purge_expired(NOW) >= 1
+    async with store.engine.connect() as conn:
+        ids = (await conn.execute(sa.select(views.c.message_id))).scalars().all()
+    assert "old" not in ids
