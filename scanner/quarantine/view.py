@@ -173,7 +173,8 @@ def build_view(
     if not text_shown:
         notes.append("findings could not be placed on the text: text and header values withheld")
     headers, hidden = _headers(cut_data, by_location, placed, withheld, text_shown, reveal)
-    names = ["MAIL FROM", *(f"RCPT TO {i}" for i in range(1, len(env_segments)))]
+    rcpts = len(env_segments) - 1
+    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
     env = tuple(
         _value(n, s, placed, withheld, reveal, True) for n, s in zip(names, env_segments, strict=True)
     )
@@ -322,7 +323,7 @@ def _unscanned_header(name: str, value: str) -> ShownValue:
     """A header the scanner did not read: only what carries no free text, in our own words."""
     if name in ADDRESS_HEADERS:
         addresses = [addr for _, addr in getaddresses([value]) if addr]
-        return ShownValue(name, (Run(shown(", ".join(addresses))),), "display names not shown (not scanned)")
+        return ShownValue(name, (Run(shown(", ".join(addresses))),), "display names not shown: not scanned")
     if name == "Date":
         try:
             return ShownValue(name, (Run(parsedate_to_datetime(value).isoformat()),))
@@ -332,7 +333,7 @@ def _unscanned_header(name: str, value: str) -> ShownValue:
         ctype = value.split(";", 1)[0].strip().lower()
         if re.fullmatch(r"[a-z0-9!#$&^_.+-]{1,64}/[a-z0-9!#$&^_.+-]{1,64}", ctype):
             return ShownValue(name, (Run(ctype),))
-    return ShownValue(name, (), "withheld: not scanned (reveal to see)")
+    return ShownValue(name, (), "withheld: not scanned; reveal to see")
 
 
 def _excerpts(
