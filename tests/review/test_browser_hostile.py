@@ -8,6 +8,7 @@ undefined, no dialog opens), and a viewer sees nothing unmasked.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,56 +108,53 @@ async def _nothing_ran(page: Any, dialogs: list[str]) -> None:
     assert dialogs == []
 
 
-async def test_hostile_mail_renders_inert_and_masked_for_a_viewer(console: tuple[str, list[str]]) -> None:
+@asynccontextmanager
+async def _chromium() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
-    base, ids = console
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page, dialogs = await _signed_in(browser, base, "vic")
-            assert await page.locator("a.msg").count() == len(ids)  # the queue renders every row
-            queue = await page.content()
-            assert (
-                "\u202e" not in queue and "\u27e8U+202E\u27e9" in queue
-            )  # the override is shown, not obeyed
-            assert "v\ufffd" in queue  # the undecodable byte
-            await _nothing_ran(page, dialogs)
-            for mid in ids:
-                response = await page.goto(f"{base}/messages/{mid}")
-                assert response is not None and response.status == 200
-                assert await page.locator("h1").count() == 1
-                html = await page.content()
-                for clear in (SSN, OTHER_VALUE, "Jane"):
-                    assert clear not in html, (mid, clear)
-                assert "\u202e" not in html
-                await _nothing_ran(page, dialogs)
-            hostile = await page.goto(f"{base}/messages/hostile")
-            assert hostile is not None
-            text = await page.inner_text("main")
-            assert SSN_MASKED in text and "jane@shop.test" in text
-            assert "gnp.pdf" in text  # the file name is listed, as text
-            await page.goto(f"{base}/messages/many")
-            assert "parts listed" in await page.inner_text("main")
+            yield browser
         finally:
             await browser.close()
+
+
+async def test_hostile_mail_renders_inert_and_masked_for_a_viewer(console: tuple[str, list[str]]) -> None:
+    base, ids = console
+    async with _chromium() as browser:
+        page, dialogs = await _signed_in(browser, base, "vic")
+        assert await page.locator("a.msg").count() == len(ids)  # the queue renders every row
+        queue = await page.content()
+        assert "\u202e" not in queue and "\u27e8U+202E\u27e9" in queue  # shown, not obeyed
+        assert "v\ufffd" in queue  # the undecodable byte
+        await _nothing_ran(page, dialogs)
+        for mid in ids:
+            response = await page.goto(f"{base}/messages/{mid}")
+            assert response is not None and response.status == 200
+            assert await page.locator("h1").count() == 1
+            html = await page.content()
+            for clear in (SSN, OTHER_VALUE, "Jane"):
+                assert clear not in html, (mid, clear)
+            assert "\u202e" not in html
+            await _nothing_ran(page, dialogs)
+        await page.goto(f"{base}/messages/hostile")
+        text = await page.inner_text("main")
+        assert SSN_MASKED in text and "jane@shop.test" in text
+        assert "gnp.pdf" in text  # the file name is listed, as text
+        await page.goto(f"{base}/messages/many")
+        assert "parts listed" in await page.inner_text("main")
 
 
 async def test_reveal_page_is_inert_too(console: tuple[str, list[str]]) -> None:
-    from playwright.async_api import async_playwright
-
     base, _ = console
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page, dialogs = await _signed_in(browser, base, "rita")
-            await page.goto(f"{base}/messages/hostile")
-            await page.fill("input[name=reason][aria-label='reveal reason']", "ticket 77")
-            await page.click("#reveal")
-            await page.wait_for_selector(".badge-revealed")
-            html = await page.content()
-            assert SSN in html and OTHER_VALUE in html  # revealed on purpose, audited
-            assert "\u202e" not in html
-            await _nothing_ran(page, dialogs)
-        finally:
-            await browser.close()
+    async with _chromium() as browser:
+        page, dialogs = await _signed_in(browser, base, "rita")
+        await page.goto(f"{base}/messages/hostile")
+        await page.fill("input[name=reason][aria-label='reveal reason']", "ticket 77")
+        await page.click("#reveal")
+        await page.wait_for_selector(".badge-revealed")
+        html = await page.content()
+        assert SSN in html and OTHER_VALUE in html  # revealed on purpose, audited
+        assert "\u202e" not in html
+        await _nothing_ran(page, dialogs)
