@@ -21,6 +21,7 @@ from pathlib import Path
 import aiosmtplib
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
+from scanner.envelope_check import header_safe
 from scanner.model import Envelope
 from scanner.settings import RelaySettings
 
@@ -182,8 +183,9 @@ class OutboxRelay:
 
     def _write(self, envelope: Envelope, data: bytes) -> None:
         name = f"{os.urandom(10).hex()}.eml"
-        trace = [f"Return-Path: <{envelope.mail_from}>\r\n"]
-        trace += [f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.rcpt_tos]
+        # addresses held before the SMTP edge checked them may hold a CR or LF: never a new header
+        trace = [f"Return-Path: <{header_safe(envelope.mail_from)}>\r\n"]
+        trace += [f"Delivered-To: {header_safe(rcpt)}\r\n" for rcpt in envelope.rcpt_tos]
         tmp = self._dir / f".{name}.tmp"
         try:
             # 0600: the outbox holds whole messages (the embedded default's "upstream")

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -114,8 +114,18 @@ class ReviewSettings(BaseModel):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8025
+    # `sendguard serve` also serves the console in its own event loop (the embedded default of
+    # `make run`); false: run it as its own process with `sendguard review`
+    embedded: bool = True
     secure_cookies: bool = False
+    # signs the login form's CSRF cookie (signed-in sessions are rows in the quarantine database)
     session_secret: SecretStr | None = None
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    # proxies (addresses or CIDRs) whose X-Forwarded-For is believed for login throttling
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # request bodies above this are refused with 413 (forms and JSON are small)
+    max_body_bytes: int = 65536
 
 
 class Settings(BaseSettings):

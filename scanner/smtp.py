@@ -17,6 +17,9 @@ every session's bytes are charged as they arrive to one budget (``listen.max_inf
 held until the message is answered: beyond it the rest of DATA is drained unstored and answered
 ``451 4.3.2`` (RFC 5321 §4.5.3.1.10: insufficient storage is transient); at most
 ``listen.max_sessions_per_client`` sessions per client address (``421 4.3.2``).
+- RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
+  control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
+  naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.smtp import MISSING, SMTP, Session
 from aiosmtpd.smtp import Envelope as AioEnvelope
 
+from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
 from scanner.settings import ListenSettings
@@ -43,9 +47,22 @@ class _Handler:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, mail_options: list[str]
+    ) -> str:
+        problem = _path_problem(envelope, address, "sender")
+        if problem is not None:
+            return problem
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, rcpt_options: list[str]
     ) -> str:
+        problem = _path_problem(envelope, address, "recipient")
+        if problem is not None:
+            return problem
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
@@ -82,6 +99,11 @@ class _Limits:
         self.max_inflight = max_inflight
         self.inflight = 0
         self.per_client: dict[str, int] = {}
+
+
+def _path_problem(envelope: AioEnvelope, address: str, role: Literal["sender", "recipient"]) -> str | None:
+    """The 5xx refusing a MAIL/RCPT path our edge will not take (see `scanner.envelope_check`)."""
+    return address_problem(address, smtputf8=bool(envelope.smtp_utf8), role=role)
 
 
 class _SendguardSMTP(SMTP):
