@@ -106,12 +106,12 @@ def _detect(engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody]
         todo.append(i)
     try:
         found = engine.detect_batch(segments) if segments else []
-        for i, findings, notes in zip(todo, found, defects, strict=True):
-            out[i] = Detected(tuple(findings), notes)
+        for i, findings, found_defects in zip(todo, found, defects, strict=True):
+            out[i] = Detected(tuple(findings), found_defects)
     except Exception:
-        for i, one, notes in zip(todo, segments, defects, strict=True):
+        for i, one, one_defects in zip(todo, segments, defects, strict=True):
             try:
-                out[i] = Detected(tuple(engine.detect_batch([one])[0]), notes)
+                out[i] = Detected(tuple(engine.detect_batch([one])[0]), one_defects)
             except Exception as exc:
                 out[i] = Failed(type(exc).__name__)
     return tuple(out[i] for i in range(len(pieces)))
