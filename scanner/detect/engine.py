@@ -7,7 +7,7 @@ Per segment:
    only near digits (`digit_windows`: provably the same matches as a whole-text scan);
 3. **validate**: checksums and structure rules (python-stdnum, Luhn, RIB key, ABA 3-7-1);
 4. **context**: whole-word keywords on both sides in a character window, plus negative and
-   suppressing look-alike context; `scoring.decide` turns the evidence into a confidence;
+   suppressing look-alike context; `scoring.grade` turns the evidence into a confidence;
 5. **NLP, only when needed**, one `nlp.pipe` per language and pipe over the whole batch: the
    sentence recogniser on small windows around context-only candidates (licence, passport: the
    keyword must be in the candidate's sentence), NER on the segments where the medical
@@ -34,7 +34,7 @@ from scanner.detect.language import guess_language
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
 from scanner.detect.recognizers.base import Rule
-from scanner.detect.scoring import Check, NegativeContext, decide
+from scanner.detect.scoring import Check, NegativeContext, grade
 from scanner.model import Confidence, Finding, Segment
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class DetectionEngine:
             if check is Check.INVALID:
                 continue
             positive = rule.positive.find(text, start, end, self.window)
-            decision = decide(
+            decision = grade(
                 check,
                 bool(positive),
                 self._negative_level(text, start, end),
