@@ -9,6 +9,8 @@ Protocol limits handled here:
 - RFC 3207 STARTTLS when a certificate is configured (optionally required before MAIL).
 - SMTP smuggling: only ``<CRLF>.<CRLF>`` ends DATA (aiosmtpd ≥ 1.4.5 enforces it).
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
+- PROXY protocol v1/v2 (`listen.proxy_protocol`, behind HAProxy): the header's source address
+  is the client's (in `Received`); a connection without a valid header is closed.
 """
 
 from __future__ import annotations
@@ -45,9 +47,16 @@ class _Handler:
         per_rcpt.append(tuple(rcpt_options))
         return "250 2.1.5 Ok"
 
+    async def handle_PROXY(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, proxy_data: Any
+    ) -> bool:
+        """PROXY protocol (`listen.proxy_protocol`): a valid header names the real client."""
+        return bool(proxy_data)
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: AioEnvelope) -> str:
         data = envelope.original_content or b""
-        peer = session.peer
+        proxied = session.proxy_data.src_addr if session.proxy_data is not None else None
+        peer = (str(proxied), 0) if proxied is not None else session.peer
         env = Envelope(
             mail_from=envelope.mail_from or "",
             rcpt_tos=tuple(envelope.rcpt_tos),
@@ -113,6 +122,7 @@ async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> async
             timeout=settings.timeout,
             tls_context=tls,
             require_starttls=bool(tls) and settings.require_starttls,
+            proxy_protocol_timeout=settings.proxy_protocol or None,
         )
 
     server = await loop.create_server(factory, host=settings.host, port=settings.port)
