@@ -76,6 +76,8 @@ class Gateway:
         self._hostname = hostname
         self._tenant_header = tenant_header
         self.counters: dict[str, int] = {}
+        # (stage, seconds) for the metrics; the other stages are timed around their seams
+        self.stage_observer: Callable[[str, float], None] | None = None
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -118,7 +120,10 @@ class Gateway:
             verdict = Verdict(Action.PASS)
         else:
             scanned = await self._scanner.scan(data, envelope)
+            decided = time.perf_counter()
             verdict = decide(self._policy, scanned.findings, scanned.defects)
+            if self.stage_observer is not None:
+                self.stage_observer("decide", time.perf_counter() - decided)
 
         if verdict.action is Action.REJECT:
             return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)

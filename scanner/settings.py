@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import (
@@ -54,6 +54,9 @@ class ListenSettings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     require_starttls: bool = False
+    # behind HAProxy & co: each connection starts with a PROXY protocol header (v1 or v2) naming
+    # the real client; seconds to wait for it (0 = off). Only enable behind a proxy that sends it.
+    proxy_protocol: float = 0.0
 
 
 class RelaySettings(BaseModel):
@@ -128,6 +131,18 @@ class ReviewSettings(BaseModel):
     max_body_bytes: int = 65536
 
 
+class AdminSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # HTTP port of `serve` for /metrics (Prometheus), /healthz and /readyz; no authentication
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9025
+    # label message counters by tenant (tenant_header), at most this many tenants, the rest "other"
+    tenant_label: bool = False
+    tenant_label_limit: int = 20
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SENDGUARD_",
@@ -140,8 +155,11 @@ class Settings(BaseSettings):
     quarantine: QuarantineSettings = QuarantineSettings()
     scan: ScanSettings = ScanSettings()
     review: ReviewSettings = ReviewSettings()
+    admin: AdminSettings = AdminSettings()
     policy_file: Path = Field(default_factory=lambda: config_dir() / "policy.toml")
     log_level: str = "INFO"
+    # "text" (one line per event) or "json" (one JSON object per line, for log shippers)
+    log_format: Literal["text", "json"] = "text"
     # header the sending platform sets to name the customer (shown and filterable in the console)
     tenant_header: str | None = None
 

@@ -9,6 +9,11 @@ Protocol limits handled here:
 - RFC 3207 STARTTLS when a certificate is configured (optionally required before MAIL).
 - SMTP smuggling: only ``<CRLF>.<CRLF>`` ends DATA (aiosmtpd ≥ 1.4.5 enforces it).
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
+- RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
+  control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
+  naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
+- PROXY protocol v1/v2 (`listen.proxy_protocol`, behind HAProxy): the header's source address
+  is the client's (in `Received`); a connection without a valid header is closed.
 
 Bounded under hostile input (`_BoundedData`): DATA is read in chunks of up to 64 KiB into one
 buffer, dot-unstuffed (RFC 5321 §4.5.2) chunk by chunk with C-level byte operations -- never a
@@ -17,9 +22,6 @@ every session's bytes are charged as they arrive to one budget (``listen.max_inf
 held until the message is answered: beyond it the rest of DATA is drained unstored and answered
 ``451 4.3.2`` (RFC 5321 §4.5.3.1.10: insufficient storage is transient); at most
 ``listen.max_sessions_per_client`` sessions per client address (``421 4.3.2``).
-- RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
-  control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
-  naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
 """
 
 from __future__ import annotations
@@ -70,9 +72,16 @@ class _Handler:
         per_rcpt.append(tuple(rcpt_options))
         return "250 2.1.5 Ok"
 
+    async def handle_PROXY(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, proxy_data: Any
+    ) -> bool:
+        """PROXY protocol (`listen.proxy_protocol`): a valid header names the real client."""
+        return bool(proxy_data)
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: AioEnvelope) -> str:
         data = envelope.original_content or b""
-        peer = session.peer
+        proxied = session.proxy_data.src_addr if session.proxy_data is not None else None
+        peer = (str(proxied), 0) if proxied is not None else session.peer
         env = Envelope(
             mail_from=envelope.mail_from or "",
             rcpt_tos=tuple(envelope.rcpt_tos),
@@ -260,6 +269,7 @@ async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> async
             timeout=settings.timeout,
             tls_context=tls,
             require_starttls=bool(tls) and settings.require_starttls,
+            proxy_protocol_timeout=settings.proxy_protocol or None,
         )
 
     server = await loop.create_server(factory, host=settings.host, port=settings.port)
