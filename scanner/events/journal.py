@@ -85,8 +85,9 @@ class Journal:
     async def hold(self, message: HeldMessage) -> None:
         ev = event(EventType.HELD, message.id, message.tenant, message.received_at, message.verdict.findings)
         try:
+            prepared = await self._store.prepare_held(message)
             async with self._store.transaction() as conn:
-                await self._store.insert_held(conn, message)
+                await self._store.insert_held(conn, prepared)
                 await enqueue(conn, self._event_rows(ev))
         except Exception as exc:
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)

@@ -1,4 +1,4 @@
-"""Store fixtures (SQLite and PostgreSQL, from the quarantine suite) and a loopback webhook receiver."""
+"""A loopback webhook receiver (the store fixtures, SQLite and PostgreSQL, are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.quarantine.conftest import backend, key, store  # noqa: F401  (fixtures)
 
 SECRET = "whsec_" + "c2VuZGd1YXJkLXRlc3Qtc2VjcmV0LTMyLWJ5dGVzLW9r"
 

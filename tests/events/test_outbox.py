@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from scanner.events.outbox import Channel, SqlOutbox, Status, backoff, row_values
 from scanner.quarantine.store import SqlQuarantineStore
-from tests.quarantine.conftest import Backend
+from tests.stores import Backend
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

@@ -30,6 +30,7 @@ class Sendguard:
         self.env.update(
             SENDGUARD_LISTEN__PORT=str(self.port),
             SENDGUARD_REVIEW__ENABLED="false",
+            SENDGUARD_ADMIN__ENABLED="false",
             SENDGUARD_RELAY__OUTBOX_DIR=str(tmp / "outbox"),
             SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{tmp}/q.db",
             SENDGUARD_QUARANTINE__KEY_FILE=str(tmp / "q.key"),

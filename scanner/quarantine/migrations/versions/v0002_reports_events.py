@@ -1,7 +1,7 @@
 """reports and events: outbox (webhook events, report mails), rejection records, tenant tokens
 
 Revision ID: v0002_reports
-Revises: 0001
+Revises: v0002_console
 Create Date: 2026-11-30 08:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "v0002_reports"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "v0002_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
