@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-
 SECRET = "whsec_" + "c2VuZGd1YXJkLXRlc3Qtc2VjcmV0LTMyLWJ5dGVzLW9r"
 
 
