@@ -13,7 +13,7 @@ import itertools
 import os
 import smtplib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +129,8 @@ class Stack:
         return [json.loads(line)["id"] for line in result.stdout.splitlines() if line.strip()]
 
 
-def _stack(mode: str, root: Path) -> Iterator[Stack]:
+def _stack(mode: str, root: Path, settings: Mapping[str, str | int | bool] | None = None) -> Iterator[Stack]:
+    """`settings`: more SENDGUARD_* for this stack (e.g. ``SENDGUARD_REPORT__MODE``)."""
     require_postfix()
     with running_sink() as (sink, sink_port):
         ports = Ports(front=free_port(), sendguard=free_port(), reinject=free_port(), relayhost=sink_port)
@@ -139,6 +140,7 @@ def _stack(mode: str, root: Path) -> Iterator[Stack]:
                 "SENDGUARD_RELAY__HOST": "127.0.0.1",
                 "SENDGUARD_RELAY__PORT": ports.reinject,
                 "SENDGUARD_RELAY__TIMEOUT": 20,
+                **(settings or {}),
             },
             port=ports.sendguard,
         )
