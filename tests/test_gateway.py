@@ -96,7 +96,7 @@ async def test_unexpected_exception_is_a_4xx_not_a_pass(
 
     gw, scanner, relay, _ = parts
 
-    async def explode(data: bytes) -> object:
+    async def explode(data: bytes, envelope: object = None) -> object:
         raise RuntimeError(f"cannot parse {data!r}")  # an exception message carrying content
 
     scanner.scan = explode  # type: ignore[method-assign]

@@ -107,7 +107,7 @@ async def test_message_page_never_shows_clear_values(
         assert SSN_MASKED in r.text and CARD_MASKED in r.text
         assert f'<mark class="finding " title="US_SSN">{SSN_MASKED}</mark>' in r.text
         assert "statement.pdf" in r.text
-    assert f"Re: SSN {SSN_MASKED}" in r.text
+    assert f'Re: SSN <mark class="finding " title="US_SSN">{SSN_MASKED}</mark>' in r.text
     assert [e.action for e in await events_of(store) if e.message_id] == ["view", "view"]
 
 
