@@ -47,6 +47,7 @@ from email.message import Message
 from email.parser import BytesParser
 from types import MappingProxyType
 
+from scanner.extract.attachments import AttachmentLimits, read_attachment
 from scanner.extract.html import html_to_text
 from scanner.extract.mime import (
     decode_header_value,
@@ -57,7 +58,7 @@ from scanner.extract.mime import (
     unflow,
     unfold_8bit,
 )
-from scanner.model import Extraction, Segment, SegmentKind
+from scanner.model import Extraction, Finding, Segment, SegmentKind
 
 __all__ = ["BINARY_EXTRACTORS", "extract"]
 
@@ -90,9 +91,14 @@ _MAX_FILENAME = 200
 class _Reader:
     """The walk's accumulator: segments, defect notes and the remaining text budget."""
 
-    __slots__ = ("budget", "defects", "max_depth", "max_text_bytes", "parts", "segments", "truncated")
+    __slots__ = (
+        "attachments", "budget", "defects", "max_depth", "max_text_bytes", "parts", "segments", "truncated",
+        "unscanned",
+    )  # fmt: skip
 
-    def __init__(self, max_depth: int, max_text_bytes: int) -> None:
+    def __init__(self, max_depth: int, max_text_bytes: int, attachments: AttachmentLimits) -> None:
+        self.attachments = attachments
+        self.unscanned: list[Finding] = []
         self.max_depth = max_depth
         self.max_text_bytes = max_text_bytes
         self.budget = max_text_bytes
@@ -128,17 +134,24 @@ class _Reader:
             self.segments.append(Segment(where, text, kind, filename))
 
     def result(self) -> Extraction:
-        return Extraction(tuple(self.segments), tuple(self.defects), self.truncated)
+        return Extraction(tuple(self.segments), tuple(self.defects), self.truncated, tuple(self.unscanned))
 
 
-def extract(data: bytes, *, max_depth: int = 10, max_text_bytes: int = 4 * 1024 * 1024) -> Extraction:
+def extract(
+    data: bytes,
+    *,
+    max_depth: int = 10,
+    max_text_bytes: int = 4 * 1024 * 1024,
+    attachments: AttachmentLimits = AttachmentLimits(),  # noqa: B008 - frozen, shared safely
+) -> Extraction:
     """Every readable text of a message (see module doc), with defect notes; never raises.
 
     Pure and synchronous. `max_depth` bounds multipart/message nesting (parts below it are not
     read, a ``NestingTooDeep`` note says so); `max_text_bytes` bounds the total of
-    transfer-decoded text read (beyond it ``truncated`` is set and a ``TextTruncated`` note added).
+    transfer-decoded text read (beyond it ``truncated`` is set and a ``TextTruncated`` note added);
+    `attachments` bounds the reading of PDF, Office files and archives (`scanner.extract.attachments`).
     """
-    reader = _Reader(max(0, max_depth), max(0, max_text_bytes))
+    reader = _Reader(max(0, max_depth), max(0, max_text_bytes), attachments)
     raw = bytes(data)
     try:
         msg = BytesParser(policy=email.policy.compat32).parsebytes(raw)
@@ -238,6 +251,10 @@ def _read_content(
             _read_embedded(part, where, depth, reader)
         else:  # multipart (or anything else the parser split into parts)
             _read_children(part, path, where, prefix, depth, reader)
+    elif (attached or maintype not in ("text", "multipart", "message")) and _read_attachment(
+        part, where, ctype, filename, depth, reader
+    ):
+        pass  # a PDF, Office document, archive, image or mail file, found by its bytes
     elif maintype in ("text", "multipart", "message"):
         # A multipart or message whose payload stayed a string: the parser found no structure
         # (missing boundary...), so its text is read as it stands rather than lost.
@@ -257,6 +274,30 @@ def _read_content(
         _read_text(part, data, where, html, kind, filename, reader)
     elif attached:
         reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))  # recorded, not read
+
+
+def _read_attachment(
+    part: Message, where: str, ctype: str, filename: str | None, depth: int, reader: _Reader
+) -> bool:
+    """Read a part whose bytes are a format `scanner.extract.attachments` knows; False if not one."""
+    data = transfer_decode(part, reader.noter(where))
+    found = read_attachment(
+        data, where, declared=ctype, name=filename, limits=reader.attachments, label=_location_name
+    )
+    if found is None:
+        return False
+    reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))  # listed, as any attachment
+    for segment in found.segments:
+        reader.add_text(segment.location, segment.text, SegmentKind.ATTACHMENT, filename)
+    reader.unscanned.extend(found.unscanned)
+    for at, message in found.messages:  # a .eml file: read like a message/rfc822 part
+        if depth >= reader.max_depth:
+            reader.note("NestingTooDeep", at, f"nesting deeper than {reader.max_depth}, rest not read")
+            continue
+        _read_message(
+            BytesParser(policy=email.policy.compat32).parsebytes(message), at + "/", depth + 1, reader
+        )
+    return True
 
 
 def _read_embedded(part: Message, where: str, depth: int, reader: _Reader) -> None:
@@ -322,7 +363,12 @@ def _filename(part: Message) -> str | None:
             if value is not None:
                 clean[header] = unfold_8bit(value)
         name = clean.get_filename() or name
-    name = decode_header_value(str(name))
+    return _location_name(decode_header_value(str(name)))
+
+
+def _location_name(name: str) -> str:
+    """A sender-written name (file name, archive member, sheet) as it appears in a location:
+    control characters and brackets out, so the location stays one readable line."""
     name = _FILENAME_JUNK.sub(" ", name).replace("[", "(").replace("]", ")").strip()
     return name[:_MAX_FILENAME]
 
