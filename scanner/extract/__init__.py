@@ -34,18 +34,19 @@ What is read:
 * other parts declared binary but obviously text (application/octet-stream, JSON, XML, CSV
   sent as ``application/vnd.ms-excel``, a ``.txt``/``.csv`` file name...) when their bytes
   look like text — relabelling a CSV must not be a way around the scanner;
-* binary attachments are **recorded** as an ``attachment[...]`` segment with empty text so a
-  report can name them; `BINARY_EXTRACTORS` is the seam where PDF/DOCX text extraction plugs in.
+* PDF, Office documents, spreadsheets, archives and images, recognised by their bytes, are read
+  by `scanner.extract.attachments` (``attachment[3:a.pdf]/page[2]``...), what cannot be read
+  becoming an `Unscanned` finding; other binary attachments are **recorded** as an
+  ``attachment[...]`` segment with empty text so a report can name them.
 """
 
 from __future__ import annotations
 
 import email.policy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from email.message import Message
 from email.parser import BytesParser
-from types import MappingProxyType
 
 from scanner.extract.attachments import AttachmentLimits, read_attachment
 from scanner.extract.html import html_to_text
@@ -60,11 +61,7 @@ from scanner.extract.mime import (
 )
 from scanner.model import Extraction, Finding, Segment, SegmentKind
 
-__all__ = ["BINARY_EXTRACTORS", "extract"]
-
-# content type → pure function from decoded bytes to text. A later issue adds
-# "application/pdf" and the OOXML types here; parts with no entry are recorded, not read.
-BINARY_EXTRACTORS: Mapping[str, Callable[[bytes], str]] = MappingProxyType({})
+__all__ = ["extract"]
 
 _TEXTLIKE_TYPES = frozenset(
     {
@@ -264,9 +261,6 @@ def _read_content(
             reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))
             return
         _read_text(part, data, where, ctype == "text/html", kind, filename, reader)
-    elif ctype in BINARY_EXTRACTORS:
-        text = BINARY_EXTRACTORS[ctype](transfer_decode(part, reader.noter(where)))
-        reader.add_text(where, text, SegmentKind.ATTACHMENT, filename)
     elif _maybe_text(ctype, filename) and _looks_like_text(
         data := transfer_decode(part, reader.noter(where))
     ):

@@ -378,7 +378,11 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
         workers=settings.workers or os.cpu_count() or 1,
         batch_timeout=settings.timeout,
-        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
+        extract_kwargs={
+            "max_depth": settings.max_depth,
+            "max_text_bytes": settings.max_text_bytes,
+            "attachments": settings.attachments,
+        },
     )
     return MicroBatcher(
         pool,

@@ -13,12 +13,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import ConfigDict
+
 from scanner.model import Finding, Segment, SegmentKind, Unscanned
 
 
 @dataclass(frozen=True, slots=True)
 class AttachmentLimits:
-    """What one attachment (with everything inside it) may cost. See ``[attachments]`` in the README."""
+    """What one attachment (with everything inside it) may cost: ``[scan.attachments]`` in the
+    settings (README, configuration reference), validated there by pydantic."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     # decoded bytes of one attachment, and of any one file inside it
     max_bytes: int = 25 * 1024 * 1024
