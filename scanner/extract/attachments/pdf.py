@@ -34,6 +34,10 @@ def read_pdf(data: bytes, where: str, walk: Walk, depth: int, read_file: ReadFil
             raise Stop(Unscanned.ENCRYPTED, "not read: password-protected PDF") from None
         raise Stop(Unscanned.CORRUPT, "not read: PDF could not be opened") from None
     try:
+        if b"%%EOF" not in data[-4096:]:
+            # PDFium rebuilds a cut file's cross-reference table and reads what is left: read
+            # that, and say that the rest was not (ISO 32000-1 §7.5.5: a file ends with %%EOF)
+            walk.unread(Unscanned.CORRUPT, where, "PDF truncated: read as far as it goes")
         _read_document(pdf, where, walk, depth, read_file)
     finally:
         pdf.close()
@@ -43,9 +47,12 @@ def _read_document(pdf: pdfium.PdfDocument, where: str, walk: Walk, depth: int, 
     pdf.init_forms()
     form = pdf.formenv
     pages = len(pdf)
+    if pages == 0:  # a page tree that leads nowhere (a loop, a dangling reference)
+        raise Stop(Unscanned.CORRUPT, "not read: PDF without readable pages")
     limit = walk.limits.max_pages
     if pages > limit:
         walk.unread(Unscanned.PART_LIMIT, f"{where}/page[{limit + 1}]", f"not read: pages after {limit}")
+    read_any = False
     for index in range(min(pages, limit)):
         walk.check_time()
         at = f"{where}/page[{index + 1}]"
@@ -59,10 +66,20 @@ def _read_document(pdf: pdfium.PdfDocument, where: str, walk: Walk, depth: int, 
             walk.text(at, text)
             notes = _annotations(page, form)
             walk.text(f"{at}/annotations", "\n".join(notes))
-            if not text.strip() and not notes and _has_images(page):
+            if text.strip() or notes:
+                read_any = True
+            elif _has(page, pdfium_c.FPDF_PAGEOBJ_IMAGE):
                 walk.unread(Unscanned.IMAGE, at, "image-only page: not read (no OCR)")
+                read_any = True
+            elif _has(page, pdfium_c.FPDF_PAGEOBJ_TEXT):
+                # glyphs drawn without a Unicode mapping (no /ToUnicode): shown, not readable
+                walk.unread(Unscanned.UNDECODABLE, at, "text without a readable encoding")
+                read_any = True
         finally:
             page.close()
+    if not read_any:
+        # not one page gave text or images: a damaged content stream reads as a blank page
+        walk.unread(Unscanned.CORRUPT, where, "not read: no readable page content")
     for index in range(pdf.count_attachments()):
         attachment = pdf.get_attachment(index)
         name = walk.label(attachment.get_name() or f"embedded[{index + 1}]")
@@ -104,8 +121,8 @@ def _string(getter: Callable[..., int], *args: object) -> str:
     return buf.raw[: size - 2].decode("utf-16-le", "replace").strip()
 
 
-def _has_images(page: pdfium.PdfPage) -> bool:
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+def _has(page: pdfium.PdfPage, kind: int) -> bool:
+    for obj in page.get_objects(filter=(kind,), max_depth=3):
         del obj
         return True
     return False
