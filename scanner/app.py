@@ -20,7 +20,9 @@ from scanner.monitor import LoopLagMonitor, log_stats, report_stats
 from scanner.policy import Policy
 from scanner.ports import QuarantineStore, Relay, Scanner
 from scanner.relay import OutboxRelay, SmtpRelay
-from scanner.settings import Settings
+from scanner.scan.batcher import BatchingScanner
+from scanner.scan.pool import WorkerPool
+from scanner.settings import ScanSettings, Settings
 from scanner.smtp import start_smtp_server
 
 log = logging.getLogger("sendguard")
@@ -45,14 +47,35 @@ def build_relay(settings: Settings) -> Relay:
     return OutboxRelay(settings.relay.outbox_dir)
 
 
-async def build_scanner(settings: Settings) -> Scanner | None:
-    if not settings.scan.enabled:
-        return None
-    from scanner.scan.batcher import build_scanner as build_batcher
+def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_engine") -> BatchingScanner:
+    """The production scanner from settings; `await scanner.start()` before the first scan."""
+    pool = WorkerPool(
+        factory,
+        {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
+        workers=settings.workers,
+        batch_timeout=settings.timeout,
+        extract_kwargs={
+            "max_depth": settings.max_depth,
+            "max_text_bytes": settings.max_text_bytes,
+            "attachments": settings.attachments,
+        },
+    )
+    return BatchingScanner(
+        pool,
+        max_batch=settings.max_batch,
+        max_wait_ms=settings.max_wait_ms,
+        queue_limit=settings.queue_limit,
+        timeout=settings.timeout,
+    )
 
-    batcher = build_batcher(settings.scan)
-    await batcher.start()
-    return batcher
+
+async def start_scanner(settings: ScanSettings) -> Scanner | None:
+    """The started scanner, or None when scanning is off (relay only, for comparison)."""
+    if not settings.enabled:
+        return None
+    scanner = build_scanner(settings)
+    await scanner.start()
+    return scanner
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_every: float = 10.0) -> None:
@@ -68,7 +91,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     policy = Policy.from_file(settings.policy_file)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
-    scanner = await build_scanner(settings)
+    scanner = await start_scanner(settings.scan)
     gateway = Gateway(
         scanner=scanner,
         policy=policy,

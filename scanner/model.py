@@ -11,6 +11,7 @@ category, where it was found (segment location + character offsets) and a *maske
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -181,10 +182,15 @@ class Verdict:
 
     def category_counts(self) -> dict[str, int]:
         """Findings per category, sorted by name: for headers and logs (never values)."""
-        out: dict[str, int] = {}
-        for f in self.findings:
-            out[f.category] = out.get(f.category, 0) + 1
-        return dict(sorted(out.items()))
+        return count_categories(self.findings)
+
+
+def count_categories(findings: Iterable[Finding]) -> dict[str, int]:
+    """Findings per category, sorted by name (what logs, reports and the queue show)."""
+    out: dict[str, int] = {}
+    for f in findings:
+        out[f.category] = out.get(f.category, 0) + 1
+    return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from scanner.model import Envelope, Finding, Scanned, Segment
+from scanner.quarantine.lifecycle import Step
 from scanner.quarantine.model import (
     Account,
     AuditEvent,
@@ -83,24 +84,18 @@ class QuarantineStore(Quarantine, Protocol):
 
     async def get(self, message_id: str) -> HeldRecord | None: ...
 
-    async def claim_release(self, message_id: str, actor: str) -> HeldRecord | None:
-        """Atomically move HELD -> RELEASING and return the record; None if it was not HELD.
+    async def claim_release(self, message_id: str, actor: str, step: Step = Step.CLAIM) -> HeldRecord | None:
+        """Atomically HELD -> RELEASING (or, `Step.CLAIM_AGAIN`, UNCERTAIN -> RELEASING) and return
+        the record; None if the message was not in that state.
 
         This is what makes release exactly-once: two reviewers, or a double submit, race on
         one conditional UPDATE and only one of them wins.
         """
         ...
 
-    async def finish_release(self, message_id: str, actor: str) -> None:
-        """RELEASING -> RELEASED; the message bytes are purged, metadata kept."""
-        ...
-
-    async def abort_release(self, message_id: str) -> None:
-        """RELEASING -> HELD, after the upstream refused or was unreachable."""
-        ...
-
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
-        """HELD -> REJECTED, bytes purged. False if the message was not HELD."""
+    async def transition(self, message_id: str, step: Step, actor: str, reason: str | None = None) -> bool:
+        """Apply one step of `scanner.quarantine.lifecycle.TRANSITIONS`; False if the message's
+        status does not allow it (or there is no such message)."""
         ...
 
     async def delete(self, message_id: str) -> bool: ...

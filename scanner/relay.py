@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from scanner._errors import RelayPermanentError, RelayTemporaryError
+from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
 from scanner.model import Envelope
 from scanner.settings import RelaySettings
 
@@ -97,7 +97,7 @@ class SmtpRelay:
                     await self._transaction(client, envelope, data)
                 return
             except aiosmtplib.SMTPServerDisconnected as exc:
-                if attempt == 2 or getattr(exc, "sendguard_data_sent", False):
+                if attempt == 2:
                     raise RelayTemporaryError(f"upstream disconnected: {exc}") from exc
             except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 raise RelayTemporaryError(f"upstream unreachable: {type(exc).__name__}") from exc
@@ -125,9 +125,10 @@ class SmtpRelay:
             raise
         try:
             await client.data(data)
-        except aiosmtplib.SMTPServerDisconnected as exc:
-            exc.sendguard_data_sent = True  # type: ignore[attr-defined]
-            raise
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
+            # aiosmtplib's public API does not say whether the 354 came before the connection
+            # went: counted as sent, which costs an administrator's look, never a duplicate
+            raise RelayAmbiguousError(f"no reply after DATA: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         self._closed = True

@@ -11,7 +11,6 @@ Settings are passed explicitly to whatever needs them; nothing reads a global.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +120,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # header the sending platform sets to name the customer (shown and filterable in the console)
     tenant_header: str | None = None
-
-    def worker_count(self) -> int:
-        return self.scan.workers or (os.cpu_count() or 1)
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -18,9 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scanner.model import Finding
+from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
-from scanner.quarantine.release import ReleaseOutcome, release
-from scanner.review.actions import RejectOutcome, reject
 from scanner.review.auth import hash_password, issue_api_token
 from scanner.review.context import context, principal_of, requires
 from scanner.review.render import MessageView, build_view
@@ -207,6 +206,10 @@ _RELEASE_STATUS = {
     ReleaseOutcome.RELEASED: (200, None),
     ReleaseOutcome.NOT_FOUND: (404, "not found"),
     ReleaseOutcome.RELAY_FAILED: (502, "upstream refused or unreachable; the message is still held"),
+    ReleaseOutcome.UNCERTAIN: (
+        502,
+        "no final reply from upstream: it may have the message; an admin decides",
+    ),
 }
 
 
@@ -218,11 +221,15 @@ async def not_held_reason(request: Request, message_id: str) -> str:
     return f"not held (status {status.value})" if status else "not found"
 
 
-async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:
+def decisions(request: Request) -> Decisions:
     ctx = context(request)
+    return Decisions(ctx.store, ctx.relay, hostname=ctx.hostname, clock=ctx.clock)
+
+
+async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:
     who = principal_of(request)
-    # release() writes the "release" / "release_failed" audit events itself (the CLI uses it too)
-    outcome = await release(ctx.store, ctx.relay, message_id, who.name)
+    # the decision writes its own audit events (the CLI and the views use it too)
+    outcome = (await decisions(request).release(message_id, who.name)).outcome
     if outcome is ReleaseOutcome.NOT_HELD:
         return 409, {
             "id": message_id,
@@ -236,20 +243,10 @@ async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, 
 async def do_reject(
     request: Request, message_id: str, reason: str | None, notify: bool
 ) -> tuple[int, dict[str, Any]]:
-    ctx = context(request)
     who = principal_of(request)
-    outcome, notified = await reject(
-        ctx.store,
-        ctx.relay,
-        message_id,
-        who.name,
-        reason,
-        notify_sender=notify,
-        hostname=ctx.hostname,
-        now=ctx.clock(),
-    )
+    result = await decisions(request).reject(message_id, who.name, reason, notify_sender=notify)
+    outcome, notified = result.outcome, result.notified
     if outcome is RejectOutcome.REJECTED:
-        await ctx.audit(who.name, "reject", message_id, reason)
         return 200, {"id": message_id, "outcome": outcome.value, "notified": notified}
     if outcome is RejectOutcome.NOT_FOUND:
         return 404, {"id": message_id, "outcome": outcome.value, "error": "not found"}

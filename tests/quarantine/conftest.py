@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from scanner.ports import QuarantineStore
 from scanner.quarantine.crypto import generate_key
 from scanner.quarantine.store import SqlQuarantineStore, open_store
 from scanner.settings import QuarantineSettings
+from tests.review.memory_store import MemoryStore
 
 PG_URL = os.environ.get("SENDGUARD_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("SENDGUARD_REQUIRE_PG") == "1"
@@ -62,9 +65,10 @@ class Backend:
         return await open_store(self.settings(keys, retention_days), schema=self.schema)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    if request.param == "sqlite":
+@asynccontextmanager
+async def open_backend(name: str, tmp_path: Path) -> AsyncIterator[Backend]:
+    """A fresh database: SQLite under `tmp_path`, or a PostgreSQL schema dropped afterwards."""
+    if name == "sqlite":
         yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path}/db/quarantine.db", None, tmp_path / "key")
         return
     problem = await _pg_unreachable()
@@ -82,6 +86,15 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await engine.dispose()
 
 
+SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    async with open_backend(request.param, tmp_path) as opened:
+        yield opened
+
+
 @pytest.fixture
 def key() -> str:
     return generate_key()
@@ -92,3 +105,17 @@ async def store(backend: Backend, key: str) -> AsyncIterator[SqlQuarantineStore]
     opened = await backend.open([key])
     yield opened
     await opened.close()
+
+
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
+async def any_store(
+    request: pytest.FixtureRequest, tmp_path: Path, key: str
+) -> AsyncIterator[QuarantineStore]:
+    """Every implementation of `QuarantineStore`: the tests' in-memory one and both SQL ones."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    async with open_backend(request.param, tmp_path) as opened:
+        store = await opened.open([key])
+        yield store
+        await store.close()

@@ -12,6 +12,7 @@ import pytest
 
 from scanner.model import Confidence, Finding, Group
 from scanner.ports import QuarantineStore
+from scanner.quarantine.lifecycle import Step
 from scanner.quarantine.model import HeldStatus, Role
 from tests.fakes import FakeRelay
 from tests.review.conftest import NOW, bearer
@@ -107,7 +108,7 @@ async def _seed_queue(store: QuarantineStore) -> None:
         held("b0", card_only, NOW - timedelta(days=10), tenant="globex", sender="shop@other.test")
     )
     await store.hold(held("r0", base, NOW - timedelta(hours=2), tenant="acme"))
-    await store.reject("r0", "someone", None)
+    await store.transition("r0", Step.REJECT, "someone", None)
 
 
 @pytest.mark.parametrize(

@@ -20,16 +20,12 @@ Member and sheet names reach a location only through the caller's `label` functi
 
 from __future__ import annotations
 
+import functools
+import importlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from scanner.extract.attachments.archive import read_gzip, read_tar, read_zip
-from scanner.extract.attachments.legacy import read_ole
-from scanner.extract.attachments.odf import read_odp, read_ods, read_odt
-from scanner.extract.attachments.ooxml import read_docx, read_pptx, read_xlsx
-from scanner.extract.attachments.pdf import read_pdf
-from scanner.extract.attachments.rtf import read_rtf
 from scanner.extract.attachments.sniff import Format, sniff
 from scanner.extract.attachments.walk import AttachmentLimits, Stop, Walk
 from scanner.extract.html import html_to_text
@@ -39,19 +35,21 @@ from scanner.model import Finding, Segment, Unscanned
 __all__ = ["AttachmentLimits", "AttachmentText", "Format", "read_attachment", "sniff"]
 
 Reader = Callable[[bytes, str, Walk, int, Callable[[bytes, str, Walk, int, str], None]], None]
-_READERS: Mapping[Format, Reader] = {
-    Format.PDF: read_pdf,
-    Format.DOCX: read_docx,
-    Format.XLSX: read_xlsx,
-    Format.PPTX: read_pptx,
-    Format.ODT: read_odt,
-    Format.ODS: read_ods,
-    Format.ODP: read_odp,
-    Format.OLE: read_ole,
-    Format.RTF: read_rtf,
-    Format.ZIP: read_zip,
-    Format.GZIP: read_gzip,
-    Format.TAR: read_tar,
+# format → "module:function", imported on first use: PDFium, xlrd and defusedxml load only in a
+# process that meets such a file (a worker's start-up, and the proxy's, stay as fast as before)
+_READERS: Mapping[Format, str] = {
+    Format.PDF: "pdf:read_pdf",
+    Format.DOCX: "ooxml:read_docx",
+    Format.XLSX: "ooxml:read_xlsx",
+    Format.PPTX: "ooxml:read_pptx",
+    Format.ODT: "odf:read_odt",
+    Format.ODS: "odf:read_ods",
+    Format.ODP: "odf:read_odp",
+    Format.OLE: "legacy:read_ole",
+    Format.RTF: "rtf:read_rtf",
+    Format.ZIP: "archive:read_zip",
+    Format.GZIP: "archive:read_gzip",
+    Format.TAR: "archive:read_tar",
 }
 # containers of other files: their depth is bounded by `AttachmentLimits.max_depth`
 _CONTAINERS = frozenset({Format.ZIP, Format.GZIP, Format.TAR})
@@ -108,7 +106,7 @@ def read_file(data: bytes, where: str, walk: Walk, depth: int, name: str, fmt: F
         elif fmt in _CONTAINERS and depth >= limits.max_depth:
             raise Stop(Unscanned.NESTING_LIMIT, f"not read: archives nested deeper than {limits.max_depth}")
         else:
-            _READERS[fmt](data, where, walk, depth, read_file)
+            _reader(fmt)(data, where, walk, depth, read_file)
     except Stop as stop:
         if not (stop.whole and walk.stopped):
             walk.unread(stop.kind, where, stop.why)
@@ -117,6 +115,13 @@ def read_file(data: bytes, where: str, walk: Walk, depth: int, name: str, fmt: F
         walk.unread(Unscanned.CORRUPT, where, "not read: file too complex to parse")
     except Exception:  # a library's error on a damaged file: never a crash, never a pass
         walk.unread(Unscanned.CORRUPT, where, "not read: damaged or unreadable file")
+
+
+@functools.cache
+def _reader(fmt: Format) -> Reader:
+    module, _, name = _READERS[fmt].partition(":")
+    reader: Reader = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return reader
 
 
 def _read_plain(data: bytes, where: str, walk: Walk, name: str) -> None:

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import ConfigDict
-
 from scanner.model import Finding, Segment, SegmentKind, Unscanned
 
 
@@ -23,7 +21,8 @@ class AttachmentLimits:
     """What one attachment (with everything inside it) may cost: ``[scan.attachments]`` in the
     settings (README, configuration reference), validated there by pydantic."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")
+    # read by pydantic when it validates settings (a plain dict: no pydantic import in workers)
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
 
     # decoded bytes of one attachment, and of any one file inside it
     max_bytes: int = 25 * 1024 * 1024
