@@ -66,7 +66,7 @@ def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: 
                 record["error"] = ext
                 status = 2
             else:
-                verdict = decide(policy, next(results), ext.defects)
+                verdict = decide(policy, [*next(results), *ext.unscanned], ext.defects)
                 record["verdict"] = verdict.action.value
                 record["findings"] = [f.as_dict() for f in verdict.findings]
                 record["defects"] = list(verdict.defects)

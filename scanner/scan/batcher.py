@@ -375,6 +375,7 @@ class BatchingScanner:
     def _expand(self, job: _Job, extraction: Extraction) -> None:
         """A message too long for one piece, extracted by a worker: its pieces join the queue."""
         job.defects.extend(extraction.defects)
+        job.findings.extend(extraction.unscanned)  # fail closed: what was not read is a finding
         pieces = split_message(extraction.segments, self.piece_chars)
         job.split = True
         job.outstanding += len(pieces) - 1  # they replace the piece that came back

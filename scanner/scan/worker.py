@@ -87,6 +87,7 @@ def _detect(engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody]
     out: dict[int, PieceResult] = {}
     segments: list[tuple[Segment, ...]] = []
     defects: list[tuple[str, ...]] = []
+    unread: dict[int, tuple[Finding, ...]] = {}  # fail closed: text not read is a finding
     todo: list[int] = []
     for i, piece in enumerate(pieces):
         if isinstance(piece, RawMessage):
@@ -100,6 +101,7 @@ def _detect(engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody]
                 continue
             segments.append(extraction.segments)
             defects.append(extraction.defects)
+            unread[i] = extraction.unscanned
         else:
             segments.append(piece)
             defects.append(())
@@ -107,11 +109,11 @@ def _detect(engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody]
     try:
         found = engine.detect_batch(segments) if segments else []
         for i, findings, notes in zip(todo, found, defects, strict=True):
-            out[i] = Detected(tuple(findings), notes)
+            out[i] = Detected(tuple(findings) + unread.get(i, ()), notes)
     except Exception:
         for i, one, notes in zip(todo, segments, defects, strict=True):
             try:
-                out[i] = Detected(tuple(engine.detect_batch([one])[0]), notes)
+                out[i] = Detected(tuple(engine.detect_batch([one])[0]) + unread.get(i, ()), notes)
             except Exception as exc:
                 out[i] = Failed(type(exc).__name__)
     return tuple(out[i] for i in range(len(pieces)))

@@ -296,7 +296,11 @@ async def test_build_scanner_passes_settings_to_the_engine_factory() -> None:
     settings = ScanSettings(workers=1, max_batch=4, max_wait_ms=1, queue_limit=9, timeout=5, nlp=False)
     scanner = build_scanner(settings, factory=FACTORY)
     assert (scanner.max_batch, scanner.queue_limit, scanner.pool.size) == (4, 9, 1)
-    assert scanner.pool.extract_kwargs == {"max_depth": 10, "max_text_bytes": 4 * 1024 * 1024}
+    assert scanner.pool.extract_kwargs == {
+        "max_depth": 10,
+        "max_text_bytes": 4 * 1024 * 1024,
+        "attachments": settings.attachments,
+    }
     scanner.pool.factory_kwargs["report"] = True
     async with scanner:
         found = await scan(scanner, "123-45-6789")

@@ -14,6 +14,7 @@ scanned as text like the rest.
 
 from __future__ import annotations
 
+import functools
 import io
 import tarfile
 import zipfile
@@ -84,14 +85,21 @@ def read_zip(data: bytes, where: str, walk: Walk, depth: int, read_file: ReadFil
         for info in infos:
             walk.member()
             at = f"{where}/{walk.label(info.filename)}"
-            try:
-                content = zip_member(zf, info, walk)
-            except Stop as stop:
-                if stop.whole:
-                    raise
-                walk.unread(stop.kind, at, stop.why)
-                continue
-            read_file(content, at, walk, depth + 1, info.filename)
+            _member(functools.partial(zip_member, zf, info, walk), at, info.filename, walk, depth, read_file)
+
+
+def _member(
+    inflate: Callable[[], bytes], at: str, name: str, walk: Walk, depth: int, read_file: ReadFile
+) -> None:
+    """Decompress one member and read it; a bound of this member alone is recorded at it."""
+    try:
+        content = inflate()
+    except Stop as stop:
+        if stop.whole:
+            raise
+        walk.unread(stop.kind, at, stop.why)
+        return
+    read_file(content, at, walk, depth + 1, name)
 
 
 def read_gzip(data: bytes, where: str, walk: Walk, depth: int, read_file: ReadFile) -> None:
@@ -152,13 +160,12 @@ def read_tar(data: bytes, where: str, walk: Walk, depth: int, read_file: ReadFil
         for info in members:
             at = f"{where}/{walk.label(info.name)}"
             stream = archive.extractfile(info)
-            if stream is None:
-                continue
-            try:
-                content = _bounded(_chunks(stream), len(data), walk)
-            except Stop as stop:
-                if stop.whole:
-                    raise
-                walk.unread(stop.kind, at, stop.why)
-                continue
-            read_file(content, at, walk, depth + 1, info.name)
+            if stream is not None:
+                _member(
+                    functools.partial(_bounded, _chunks(stream), len(data), walk),
+                    at,
+                    info.name,
+                    walk,
+                    depth,
+                    read_file,
+                )

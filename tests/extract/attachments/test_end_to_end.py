@@ -3,13 +3,13 @@ SSN is rejected, with the page named in the masked report."""
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.extract.attachments import samples as s
+from tests.test_serve import send
 from tests.test_serve import served as served_fixture
 
 pytestmark = pytest.mark.slow
@@ -27,15 +27,6 @@ def message(pdf: bytes) -> bytes:
     return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
-def send(port: int, data: bytes) -> tuple[int, str]:
-    with smtplib.SMTP("127.0.0.1", port, timeout=60) as c:
-        c.ehlo("client.test")
-        c.mail("billing@example.com")
-        c.rcpt("client@example.org")
-        code, text = c.data(data)
-        return code, text.decode()
-
-
 def test_pdf_with_an_ssn_is_rejected(served: tuple[int, Path, dict[str, str]]) -> None:
     port, tmp, _ = served
     pdf = s.pdf_reportlab([["Relevé de compte"], s.lines(s.SSN, "SSN")])
@@ -49,4 +40,16 @@ def test_clean_pdf_is_relayed(served: tuple[int, Path, dict[str, str]]) -> None:
     port, tmp, _ = served
     code, text = send(port, message(s.pdf_reportlab([["Relevé de compte", "Solde: 1 204,00 EUR"]])))
     assert code == 250, text
-    assert len(list((tmp / "outbox").glob("*.eml"))) == 1
+    assert any(
+        b"releve" not in f.read_bytes() and b"statement.pdf" in f.read_bytes()
+        for f in (tmp / "outbox").glob("*.eml")
+    )
+
+
+def test_password_protected_pdf_is_held_not_relayed(served: tuple[int, Path, dict[str, str]]) -> None:
+    """Unread is never a pass: the default policy holds UNSCANNED_ENCRYPTED for a reviewer."""
+    port, tmp, _ = served
+    before = len(list((tmp / "outbox").glob("*.eml")))
+    code, text = send(port, message(s.pdf_reportlab([s.lines(s.SSN, "SSN")], password="secret")))
+    assert code == 250, text  # durably held in the quarantine
+    assert len(list((tmp / "outbox").glob("*.eml"))) == before
