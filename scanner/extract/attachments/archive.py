@@ -81,6 +81,10 @@ def _names(where: str, names: list[str], walk: Walk) -> None:
 def read_zip(data: bytes, where: str, walk: Walk, depth: int, read_file: ReadFile) -> None:
     with open_zip(data) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
+        if any(i.filename == "[Content_Types].xml" for i in infos):
+            # an OPC package that is no DOCX/XLSX/PPTX (sniff.py): XLSB, XPS, Visio... binary
+            # or layout parts that would pass unread as members
+            raise Stop(Unscanned.UNSUPPORTED, "not read: Office package of a kind we do not read")
         _names(where, [i.filename for i in infos], walk)
         for info in infos:
             walk.member()

@@ -231,9 +231,10 @@ def test_images_and_image_only_pdfs_are_listed() -> None:
             Unscanned.UNSUPPORTED,
         ),
         (b"PK\x03\x04" + bytes(100), Unscanned.CORRUPT),
+        (s.zip_of({"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": bytes(50)}), Unscanned.UNSUPPORTED),
         (b"\x1f\x8b\x08\x00" + bytes(30), Unscanned.CORRUPT),
     ],
-    ids=["7z", "legacy-doc", "broken-zip", "broken-gzip"],
+    ids=["7z", "legacy-doc", "broken-zip", "xlsb", "broken-gzip"],
 )
 def test_containers_we_cannot_open(data: bytes, kind: Unscanned) -> None:
     assert {k for k, _ in kinds(data)} == {kind}
