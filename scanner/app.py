@@ -84,6 +84,7 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         extract_kwargs={
             "max_depth": settings.max_depth,
             "max_text_bytes": settings.max_text_bytes,
+            "attachments": settings.attachments,
             "cpu_budget": settings.cpu_budget,
         },
     )
