@@ -35,6 +35,7 @@ from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
 from scanner.detect.recognizers.base import Rule
 from scanner.detect.scoring import Check, NegativeContext, grade
+from scanner.digest import ALLOWLISTABLE, value_digest
 from scanner.model import Confidence, Finding, Segment
 
 if TYPE_CHECKING:
@@ -80,8 +81,10 @@ class DetectionEngine:
         *,
         nlp_models: dict[str, Language] | None = None,
         window: Window = CONTEXT_WINDOW,
+        digest_key: bytes | None = None,
     ) -> None:
         self.rules = tuple(rules)
+        self._digest_key = digest_key  # allowlist digests (`scanner.digest`), computed here only
         # each rule's patterns, run only near digits where that is provably the same
         shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
         bounds = iter(shared)
@@ -208,6 +211,9 @@ class DetectionEngine:
                 return True
         return False
 
+    def _digest(self, category: str, value: str) -> str | None:
+        return _digest_of(self._digest_key, category, value)
+
     def _findings(self, scans: list[_SegmentScan]) -> list[Finding]:
         out: list[Finding] = []
         for scan in scans:
@@ -218,6 +224,7 @@ class DetectionEngine:
             ]
             for cand in _resolve_overlaps(kept):
                 start, end = scan.norm.to_original(cand.start, cand.end)
+                value = scan.norm.text[cand.start : cand.end]
                 out.append(
                     Finding(
                         category=cand.rule.category,
@@ -227,11 +234,16 @@ class DetectionEngine:
                         end=end,
                         score=cand.score,
                         confidence=cand.confidence,
-                        masked=cand.rule.mask(scan.norm.text[cand.start : cand.end]),
+                        masked=cand.rule.mask(value),
+                        digest=self._digest(cand.rule.category, value),
                     )
                 )
             out.extend(self._medical.detect(scan.segment, scan.doc))
         return out
+
+
+def _digest_of(key: bytes | None, category: str, value: str) -> str | None:
+    return value_digest(key, value) if key is not None and category in ALLOWLISTABLE else None
 
 
 def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -282,8 +294,12 @@ def build_engine(
     extra_recognizers: Sequence[str] = (),
     models_dir: Path | None = None,
     window: Window = CONTEXT_WINDOW,
+    digest_key: str | None = None,
 ) -> DetectionEngine:
     """Load every asset once (call once per worker process) and return a ready engine.
+
+    `digest_key` (``tenants.digest_key``): IBAN and card findings carry a keyed digest of their
+    value for tenants' allowlists (`scanner.digest`).
 
     `extra_recognizers` names presidio national recognizers to add (``"ES_NIF"``, ``"UK_NHS"``...).
     Network lookups are disabled before anything presidio-related is built.
@@ -305,4 +321,5 @@ def build_engine(
         MedicalDetector(root),
         nlp_models=_load_spacy() if nlp else None,
         window=window,
+        digest_key=digest_key.encode("utf-8") if digest_key else None,
     )
