@@ -39,8 +39,8 @@ _NEAR = Window(before=80, after=40)
 
 IMEI_WORDS = KeywordMatcher(["imei", "imei number", "numero imei", "n° imei", "imei/meid", "meid"])
 PRODUCT_WORDS = KeywordMatcher(
-    ["ean", "ean-13", "ean13", "gtin", "upc", "barcode", "bar code", "code-barres", "code barre", "sku", "product",
-     "produit", "article", "item"]
+    ["ean", "ean-13", "ean13", "gtin", "upc", "barcode", "bar code", "code-barres", "code barre", "sku",
+     "product", "produit", "article", "item"]
 )  # fmt: skip
 STORE_CARD_WORDS = KeywordMatcher(
     ["gift card", "e-gift card", "egift card", "giftcard", "gift certificate", "loyalty card", "rewards card",
@@ -58,7 +58,7 @@ PAYMENT_WORDS = KeywordMatcher(
 
 def digit_run(text: str, start: int, end: int) -> tuple[int, int]:
     """The whole run of digits and single separators that text[start:end] belongs to."""
-    while start > 0 and text[start - 1].isdigit() or (
+    while (start > 0 and text[start - 1].isdigit()) or (
         start > 1 and text[start - 1] in " -." and text[start - 2].isdigit()
     ):
         start -= 1
