@@ -8,7 +8,7 @@ Rows, all over the same extracted corpus messages (ham and pii, see `benchmarks.
    (small English spaCy model, tldextract kept offline);
 2. stock presidio `BatchAnalyzerEngine.analyze_iterator` over the list (batch_size 32);
 3. sendguard `DetectionEngine.detect_batch`, in this process, batches of `--max-batch`;
-4. sendguard through `MicroBatcher` + worker pool (one process per core, uvloop), the way the
+4. sendguard through `BatchingScanner` + worker pool (one process per core, uvloop), the way the
    proxy runs it, with the event-loop lag measured meanwhile.
 
 Each row: messages/s, ratio to row 1, recall on the pii messages that expect something (a pair
@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._corpus import Sample, corpus_dir, load_sample
 from scanner.scan.pool import WORKER_NICE
+from tests.corpus import Sample, corpus_dir, load_sample
 
 # presidio entity -> sendguard group, for scoring stock presidio with the same labels
 STOCK_GROUPS = {
@@ -151,7 +151,8 @@ async def open_loop(scanner: Any, samples: Sequence[Sample], rate: float, second
 async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Namespace) -> PoolResult:
     import psutil
 
-    from scanner.scan.batcher import build_scanner
+    from scanner.app import build_scanner
+    from scanner.scan.pool import WorkerPool
     from scanner.settings import ScanSettings
 
     settings = ScanSettings(
@@ -162,7 +163,9 @@ async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Names
         timeout=120,
     )
     scanner = build_scanner(settings, factory)
-    scanner.pool.nice = args.worker_nice
+    workers = scanner.pool
+    assert isinstance(workers, WorkerPool)
+    workers.nice = args.worker_nice
     await scanner.start()
     try:
         sem = asyncio.Semaphore(args.concurrency)
@@ -185,7 +188,7 @@ async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Names
                 lags.append(time.perf_counter() - t0 - 0.005)
 
         tick = asyncio.create_task(ticker())
-        scanner.stats.batches = scanner.stats.items = 0
+        scanner.stats.batches = scanner.stats.pieces = 0
         first: list[set[str]] | None = None
         passes = 0
         start = time.perf_counter()
@@ -205,7 +208,7 @@ async def run_pool(samples: Sequence[Sample], factory: str, args: argparse.Names
             "median_ms": statistics.median(lags) * 1000,
         }
         memory = []
-        for pid in scanner.pool.pids():
+        for pid in workers.pids():
             info = psutil.Process(pid).memory_full_info()
             memory.append((pid, info.rss / 2**20, info.uss / 2**20))
         rate = passes * len(samples) / elapsed
@@ -302,11 +305,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     lat = pool.latency
     rows.append(
         Row(
-            f"{label}: MicroBatcher + {len(pool.memory)} workers",
+            f"{label}: BatchingScanner + {len(pool.memory)} workers",
             pool.rate,
             *score(samples, pool.groups),
             f"loop lag max {pool.lag['max_ms']:.1f} ms, p99 {pool.lag['p99_ms']:.1f} ms; "
-            f"{pool.stats.items / max(pool.stats.batches, 1):.1f} items/batch at saturation; "
+            f"{pool.stats.pieces / max(pool.stats.batches, 1):.1f} pieces/batch at saturation; "
             f"at half ({pool.half_rate:.0f}/s, open loop): scan latency p50 {lat[len(lat) // 2] * 1000:.1f} ms, "
             f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms",
         )

@@ -5,6 +5,7 @@
     │   ├── ScanUnavailable         451 4.3.0 the detector could not scan the message
     │   ├── Overloaded              451 4.3.2 work queue full (backpressure)
     │   ├── RelayTemporaryError     451 4.4.1 upstream down / 4xx from upstream
+    │   │   └── RelayAmbiguousError 451 4.4.1 the message was sent, its final reply never came
     │   └── StoreError              451 4.3.0 quarantine store failed: nothing was held
     └── PermanentError              5xx: the sender's fault, do not retry
         ├── MessageTooLarge         552 5.3.4
@@ -52,6 +53,16 @@ class Overloaded(TemporaryError):
 class RelayTemporaryError(TemporaryError):
     status = "4.4.1"
     text = "Upstream relay unavailable, try again later"
+
+
+class RelayAmbiguousError(RelayTemporaryError):
+    """The DATA terminator was sent but no final reply came (timeout, connection closed).
+
+    The upstream may have stored the message (RFC 5321 §4.1.1.4: the reply after the final
+    dot is what says it took responsibility), so sending it again could deliver it twice.
+    Live mail still gets 451 (the sender's MTA decides, as for any lost reply, RFC 1047);
+    a quarantine release is marked uncertain instead of held again.
+    """
 
 
 class StoreError(TemporaryError):

@@ -11,6 +11,7 @@ category, where it was found (segment location + character offsets) and a *maske
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -63,6 +64,8 @@ class SegmentKind(enum.StrEnum):
     TEXT = "text"
     HTML = "html"
     ATTACHMENT = "attachment"
+    HEADER = "header"  # a header field, a file name or an envelope address
+    MARKUP = "markup"  # HTML attributes, URLs, comments, title, CSS strings: one item a line
 
 
 class Unscanned(enum.StrEnum):
@@ -117,7 +120,9 @@ class Segment:
     """One piece of decoded text and where it came from.
 
     `location` is what a customer reads in a report: ``subject``, ``body[1]`` (the MIME part
-    path, 1-based, nested as ``body[2.1]``) or ``attachment[2:report.txt]``.
+    path, 1-based, nested as ``body[2.1]``), ``attachment[2:report.txt]`` (a file name only
+    masked: ``attachment[2:SSN ***-**-****.txt]``), ``header:From``, ``envelope:rcpt[2]``. A
+    location never carries a value.
     """
 
     location: str
@@ -181,10 +186,15 @@ class Verdict:
 
     def category_counts(self) -> dict[str, int]:
         """Findings per category, sorted by name: for headers and logs (never values)."""
-        out: dict[str, int] = {}
-        for f in self.findings:
-            out[f.category] = out.get(f.category, 0) + 1
-        return dict(sorted(out.items()))
+        return count_categories(self.findings)
+
+
+def count_categories(findings: Iterable[Finding]) -> dict[str, int]:
+    """Findings per category, sorted by name (what logs, reports and the queue show)."""
+    out: dict[str, int] = {}
+    for f in findings:
+        out[f.category] = out.get(f.category, 0) + 1
+    return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from scanner.model import Envelope, Finding, Scanned, Segment
+from scanner.quarantine.lifecycle import Step
 from scanner.quarantine.model import (
     Account,
     AuditEvent,
@@ -25,6 +26,7 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
+from scanner.quarantine.view import MessageView
 
 
 class Detector(Protocol):
@@ -45,7 +47,9 @@ class Scanner(Protocol):
     `ScanUnavailable` / `Overloaded`; never passes a message unscanned.
     """
 
-    async def scan(self, message: bytes) -> Scanned: ...
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
+        """`envelope`, when given, is scanned too (its addresses reach the recipient)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -83,24 +87,31 @@ class QuarantineStore(Quarantine, Protocol):
 
     async def get(self, message_id: str) -> HeldRecord | None: ...
 
-    async def claim_release(self, message_id: str, actor: str) -> HeldRecord | None:
-        """Atomically move HELD -> RELEASING and return the record; None if it was not HELD.
+    async def claim_release(self, message_id: str, actor: str, step: Step = Step.CLAIM) -> HeldRecord | None:
+        """Atomically HELD -> RELEASING (or, `Step.CLAIM_AGAIN`, UNCERTAIN -> RELEASING) and return
+        the record; None if the message was not in that state.
 
         This is what makes release exactly-once: two reviewers, or a double submit, race on
         one conditional UPDATE and only one of them wins.
         """
         ...
 
-    async def finish_release(self, message_id: str, actor: str) -> None:
-        """RELEASING -> RELEASED; the message bytes are purged, metadata kept."""
+    async def transition(
+        self,
+        message_id: str,
+        step: Step,
+        actor: str,
+        reason: str | None = None,
+        *,
+        audit_event: AuditEvent | None = None,
+    ) -> bool:
+        """Apply one step of `scanner.quarantine.lifecycle.TRANSITIONS`; False if the message's
+        status does not allow it (or there is no such message). `audit_event` is recorded in the
+        same transaction when the step applies (content is never purged without its record)."""
         ...
 
-    async def abort_release(self, message_id: str) -> None:
-        """RELEASING -> HELD, after the upstream refused or was unreachable."""
-        ...
-
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
-        """HELD -> REJECTED, bytes purged. False if the message was not HELD."""
+    async def get_view(self, message_id: str) -> MessageView | None:
+        """What the console shows, computed at hold time; None if absent or the content is gone."""
         ...
 
     async def delete(self, message_id: str) -> bool: ...

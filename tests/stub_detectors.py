@@ -8,6 +8,8 @@ marker strings in the text, so one factory covers every failure the pool must su
     RAISE          detect_batch raises ValueError
     SLEEP          detect_batch sleeps `sleep` seconds first
 
+`ignore_sigterm=True` makes the worker deaf to SIGTERM, as one stuck in C code would be.
+
 With `report=True` every message also gets three bookkeeping findings: BATCH (start = number of
 messages in the batch it came in), PID (start = the worker's pid) and NLP (start = 1 if
 built with nlp=True).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +87,8 @@ def build(
     *, nlp: bool = True, extra_recognizers: Sequence[str] = (), models_dir: str | None = None, **kwargs: Any
 ) -> StubEngine:
     """Same signature as `scanner.detect.build_engine` plus the stub's knobs."""
+    if kwargs.pop("ignore_sigterm", False):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine = StubEngine(**kwargs)
     engine.nlp = nlp
     return engine

@@ -2,7 +2,9 @@
 
     list [--status S|all] [--sender TEXT] [--tenant T] [--category C] [--limit N] [--offset N] [--json]
     show ID [--reveal --reason TEXT]     envelope, masked findings, headers; body only when revealed
-    release ID                           relays the original upstream, exactly once
+    release ID [--again]                 relays the original upstream, exactly once (--again:
+                                         an 'uncertain' one, knowing it may arrive twice)
+    mark-delivered ID                    'uncertain' -> released: the upstream did take it
     requeue ID                           RELEASING -> HELD after a crash mid-release (check the
                                          upstream first: the message may have been delivered)
     reject ID [--reason TEXT]            bytes purged, metadata kept
@@ -31,10 +33,11 @@ from typing import Protocol, TextIO
 
 from argon2 import PasswordHasher
 
+from scanner.headers import header_fields
 from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.crypto import generate_key
-from scanner.quarantine.model import Account, AuditEvent, HeldRecord, HeldStatus, QueueFilter, Role
-from scanner.quarantine.release import ReleaseOutcome, release_message
+from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
+from scanner.quarantine.model import Account, HeldRecord, HeldStatus, QueueFilter, Role
 from scanner.quarantine.store import SqlQuarantineStore
 
 MIN_PASSWORD_LENGTH = 12
@@ -78,6 +81,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("release", parents=[actor], help="relay a held message upstream (exactly once)")
     p.add_argument("id")
+    p.add_argument(
+        "--again", action="store_true", help="release an 'uncertain' message once more (it may arrive twice)"
+    )
+
+    p = sub.add_parser(
+        "mark-delivered",
+        parents=[actor],
+        help="an 'uncertain' release did reach the upstream: mark it released",
+    )
+    p.add_argument("id")
 
     p = sub.add_parser(
         "requeue",
@@ -120,44 +133,43 @@ async def run(
     command: str = args.quarantine_command
     actor: str = getattr(args, "actor", None) or _default_actor()
 
+    decisions = Decisions(store, relay, hostname="localhost")  # the CLI sends no reject notice
+
     async def audit(action: str, message_id: str | None = None, reason: str | None = None) -> None:
-        await store.record(
-            AuditEvent(at=datetime.now(UTC), actor=actor, action=action, message_id=message_id, reason=reason)
-        )
+        await decisions.audit(actor, action, message_id, reason)
 
     if command == "list":
         return await _list(args, store, out)
     if command == "show":
         return await _show(args, store, out, audit)
     if command == "release":
-        result = await release_message(store, relay, args.id, actor)
+        result = await decisions.release(args.id, actor, again=args.again)
         messages = {
             ReleaseOutcome.RELEASED: f"released {args.id}",
-            ReleaseOutcome.NOT_HELD: f"{args.id} is not held (already released, rejected or being released)",
+            ReleaseOutcome.NOT_HELD: f"{args.id} is not held (already released, rejected or being released)"
+            + (", nor uncertain" if args.again else ""),
             ReleaseOutcome.NOT_FOUND: f"no message {args.id}",
             ReleaseOutcome.RELAY_FAILED: f"upstream refused {args.id}, still held: {result.error}",
+            ReleaseOutcome.UNCERTAIN: f"no final reply from upstream for {args.id}; it may have been "
+            f"delivered: check, then mark-delivered or release --again ({result.error})",
         }
         print(messages[result.outcome], file=out)
         return 0 if result.outcome is ReleaseOutcome.RELEASED else 1
+    if command == "mark-delivered":
+        return _said(out, await decisions.mark_delivered(args.id, actor), f"{args.id} marked delivered",
+                     f"{args.id} is not uncertain; nothing to mark")  # fmt: skip
     if command == "requeue":
-        return await _requeue(args.id, store, out, audit)
+        return _said(out, await decisions.requeue(args.id, actor), f"{args.id} is held again",
+                     f"{args.id} is not being released; nothing to requeue")  # fmt: skip
     if command == "reject":
-        if not await store.reject(args.id, actor, args.reason):
-            print(f"{args.id} is not held (or does not exist)", file=out)
-            return 1
-        await audit("reject", args.id, args.reason)
-        print(f"rejected {args.id}", file=out)
-        return 0
+        rejected = (await decisions.reject(args.id, actor, args.reason)).outcome is RejectOutcome.REJECTED
+        return _said(out, rejected, f"rejected {args.id}", f"{args.id} is not held (or does not exist)")
     if command == "delete":
-        if not await store.delete(args.id):
-            print(f"no message {args.id}", file=out)
-            return 1
-        await audit("delete", args.id)
-        print(f"deleted {args.id}", file=out)
-        return 0
+        return _said(
+            out, await decisions.delete(args.id, actor), f"deleted {args.id}", f"no message {args.id}"
+        )
     if command == "purge":
-        count = await store.purge_expired(datetime.now(UTC))
-        await audit("purge", None, f"{count} expired")
+        count = await decisions.purge(actor)
         print(f"expired {count} message(s)", file=out)
         return 0
     if command == "rotate-keys":
@@ -184,6 +196,11 @@ async def run(
         return 0
     print(f"unknown quarantine command {command!r}", file=out)
     return 2
+
+
+def _said(out: TextIO, done: bool, yes: str, no: str) -> int:
+    print(yes if done else no, file=out)
+    return 0 if done else 1
 
 
 def _printable(text: str) -> str:
@@ -232,24 +249,6 @@ async def _list(args: argparse.Namespace, store: QuarantineStore, out: TextIO) -
     return 0
 
 
-def _headers(data: bytes) -> list[tuple[str, str]]:
-    """The header fields of a message (RFC 5322 §2.2), unfolded (§2.2.3); no body."""
-    end = len(data)
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        at = data.find(sep)
-        if at != -1:
-            end = min(end, at)
-    fields: list[tuple[str, str]] = []
-    for line in data[:end].decode("utf-8", errors="replace").splitlines():
-        if line[:1] in (" ", "\t") and fields:
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip()}")
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.append((name.strip(), value.strip()))
-    return fields
-
-
 async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, audit: _Audit) -> int:
     if args.reveal and not (args.reason and args.reason.strip()):
         print("--reveal needs --reason TEXT (it is recorded in the audit trail)", file=out)
@@ -266,24 +265,13 @@ async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, a
     # the subject is scanned too: when it carries a finding it is withheld like the body
     subject_flagged = any(f.location == "subject" for f in record.findings)
     print("\nHeaders:", file=out)
-    for name, value in _headers(record.data):
+    for name, value in header_fields(record.data, len(record.data)):
         if name.lower() == "subject" and subject_flagged and not args.reveal:
             value = "[withheld: contains findings; use --reveal --reason TEXT]"
         print(_printable(f"  {name}: {value}"), file=out)
     if args.reveal:
         print("\nMessage:", file=out)
         print(record.data.decode("utf-8", errors="replace"), file=out)
-    return 0
-
-
-async def _requeue(message_id: str, store: QuarantineStore, out: TextIO, audit: _Audit) -> int:
-    before = await store.get(message_id)
-    if before is None or before.summary.status is not HeldStatus.RELEASING:
-        print(f"{message_id} is not being released; nothing to requeue", file=out)
-        return 1
-    await store.abort_release(message_id)
-    await audit("requeue", message_id, f"was claimed by {before.summary.decided_by}")
-    print(f"{message_id} is held again", file=out)
     return 0
 
 

@@ -30,6 +30,9 @@ class HeldStatus(enum.StrEnum):
     HELD = "held"
     RELEASING = "releasing"  # claimed by one reviewer, being relayed (never sent twice)
     RELEASED = "released"  # relayed; bytes purged, metadata kept
+    # relayed but the upstream's final reply never came: it may have the message. Never held
+    # again (a second release could deliver twice); an administrator resolves it
+    UNCERTAIN = "uncertain"
     REJECTED = "rejected"  # bytes purged, metadata kept
     EXPIRED = "expired"  # retention passed; bytes purged
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from scanner.model import Confidence, Envelope, Finding, Group
 from scanner.quarantine.crypto import Sealer
+from scanner.quarantine.lifecycle import Decision, Rule
 from scanner.quarantine.model import HeldMessage, HeldStatus, HeldSummary, QueueFilter
 from scanner.quarantine.tables import findings, messages
 
@@ -143,3 +145,20 @@ def group_categories(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, int]]
     for message_id, category, count in rows:
         out.setdefault(message_id, {})[category] = int(count)
     return out
+
+
+def transition_where(rule: Rule) -> sa.ColumnElement[bool]:
+    """The condition that makes a step one conditional UPDATE: only from its source states."""
+    return messages.c.status.in_(sorted(s.value for s in rule.sources))
+
+
+def transition_values(rule: Rule, actor: str, now: datetime, reason: str | None) -> dict[str, Any]:
+    """The columns a step sets (`scanner.quarantine.lifecycle.TRANSITIONS`)."""
+    values: dict[str, Any] = {"status": rule.target.value}
+    if rule.purges:
+        values["data"] = None
+    if rule.decision is Decision.SET:
+        values.update(decided_at=now, decided_by=actor, decision_reason=reason)
+    elif rule.decision is Decision.CLEAR:
+        values.update(decided_at=None, decided_by=None, decision_reason=None)
+    return values

@@ -1,12 +1,8 @@
 """`SqlQuarantineStore`: the quarantine on SQLAlchemy 2 async (SQLite or PostgreSQL).
 
-Status transitions (see `scanner.ports.HeldStatus`), each one conditional UPDATE so that
-concurrent reviewers, proxy instances or double submits cannot both win:
-
-    HELD --claim_release--> RELEASING --finish_release--> RELEASED   (bytes purged)
-                                      --abort_release---> HELD
-    HELD --reject--> REJECTED   (bytes purged)
-    HELD --purge_expired--> EXPIRED   (bytes purged)
+Status changes follow `scanner.quarantine.lifecycle.TRANSITIONS`: each step is one conditional
+UPDATE (``WHERE status IN <its sources>``), so that concurrent reviewers, proxy instances or
+double submits cannot both win.
 
 "Purged" means the encrypted column is set to NULL (and, on SQLite, freed pages are zeroed by
 ``secure_delete`` and the WAL truncated); the envelope, findings and decision stay as metadata.
@@ -25,24 +21,28 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scanner._errors import StoreError
+from scanner.model import count_categories
 from scanner.quarantine import rekey, rows
 from scanner.quarantine.crypto import Sealer, load_keys
 from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
+from scanner.quarantine.lifecycle import TRANSITIONS, Step
 from scanner.quarantine.migrate import upgrade_to_head
 from scanner.quarantine.model import (
     Account,
     AuditEvent,
     HeldMessage,
     HeldRecord,
-    HeldStatus,
     HeldSummary,
     QueueFilter,
     Role,
 )
-from scanner.quarantine.tables import accounts, audit, findings, messages
+from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
+from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.view_codec import VERSION as VIEW_VERSION
+from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.quarantine")
 
 # Above this size, encryption/decryption runs in a thread rather than on the event loop.
 _OFFLOAD_BYTES = 256 * 1024
@@ -50,6 +50,16 @@ _OFFLOAD_BYTES = 256 * 1024
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _audit_values(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "message_id": event.message_id,
+        "reason": event.reason,
+    }
 
 
 class SqlQuarantineStore:
@@ -98,6 +108,7 @@ class SqlQuarantineStore:
 
     async def hold(self, message: HeldMessage) -> None:
         """Store `message`; returns only after the transaction is committed (durable)."""
+        view = await self._sealed_view(message)
         try:
             values = rows.message_values(message, await self._seal(message.data))
             finding_rows = rows.finding_values(message, self._sealer)
@@ -105,11 +116,43 @@ class SqlQuarantineStore:
                 await conn.execute(messages.insert().values(values))
                 if finding_rows:
                     await conn.execute(findings.insert(), finding_rows)
+                if view is not None:
+                    await conn.execute(
+                        views.insert().values(message_id=message.id, version=VIEW_VERSION, sealed=view)
+                    )
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def _sealed_view(self, message: HeldMessage) -> bytes | None:
+        """What the console will show, built now (bounded, in a thread) and sealed; None if that
+        failed: the hold must not, and the console then builds a bounded view when opened."""
+
+        def build() -> bytes:
+            view = build_view(message.data, message.verdict.findings, message.envelope)
+            return self._sealer.seal(encode_view(view))
+
+        try:
+            return await asyncio.to_thread(build)
+        except Exception as exc:
+            log.error("view for held message %s not built: %s", message.id, type(exc).__name__)
+            return None
+
+    async def get_view(self, message_id: str) -> MessageView | None:
+        """The view computed at hold time; None when there is none (held before it existed, or
+        its build failed) or the content is gone (released, rejected, expired)."""
+        query = (
+            sa.select(views.c.sealed, views.c.version)
+            .join(messages, messages.c.id == views.c.message_id)
+            .where(views.c.message_id == message_id, messages.c.data.is_not(None))
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None or row.version != VIEW_VERSION:
+            return None
+        return decode_view(self._sealer.open(row.sealed, what=f"view of {message_id}"))
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -193,69 +236,58 @@ class SqlQuarantineStore:
             .all()
         )
         found = tuple(rows.finding_from_row(f, self._sealer) for f in finding_rows)
-        categories: dict[str, int] = {}
-        for f in found:
-            categories[f.category] = categories.get(f.category, 0) + 1
         data = None if row["data"] is None else await self._open(row["data"], message_id)
         return HeldRecord(
-            summary=rows.summary_from_row(row, categories),
+            summary=rows.summary_from_row(row, count_categories(found)),
             envelope=rows.envelope_from_row(row),
             findings=found,
             data=data,
         )
 
-    # --- the review side: transitions ---------------------------------------------------------
+    # --- the review side: transitions (scanner.quarantine.lifecycle) ---------------------------
 
-    async def claim_release(self, message_id: str, actor: str) -> HeldRecord | None:
+    async def claim_release(self, message_id: str, actor: str, step: Step = Step.CLAIM) -> HeldRecord | None:
+        """`Step.CLAIM` (or an admin's `Step.CLAIM_AGAIN`) and the record, decrypted; None if the
+        message was not in a source state. The conditional UPDATE makes release exactly-once."""
+        if TRANSITIONS[step].target is not TRANSITIONS[Step.CLAIM].target:
+            raise ValueError(f"{step.value} is not a claim")
         async with self._write() as conn:
-            # the one conditional UPDATE that makes release exactly-once
-            result = await conn.execute(
-                messages.update()
-                .where(messages.c.id == message_id, messages.c.status == HeldStatus.HELD.value)
-                .values(status=HeldStatus.RELEASING.value, decided_at=_now(), decided_by=actor)
-            )
-            if result.rowcount != 1:
+            if not await self._step(conn, step, message_id, actor, None):
                 return None
             # decrypting inside the transaction: a key error rolls the claim back
             return await self._load(conn, message_id)
 
-    async def finish_release(self, message_id: str, actor: str) -> None:
+    async def transition(
+        self,
+        message_id: str,
+        step: Step,
+        actor: str,
+        reason: str | None = None,
+        *,
+        audit_event: AuditEvent | None = None,
+    ) -> bool:
+        """Apply `step` to one message; False if its status does not allow it (or no such id).
+        `audit_event` is recorded in the same transaction when the step applies."""
         async with self._write() as conn:
-            result = await conn.execute(
-                messages.update()
-                .where(messages.c.id == message_id, messages.c.status == HeldStatus.RELEASING.value)
-                .values(status=HeldStatus.RELEASED.value, data=None, decided_at=_now(), decided_by=actor)
-            )
-        if result.rowcount != 1:
-            log.warning("finish_release: message %s was not being released", message_id)
-            return
-        await checkpoint(self._engine)
+            done = await self._step(conn, step, message_id, actor, reason)
+            if done and TRANSITIONS[step].purges:  # what the console showed goes with the bytes
+                await conn.execute(views.delete().where(views.c.message_id == message_id))
+            if done and audit_event is not None:  # never content gone without its record
+                await conn.execute(audit.insert().values(_audit_values(audit_event)))
+        if done and TRANSITIONS[step].purges:
+            await checkpoint(self._engine)
+        return done
 
-    async def abort_release(self, message_id: str) -> None:
-        async with self._write() as conn:
-            await conn.execute(
-                messages.update()
-                .where(messages.c.id == message_id, messages.c.status == HeldStatus.RELEASING.value)
-                .values(status=HeldStatus.HELD.value, decided_at=None, decided_by=None)
-            )
-
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
-        async with self._write() as conn:
-            result = await conn.execute(
-                messages.update()
-                .where(messages.c.id == message_id, messages.c.status == HeldStatus.HELD.value)
-                .values(
-                    status=HeldStatus.REJECTED.value,
-                    data=None,
-                    decided_at=_now(),
-                    decided_by=actor,
-                    decision_reason=reason,
-                )
-            )
-        if result.rowcount != 1:
-            return False
-        await checkpoint(self._engine)
-        return True
+    async def _step(
+        self, conn: AsyncConnection, step: Step, message_id: str, actor: str, reason: str | None
+    ) -> bool:
+        rule = TRANSITIONS[step]
+        result = await conn.execute(
+            messages.update()
+            .where(messages.c.id == message_id, rows.transition_where(rule))
+            .values(rows.transition_values(rule, actor, _now(), reason))
+        )
+        return bool(result.rowcount == 1)
 
     async def delete(self, message_id: str) -> bool:
         """Remove a message and its findings entirely (the audit trail stays)."""
@@ -267,17 +299,20 @@ class SqlQuarantineStore:
         return True
 
     async def purge_expired(self, now: datetime) -> int:
+        """`Step.EXPIRE` for every message received before `now` - retention."""
         if now.tzinfo is None:
             raise ValueError(
                 "purge_expired needs an aware datetime (naive would shift retention by the UTC offset)"
             )
-        cutoff = now - self.retention
+        rule = TRANSITIONS[Step.EXPIRE]
         async with self._write() as conn:
             result = await conn.execute(
                 messages.update()
-                .where(messages.c.status == HeldStatus.HELD.value, messages.c.received_at < cutoff)
-                .values(status=HeldStatus.EXPIRED.value, data=None, decided_at=now, decided_by="retention")
+                .where(rows.transition_where(rule), messages.c.received_at < now - self.retention)
+                .values(rows.transition_values(rule, "retention", now, None))
             )
+            gone = sa.select(messages.c.id).where(messages.c.data.is_(None))
+            await conn.execute(views.delete().where(views.c.message_id.in_(gone)))
         count = int(result.rowcount)
         if count:
             await checkpoint(self._engine)
@@ -288,15 +323,7 @@ class SqlQuarantineStore:
 
     async def record(self, event: AuditEvent) -> None:
         async with self._write() as conn:
-            await conn.execute(
-                audit.insert().values(
-                    at=event.at,
-                    actor=event.actor,
-                    action=event.action,
-                    message_id=event.message_id,
-                    reason=event.reason,
-                )
-            )
+            await conn.execute(audit.insert().values(_audit_values(event)))
 
     async def audit_log(self, message_id: str | None = None, limit: int = 1000) -> list[AuditEvent]:
         """The newest `limit` events (of one message, or all), newest first."""
@@ -336,6 +363,8 @@ class SqlQuarantineStore:
             )
             if result.rowcount == 0:
                 await conn.execute(accounts.insert().values(name=account.name, **values))
+            # a new password (or role) ends every console session of the account
+            await conn.execute(sessions.delete().where(sessions.c.account == account.name))
 
     # --- keys -----------------------------------------------------------------------------------
 

@@ -18,12 +18,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scanner.model import Finding
+from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
-from scanner.quarantine.release import ReleaseOutcome, release
-from scanner.review.actions import RejectOutcome, reject
 from scanner.review.auth import hash_password, issue_api_token
 from scanner.review.context import context, principal_of, requires
-from scanner.review.render import MessageView, build_view
+from scanner.review.render import message_view, revealed_view, safe_summary, shown, view_json
 
 MAX_LIMIT = 200
 M = TypeVar("M", bound=BaseModel)
@@ -117,21 +116,11 @@ def _when(raw: str | None) -> datetime | None:
 
 
 def summary_json(s: HeldSummary, now: datetime) -> dict[str, Any]:
-    return {**s.as_dict(), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
+    return {**safe_summary(s), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
-    return {**f.as_dict(), "start": f.start, "end": f.end}
-
-
-def view_json(view: MessageView) -> dict[str, Any]:
-    return {
-        "headers": [list(h) for h in view.headers],
-        "hidden_headers": view.hidden_headers,
-        "text_shown": view.text_shown,
-        "segments": [{"location": s.location, "kind": s.kind.value, "text": s.text} for s in view.segments],
-        "attachments": [{"name": a.name, "type": a.content_type, "size": a.size} for a in view.attachments],
-    }
+    return {**f.as_dict(), "location": shown(f.location), "masked": shown(f.masked)}
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -166,16 +155,17 @@ async def get_message(request: Request) -> Response:
     body: dict[str, Any] = {
         "summary": summary_json(record.summary, ctx.clock()),
         "envelope": {
-            "mail_from": record.envelope.mail_from,
-            "rcpt_tos": list(record.envelope.rcpt_tos),
-            "client_address": record.envelope.client_address,
-            "helo": record.envelope.helo,
+            "mail_from": shown(record.envelope.mail_from),
+            "rcpt_tos": [shown(r) for r in record.envelope.rcpt_tos],
+            "client_address": shown(record.envelope.client_address),
+            "helo": shown(record.envelope.helo),
         },
         "findings": [finding_json(f) for f in record.findings],
         "content_purged": record.data is None,
     }
-    if record.data is not None:
-        body.update(view_json(await asyncio.to_thread(build_view, record.data, record.findings)))
+    view = await message_view(ctx.store, record)
+    if view is not None:
+        body.update(view_json(view))
     return JSONResponse(body)
 
 
@@ -189,24 +179,19 @@ async def reveal_message(request: Request) -> Response:
     if record.data is None:
         return JSONResponse({"error": "content purged"}, status_code=410)
     await ctx.audit(principal_of(request).name, "reveal", record.summary.id, body.reason)
-    view = await asyncio.to_thread(build_view, record.data, record.findings, reveal=True)
-    segments = []
-    for s in view.segments:
-        findings, pos = [], 0
-        for p in s.pieces:
-            if p.finding is not None:
-                findings.append(
-                    {**finding_json(p.finding), "start": pos, "end": pos + len(p.text), "value": p.text}
-                )
-            pos += len(p.text)
-        segments.append({"location": s.location, "kind": s.kind.value, "text": s.text, "findings": findings})
-    return JSONResponse({"id": record.summary.id, "segments": segments})
+    view = await revealed_view(record)
+    assert view is not None  # data checked above
+    return JSONResponse({"id": record.summary.id, **view_json(view, with_values=True)})
 
 
 _RELEASE_STATUS = {
     ReleaseOutcome.RELEASED: (200, None),
     ReleaseOutcome.NOT_FOUND: (404, "not found"),
     ReleaseOutcome.RELAY_FAILED: (502, "upstream refused or unreachable; the message is still held"),
+    ReleaseOutcome.UNCERTAIN: (
+        502,
+        "no final reply from upstream: it may have the message; an admin decides",
+    ),
 }
 
 
@@ -218,11 +203,15 @@ async def not_held_reason(request: Request, message_id: str) -> str:
     return f"not held (status {status.value})" if status else "not found"
 
 
-async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:
+def decisions(request: Request) -> Decisions:
     ctx = context(request)
+    return Decisions(ctx.store, ctx.relay, hostname=ctx.hostname, clock=ctx.clock)
+
+
+async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:
     who = principal_of(request)
-    # release() writes the "release" / "release_failed" audit events itself (the CLI uses it too)
-    outcome = await release(ctx.store, ctx.relay, message_id, who.name)
+    # the decision writes its own audit events (the CLI and the views use it too)
+    outcome = (await decisions(request).release(message_id, who.name)).outcome
     if outcome is ReleaseOutcome.NOT_HELD:
         return 409, {
             "id": message_id,
@@ -236,20 +225,10 @@ async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, 
 async def do_reject(
     request: Request, message_id: str, reason: str | None, notify: bool
 ) -> tuple[int, dict[str, Any]]:
-    ctx = context(request)
     who = principal_of(request)
-    outcome, notified = await reject(
-        ctx.store,
-        ctx.relay,
-        message_id,
-        who.name,
-        reason,
-        notify_sender=notify,
-        hostname=ctx.hostname,
-        now=ctx.clock(),
-    )
+    result = await decisions(request).reject(message_id, who.name, reason, notify_sender=notify)
+    outcome, notified = result.outcome, result.notified
     if outcome is RejectOutcome.REJECTED:
-        await ctx.audit(who.name, "reject", message_id, reason)
         return 200, {"id": message_id, "outcome": outcome.value, "notified": notified}
     if outcome is RejectOutcome.NOT_FOUND:
         return 404, {"id": message_id, "outcome": outcome.value, "error": "not found"}

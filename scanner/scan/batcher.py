@@ -1,27 +1,27 @@
 """The async front of detection: a micro-batcher over a pool of worker processes.
 
-Every SMTP session awaits `MicroBatcher.scan(message)`. The message goes to a worker as it
-was received, one *item*: the worker extracts its text and, for ordinary mail, detects in the
+Every SMTP session awaits `BatchingScanner.scan(message)`. The message goes to a worker as it
+was received, one *piece*: the worker extracts its text and, for ordinary mail, detects in the
 same go, so the event loop does no MIME parsing at all. When the text is longer than
-`chunk_chars`, the worker sends the extraction back instead and its segments become items
+`piece_chars`, the worker sends the extraction back instead and its segments become pieces
 bounded in characters (see `split_message`), so that one huge message is interleaved with other
-sessions' mail instead of stalling a worker. Items wait in one bounded queue; batches of
-items from many sessions go to the least-loaded worker (`scanner.scan.pool`): at once when a
-worker is idle (shared among the idle ones), else when `max_batch` items are waiting or the
-oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
+sessions' mail instead of stalling a worker. Pieces wait in one bounded queue; batches of
+pieces from many sessions go to the least-loaded worker (`Pool`, `scanner.scan.pool`): at once
+when a worker is idle (shared among the idle ones), else when `max_batch` pieces are waiting or
+the oldest has waited `max_wait_ms` -- so under load spaCy sees one `nlp.pipe` batch instead of
 one call per message, and at low load nothing waits for batch mates while a core sits idle.
-The event loop only moves items and futures around.
+The event loop only moves pieces and futures around.
 
 Guarantees the SMTP layer relies on (`scanner.ports.Scanner`):
 
-- a message is answered with findings only once every one of its items was scanned;
+- a message is answered with findings only once every one of its pieces was scanned;
 - `Overloaded` (451 4.3.2) at once when `queue_limit` messages are already in the scanner,
   instead of unbounded latency;
 - `ScanUnavailable` (451 4.3.0) when detection raised, took longer than `timeout`, or the
   worker died twice under the message. A message whose worker died is retried once, alone in
   its batch (so that a message that kills workers cannot take innocent batch mates with it);
 - one huge message never stalls the others: batches are bounded in characters as well as in
-  count, and filled round-robin across messages, one item per message per round.
+  count, and filled round-robin across messages, one piece per message per round.
 """
 
 from __future__ import annotations
@@ -29,19 +29,49 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 from collections import deque
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
-from scanner.model import Extraction, Finding, Scanned
-from scanner.scan.pieces import CHUNK_CHARS, MAX_BATCH_CHARS, Piece, dedupe, split_message
-from scanner.scan.pool import WorkerLost, WorkerPool
-from scanner.scan.worker import ItemResult
-from scanner.settings import ScanSettings
+from scanner.model import Envelope, Extraction, Finding, Scanned, Unscanned
+from scanner.scan.pieces import MAX_BATCH_CHARS, PIECE_CHARS, Piece, dedupe, split_message
+from scanner.scan.protocol import Detected, Failed, NeedsSplit, PieceBody, PieceResult, RawMessage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.scan.batcher")
+
+
+class WorkerLost(Exception):
+    """The worker running a batch died (or was killed after exceeding the batch timeout)."""
+
+
+class Pool(Protocol):
+    """What the batcher needs from the workers (`scanner.scan.pool.WorkerPool`; an in-process
+    fake in `tests/scan/fake_pool.py`)."""
+
+    async def start(self, on_capacity: Callable[[], None]) -> None:
+        """Until the workers are ready; `on_capacity()` whenever a worker becomes ready later."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def has_capacity(self) -> bool: ...
+
+    def idle_workers(self) -> int:
+        """Ready workers with nothing in flight."""
+        ...
+
+    def try_submit(
+        self, pieces: Sequence[PieceBody], chars: int
+    ) -> asyncio.Future[tuple[PieceResult, ...]] | None:
+        """A future of one result per piece, in order (`WorkerLost` if its worker died); None
+        when no worker has room."""
+        ...
+
+
+# What waits in a message's queue: the message as received, or pieces of its extracted text.
+Pending = RawMessage | Piece
 
 
 @dataclasses.dataclass(eq=False)
@@ -49,7 +79,7 @@ class _Job:
     """One message in the scanner."""
 
     future: asyncio.Future[tuple[Finding, ...]]
-    pending: deque[Piece]
+    pending: deque[Pending]
     enqueued_at: float
     split: bool
     outstanding: int
@@ -61,7 +91,16 @@ class _Job:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Entry:
     job: _Job
-    piece: Piece
+    piece: Pending
+
+    @property
+    def chars(self) -> int:
+        return len(self.piece.data) if isinstance(self.piece, RawMessage) else self.piece.chars
+
+    @property
+    def body(self) -> PieceBody:
+        """What goes to the worker."""
+        return self.piece if isinstance(self.piece, RawMessage) else self.piece.segments
 
 
 @dataclasses.dataclass
@@ -69,24 +108,25 @@ class BatcherStats:
     """Counters for metrics and benchmarks (never content)."""
 
     batches: int = 0
-    items: int = 0
+    pieces: int = 0
     retried: int = 0
     failed: int = 0
     overloaded: int = 0
 
 
-class MicroBatcher:
-    """`scanner.ports.Scanner` over a `WorkerPool`. Use `await start()` (or `async with`)."""
+class BatchingScanner:
+    """The `scanner.ports.Scanner` sendguard runs: a micro-batcher over a `Pool` of workers.
+    Use `await start()` (or `async with`)."""
 
     def __init__(
         self,
-        pool: WorkerPool,
+        pool: Pool,
         max_batch: int = 32,
         max_wait_ms: float = 5.0,
         queue_limit: int = 512,
         timeout: float = 30.0,
         *,
-        chunk_chars: int = CHUNK_CHARS,
+        piece_chars: int = PIECE_CHARS,
         max_batch_chars: int = MAX_BATCH_CHARS,
     ) -> None:
         self.pool = pool
@@ -94,22 +134,21 @@ class MicroBatcher:
         self.max_wait = max_wait_ms / 1000.0
         self.queue_limit = queue_limit
         self.timeout = timeout
-        self.chunk_chars = chunk_chars
+        self.piece_chars = piece_chars
         self.max_batch_chars = max_batch_chars
         self.stats = BatcherStats()
         self._queue: deque[_Job] = deque()
         self._retry: deque[_Job] = deque()
-        self._waiting_items = 0
+        self._waiting = 0  # pieces queued, not sent
         self._in_scanner = 0
         self._timer: asyncio.Handle | None = None
         self._timer_at = 0.0
         self._closed = False
         self._pump_soon = False
         self._started = False
-        pool.on_capacity = self._pump
 
     async def start(self) -> None:
-        await self.pool.start()
+        await self.pool.start(self._pump)
         self._started = True
 
     async def __aenter__(self) -> Self:
@@ -137,17 +176,17 @@ class MicroBatcher:
         """Messages in the scanner (queued or being scanned): what `queue_limit` bounds."""
         return self._in_scanner
 
-    async def scan(self, message: bytes) -> Scanned:
-        """Extract (in a worker) and scan one message as received."""
-        return await self._scan([Piece.message(message, self.chunk_chars)])
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
+        """Extract (in a worker) and scan one message as received, with its envelope."""
+        return await self._scan([RawMessage(message, self.piece_chars, envelope)])
 
     async def scan_extraction(self, extraction: Extraction) -> Scanned:
         """Scan text already extracted (for benchmarks of detection alone)."""
         if not extraction.segments:
             return Scanned(())
-        return await self._scan(split_message(extraction.segments, self.chunk_chars))
+        return await self._scan(list(split_message(extraction.segments, self.piece_chars)))
 
-    async def _scan(self, pieces: list[Piece]) -> Scanned:
+    async def _scan(self, pieces: list[Pending]) -> Scanned:
         if self._closed or not self._started:
             raise ScanUnavailable("scanner closed" if self._closed else "scanner not started")
         if self._in_scanner >= self.queue_limit:
@@ -157,7 +196,7 @@ class MicroBatcher:
         job = _Job(loop.create_future(), deque(pieces), loop.time(), len(pieces) > 1, len(pieces))
         self._in_scanner += 1
         self._queue.append(job)
-        self._waiting_items += len(pieces)
+        self._waiting += len(pieces)
         try:
             # pump once per loop iteration: scans arriving in the same iteration share a batch
             if not self._pump_soon:
@@ -172,7 +211,7 @@ class MicroBatcher:
         finally:
             self._in_scanner -= 1
             # timed out or the session went away: its queued pieces are not worth scanning
-            self._waiting_items -= len(job.pending)
+            self._waiting -= len(job.pending)
             job.pending.clear()
 
     # -- batching --
@@ -183,7 +222,7 @@ class MicroBatcher:
         A worker with nothing to do gets what is waiting at once, shared out among the idle
         workers: waiting for batch mates would leave a core idle, and sendguard's engine runs
         as fast per message in batches of 1 as of 32 (benchmarks/engine.py). When every worker
-        is busy, items gather into a batch of up to `max_batch`, sent when full or when the
+        is busy, pieces gather into a batch of up to `max_batch`, sent when full or when the
         oldest has waited `max_wait_ms`, to wait in the worker's pipe (at most `max_inflight`
         batches) -- under load, batches fill up by themselves, which is what `nlp.pipe` wants.
         """
@@ -195,7 +234,7 @@ class MicroBatcher:
                 batch = self._take_retry()
                 if not batch:
                     continue  # that message was answered meanwhile (timed out)
-            elif self._waiting_items <= 0:
+            elif self._waiting <= 0:
                 return
             else:
                 oldest = self._oldest()
@@ -203,10 +242,10 @@ class MicroBatcher:
                     return
                 idle = self.pool.idle_workers()
                 if idle:
-                    batch = self._take_batch(min(self.max_batch, -(-self._waiting_items // idle)))
+                    batch = self._take_batch(min(self.max_batch, -(-self._waiting // idle)))
                 else:
                     flush_at = oldest + self.max_wait
-                    if self._waiting_items < self.max_batch and asyncio.get_running_loop().time() < flush_at:
+                    if self._waiting < self.max_batch and asyncio.get_running_loop().time() < flush_at:
                         self._arm_timer(flush_at)
                         return
                     batch = self._take_batch(self.max_batch)
@@ -231,14 +270,14 @@ class MicroBatcher:
                     break
                 if not job.pending:
                     continue
-                piece = job.pending[0]
-                if batch and chars + piece.chars > self.max_batch_chars:
+                entry = _Entry(job, job.pending[0])
+                if batch and chars + entry.chars > self.max_batch_chars:
                     continue
                 job.pending.popleft()
-                batch.append(_Entry(job, piece))
-                chars += piece.chars
+                batch.append(entry)
+                chars += entry.chars
                 progressed = True
-        self._waiting_items -= len(batch)
+        self._waiting -= len(batch)
         self._queue = deque(j for j in self._queue if j.pending)
         return batch
 
@@ -248,24 +287,25 @@ class MicroBatcher:
         batch: list[_Entry] = []
         chars = 0
         while job.pending and len(batch) < self.max_batch:
-            piece = job.pending[0]
-            if batch and chars + piece.chars > self.max_batch_chars:
+            entry = _Entry(job, job.pending[0])
+            if batch and chars + entry.chars > self.max_batch_chars:
                 break
-            batch.append(_Entry(job, job.pending.popleft()))
-            chars += piece.chars
+            job.pending.popleft()
+            batch.append(entry)
+            chars += entry.chars
         if not job.pending:
             self._retry.popleft()
-        self._waiting_items -= len(batch)
+        self._waiting -= len(batch)
         return batch
 
     def _dispatch(self, batch: list[_Entry]) -> None:
-        chars = sum(e.piece.chars for e in batch)
-        fut = self.pool.try_submit([e.piece.item for e in batch], chars)
+        chars = sum(e.chars for e in batch)
+        fut = self.pool.try_submit([e.body for e in batch], chars)
         if fut is None:  # cannot happen after has_capacity(); keep the pieces anyway
             self._requeue(batch, retry=False)
             return
         self.stats.batches += 1
-        self.stats.items += len(batch)
+        self.stats.pieces += len(batch)
         fut.add_done_callback(lambda f: self._on_batch_done(batch, f))
 
     def _arm_timer(self, when: float) -> None:
@@ -284,7 +324,7 @@ class MicroBatcher:
 
     # -- results --
 
-    def _on_batch_done(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
+    def _on_batch_done(self, batch: list[_Entry], fut: asyncio.Future[tuple[PieceResult, ...]]) -> None:
         try:
             self._route(batch, fut)
         except Exception as exc:
@@ -294,7 +334,7 @@ class MicroBatcher:
                 self._fail(entry.job, "internal error")
         self._pump()
 
-    def _route(self, batch: list[_Entry], fut: asyncio.Future[list[ItemResult]]) -> None:
+    def _route(self, batch: list[_Entry], fut: asyncio.Future[tuple[PieceResult, ...]]) -> None:
         if fut.cancelled() or isinstance(fut.exception(), WorkerLost):
             self._requeue(batch, retry=True)
         elif fut.exception() is not None:
@@ -309,19 +349,27 @@ class MicroBatcher:
                 for entry, result in zip(batch, results, strict=True):
                     self._on_result(entry, result)
 
-    def _on_result(self, entry: _Entry, result: ItemResult) -> None:
+    def _on_result(self, entry: _Entry, result: PieceResult) -> None:
         job = entry.job
         if job.future.done():
             return
-        if isinstance(result, str):
-            self._fail(job, f"detection raised {result}")
-            return
-        if isinstance(result, Extraction):
-            self._expand(job, result)
-            return
-        findings, defects = result
+        match result:
+            case Failed(error):
+                self._fail(job, f"detection raised {error}")
+            case NeedsSplit(extraction):
+                self._expand(job, extraction)
+            case Detected(findings, defects):
+                self._collect(entry, findings, defects)
+
+    def _collect(self, entry: _Entry, findings: tuple[Finding, ...], defects: tuple[str, ...]) -> None:
+        job = entry.job
         job.defects.extend(defects)
-        offsets = entry.piece.offsets
+        if job.pending and any(Unscanned.of(f) is Unscanned.BUDGET for f in findings):
+            # a piece spent its CPU budget: the message is held unread anyway, spare the workers
+            job.outstanding -= len(job.pending)
+            self._waiting -= len(job.pending)
+            job.pending.clear()
+        offsets = entry.piece.offsets if isinstance(entry.piece, Piece) else {}
         for f in findings:
             off = offsets.get(f.location, 0)
             job.findings.append(dataclasses.replace(f, start=f.start + off, end=f.end + off) if off else f)
@@ -330,13 +378,14 @@ class MicroBatcher:
             job.future.set_result(dedupe(job.findings) if job.split else tuple(job.findings))
 
     def _expand(self, job: _Job, extraction: Extraction) -> None:
-        """A message too long for one item, extracted by a worker: its pieces join the queue."""
+        """A message too long for one piece, extracted by a worker: its pieces join the queue."""
         job.defects.extend(extraction.defects)
-        pieces = split_message(extraction.segments, self.chunk_chars)
+        job.findings.extend(extraction.unscanned)  # fail closed: what was not read is a finding
+        pieces = split_message(extraction.segments, self.piece_chars)
         job.split = True
-        job.outstanding += len(pieces) - 1  # they replace the item that came back
+        job.outstanding += len(pieces) - 1  # they replace the piece that came back
         job.pending.extend(pieces)
-        self._waiting_items += len(pieces)
+        self._waiting += len(pieces)
         queue = self._retry if job.retried else self._queue
         if job not in queue:
             queue.append(job)
@@ -350,7 +399,7 @@ class MicroBatcher:
                 continue
             back = [e.piece for e in batch if e.job is job]
             job.pending.extendleft(reversed(back))
-            self._waiting_items += len(back)
+            self._waiting += len(back)
             if retry:
                 job.retried = True
                 self.stats.retried += 1
@@ -367,23 +416,5 @@ class MicroBatcher:
         self.stats.failed += 1
         log.warning("scan failed: %s", reason)
         job.future.set_exception(ScanUnavailable(reason))
-        self._waiting_items -= len(job.pending)
+        self._waiting -= len(job.pending)
         job.pending.clear()
-
-
-def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_engine") -> MicroBatcher:
-    """The production scanner from settings; `await scanner.start()` before the first scan."""
-    pool = WorkerPool(
-        factory,
-        {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
-        workers=settings.workers or os.cpu_count() or 1,
-        batch_timeout=settings.timeout,
-        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
-    )
-    return MicroBatcher(
-        pool,
-        max_batch=settings.max_batch,
-        max_wait_ms=settings.max_wait_ms,
-        queue_limit=settings.queue_limit,
-        timeout=settings.timeout,
-    )

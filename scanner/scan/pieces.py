@@ -11,59 +11,48 @@ import dataclasses
 from collections.abc import Sequence
 
 from scanner.model import Finding, Segment
-from scanner.scan.worker import Item, RawMessage
 
-# One item is at most this many characters: small enough that a batch of a few items stays
-# a few hundred milliseconds of NLP, large enough that ordinary mail is a single item.
-CHUNK_CHARS = 64 * 1024
-# A segment cut into chunks overlaps by this much, cut at whitespace, so that an identifier and
-# its context words on a chunk boundary are seen whole in at least one chunk.
-CHUNK_OVERLAP = 512
-MAX_BATCH_CHARS = 4 * CHUNK_CHARS
+# One piece is at most this many characters: small enough that a batch of a few pieces stays
+# a few hundred milliseconds of NLP, large enough that ordinary mail is a single piece.
+PIECE_CHARS = 64 * 1024
+# A segment cut into pieces overlaps by this much, cut at whitespace, so that an identifier and
+# its context words on a piece boundary are seen whole in at least one piece.
+PIECE_OVERLAP = 512
+MAX_BATCH_CHARS = 4 * PIECE_CHARS
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Piece:
+    """Extracted text of one message, at most ~`piece_chars` characters."""
+
     segments: tuple[Segment, ...]
     # location -> offset of this piece's text in the original segment (only for cut segments)
     offsets: dict[str, int]
     chars: int
-    # a whole message not extracted yet (the worker extracts it): then `segments` is empty
-    raw: RawMessage | None = None
-
-    @classmethod
-    def message(cls, data: bytes, split_above: int = CHUNK_CHARS) -> Piece:
-        """A whole message as received, counted by its size (its text is at most about as long)."""
-        return cls((), {}, len(data), RawMessage(data, split_above))
-
-    @property
-    def item(self) -> Item:
-        """What goes to the worker."""
-        return self.segments if self.raw is None else self.raw
 
 
 def split_message(
-    segments: Sequence[Segment], chunk_chars: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP
+    segments: Sequence[Segment], piece_chars: int = PIECE_CHARS, overlap: int = PIECE_OVERLAP
 ) -> list[Piece]:
-    """Pack segments into pieces of at most ~`chunk_chars` characters. Pure.
+    """Pack segments into pieces of at most ~`piece_chars` characters. Pure.
 
     A message that fits is one piece with its segments untouched (the engine sees the whole
     message, e.g. a medical term in the subject and the patient's name in the body). A segment
-    longer than `chunk_chars` is cut into overlapping windows, each its own piece.
+    longer than `piece_chars` is cut into overlapping spans, each its own piece.
     """
     total = sum(len(s.text) for s in segments)
-    if total <= chunk_chars:
+    if total <= piece_chars:
         return [Piece(tuple(segments), {}, total)]
     pieces: list[Piece] = []
     pack: list[Segment] = []
     pack_chars = 0
     for seg in segments:
-        if len(seg.text) > chunk_chars:
-            for start, end in _windows(seg.text, chunk_chars, overlap):
+        if len(seg.text) > piece_chars:
+            for start, end in _spans(seg.text, piece_chars, overlap):
                 part = dataclasses.replace(seg, text=seg.text[start:end])
                 pieces.append(Piece((part,), {seg.location: start} if start else {}, end - start))
             continue
-        if pack and pack_chars + len(seg.text) > chunk_chars:
+        if pack and pack_chars + len(seg.text) > piece_chars:
             pieces.append(Piece(tuple(pack), {}, pack_chars))
             pack, pack_chars = [], 0
         pack.append(seg)
@@ -73,13 +62,13 @@ def split_message(
     return pieces
 
 
-def _windows(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+def _spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     start = 0
     while True:
         end = min(start + size, len(text))
         if end < len(text):
-            # end the window on whitespace so no token is cut (unless one is longer than overlap)
+            # end the span on whitespace so no token is cut (unless one is longer than overlap)
             cut = max(text.rfind(c, end - overlap, end) for c in " \n\t\r")
             if cut > start:
                 end = cut

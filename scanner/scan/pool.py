@@ -5,17 +5,11 @@ the *spawn* context (fork would copy the event loop, uvloop's state and any thre
 proxy) that builds its detection engine ONCE from a factory given as an import path
 (``"scanner.detect:build_engine"``) and then serves batches until its socket closes.
 
-Wire: one ``socket.socketpair()`` per worker, frames of ``!Q`` length + pickle. The parent end
-is an asyncio stream, so sending a batch never blocks the loop (the transport buffers it; what
-it holds is bounded by `max_inflight` batches per worker) and a worker that dies shows up as EOF
-at once -- no reader thread per worker, no polling. The child end (`scanner.scan.worker`) is
-a plain blocking socket: the worker does one thing at a time.
-
-    parent -> child   (batch_id, items)     items[i]: tuple[Segment, ...], or the message's
-                                            bytes, extracted by the worker
-    child  -> parent  ("ready", pid) once, then (batch_id, results)
-                      results[i]: (list[Finding], extraction defect notes), or the exception's
-                      type name (never its text: it could quote the message) when item i raised.
+Wire: one ``socket.socketpair()`` per worker carrying the frames of `scanner.scan.protocol`.
+The parent end is an asyncio stream, so sending a batch never blocks the loop (the transport
+buffers it; what it holds is bounded by `max_inflight` batches per worker) and a worker that
+dies shows up as EOF at once -- no reader thread per worker, no polling. The child end
+(`scanner.scan.worker`) is a plain blocking socket: the worker does one thing at a time.
 
 Batches on one worker are answered in order; at most `max_inflight` are outstanding per worker
 so that queueing happens in the batcher's bounded queue, not inside pipes.
@@ -28,25 +22,46 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import pickle
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from scanner._errors import describe
-from scanner.scan.worker import HEADER, Item, ItemResult, worker_main
+from scanner.scan.batcher import WorkerLost
+from scanner.scan.protocol import (
+    HEADER,
+    Batch,
+    Frame,
+    PieceBody,
+    PieceResult,
+    ProtocolError,
+    Ready,
+    Results,
+    StartFailed,
+    decode,
+    encode,
+    frame_length,
+)
+from scanner.scan.worker import worker_main
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.scan.pool")
 
 _CONTEXT = multiprocessing.get_context("spawn")
 # niceness added to worker processes (see worker_main)
 WORKER_NICE = 5
+# seconds a worker busy at shutdown gets after SIGTERM before SIGKILL (its result is thrown away)
+STOP_GRACE = 1.0
 
 
-class WorkerLost(Exception):
-    """The worker running a batch died (or was killed after exceeding the batch timeout)."""
+def _nothing() -> None:
+    """The default `on_capacity`: a pool used without a batcher (tests, benchmarks)."""
+
+
+def worker_count(configured: int | None) -> int:
+    """`scan.workers`: 0 or None means one worker per core."""
+    return configured or os.cpu_count() or 1
 
 
 class WorkerStartError(Exception):
@@ -64,7 +79,7 @@ class _Worker:
     writer: asyncio.StreamWriter
     ready: asyncio.Future[int]
     # batch_id -> future, in the order the worker will answer them
-    inflight: dict[int, asyncio.Future[list[ItemResult]]] = field(default_factory=dict)
+    inflight: dict[int, asyncio.Future[tuple[PieceResult, ...]]] = field(default_factory=dict)
     chars: dict[int, int] = field(default_factory=dict)
     watchdog: asyncio.TimerHandle | None = None
     task: asyncio.Task[None] | None = None
@@ -75,8 +90,9 @@ class WorkerPool:
     """N worker processes, each with its engine loaded once; least-loaded dispatch.
 
     `try_submit` never blocks and never queues beyond `max_inflight` batches per worker: when it
-    returns None the caller keeps the batch in its own (bounded) queue and is told through
-    `on_capacity` when a worker frees up. A worker that dies is replaced (new process, engine
+    returns None the caller keeps the batch in its own (bounded) queue and is told through the
+    `on_capacity` given to `start` when a worker becomes ready (a finished batch resolves its
+    future, which the caller watches anyway). A worker that dies is replaced (new process, engine
     reloaded); the futures of its in-flight batches fail with `WorkerLost`. A batch that runs
     longer than `batch_timeout` gets its worker killed (a stuck regex, a runaway model) and
     replaced the same way.
@@ -93,16 +109,18 @@ class WorkerPool:
         start_timeout: float = 300.0,
         nice: int = WORKER_NICE,
         extract_kwargs: Mapping[str, Any] | None = None,
+        stop_grace: float = STOP_GRACE,
     ) -> None:
         self.factory = factory
         self.factory_kwargs = dict(factory_kwargs or {})
         self.extract_kwargs = dict(extract_kwargs or {})
-        self.size = workers or os.cpu_count() or 1
+        self.size = worker_count(workers)
         self.max_inflight = max_inflight
         self.batch_timeout = batch_timeout
         self.start_timeout = start_timeout
         self.nice = nice
-        self.on_capacity: Callable[[], None] | None = None
+        self.stop_grace = stop_grace
+        self._on_capacity: Callable[[], None] = _nothing
         self.restarts = 0
         self._workers: list[_Worker | None] = [None] * self.size
         self._next_batch = 0
@@ -113,8 +131,12 @@ class WorkerPool:
 
     # -- lifecycle --
 
-    async def start(self) -> None:
-        """Spawn every worker and wait until all have built their engine."""
+    async def start(self, on_capacity: Callable[[], None] = _nothing) -> None:
+        """Spawn every worker and wait until all have built their engine.
+
+        `on_capacity` is called (on the loop) whenever a worker becomes ready to take a batch.
+        """
+        self._on_capacity = on_capacity
         workers = [await self._spawn(slot) for slot in range(self.size)]
         try:
             async with asyncio.timeout(self.start_timeout):
@@ -126,21 +148,21 @@ class WorkerPool:
             raise
 
     async def close(self) -> None:
-        """Stop every worker: close its socket (the worker exits at EOF), then reap it."""
+        """Stop every worker: close its socket (an idle worker exits at EOF); a busy one, whose
+        result would be thrown away, gets SIGTERM and, `stop_grace` seconds later, SIGKILL."""
         self._closing = True
         self._ready_event.set()
         for task in list(self._tasks):
             task.cancel()
         workers = [w for w in self._workers if w is not None]
         self._workers = [None] * self.size
+        busy = [bool(w.inflight) for w in workers]
         for w in workers:
-            busy = bool(w.inflight)
             self._fail_inflight(w, WorkerLost("scanner closing"))
             w.writer.close()
-            if busy and w.proc.exitcode is None:
-                # its results would be thrown away: do not wait for the batch to finish
-                w.proc.terminate()
-        await asyncio.gather(*(self._reap(w, grace=5.0) for w in workers))
+        await asyncio.gather(
+            *(self._reap(w, self.stop_grace, terminate=b) for w, b in zip(workers, busy, strict=True))
+        )
         tasks = [w.task for w in workers if w.task is not None]
         for task in tasks:
             task.cancel()
@@ -170,16 +192,17 @@ class WorkerPool:
             if w is not None and w.ready.done() and w.ready.exception() is None and not w.inflight
         )
 
-    def try_submit(self, items: list[Item], chars: int) -> asyncio.Future[list[ItemResult]] | None:
+    def try_submit(
+        self, pieces: Sequence[PieceBody], chars: int
+    ) -> asyncio.Future[tuple[PieceResult, ...]] | None:
         """Send a batch to the least-loaded ready worker; None if every worker is full."""
         worker = self._pick()
         if worker is None:
             return None
         self._next_batch += 1
         batch_id = self._next_batch
-        fut: asyncio.Future[list[ItemResult]] = asyncio.get_running_loop().create_future()
-        payload = pickle.dumps((batch_id, items), protocol=pickle.HIGHEST_PROTOCOL)
-        worker.writer.write(HEADER.pack(len(payload)) + payload)
+        fut: asyncio.Future[tuple[PieceResult, ...]] = asyncio.get_running_loop().create_future()
+        worker.writer.write(encode(Batch(batch_id, tuple(pieces))))
         worker.inflight[batch_id] = fut
         worker.chars[batch_id] = chars
         if len(worker.inflight) == 1:
@@ -228,34 +251,36 @@ class WorkerPool:
         try:
             while True:
                 header = await w.reader.readexactly(HEADER.size)
-                frame = pickle.loads(await w.reader.readexactly(HEADER.unpack(header)[0]))
-                self._on_frame(w, frame)
+                self._on_frame(w, decode(await w.reader.readexactly(frame_length(header))))
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
+        except ProtocolError as exc:
+            log.error("worker %d: %s", w.slot, exc)
+            w.proc.kill()
         if self._closing:
             return
         self._lost(w)
 
-    def _on_frame(self, w: _Worker, frame: tuple[Any, Any]) -> None:
-        tag, body = frame
-        if tag == "ready":
-            w.ready.set_result(body)
-            self._start_failures[w.slot] = 0
-            self._ready_event.set()
-            log.info("worker %d ready (pid %s)", w.slot, body)
-            self._capacity()
-            return
-        if tag == "error":
-            w.ready.set_exception(WorkerStartError(f"engine factory raised {body}"))
-            return
-        fut = w.inflight.pop(tag, None)
-        w.chars.pop(tag, None)
-        self._disarm_watchdog(w)
-        if w.inflight:
-            self._arm_watchdog(w)
-        if fut is not None and not fut.done():
-            fut.set_result(body)
-        self._capacity()
+    def _on_frame(self, w: _Worker, frame: Frame) -> None:
+        match frame:
+            case Ready(pid):
+                w.ready.set_result(pid)
+                self._start_failures[w.slot] = 0
+                self._ready_event.set()
+                log.info("worker %d ready (pid %s)", w.slot, pid)
+                self._capacity()
+            case StartFailed(error):
+                w.ready.set_exception(WorkerStartError(f"engine factory raised {error}"))
+            case Results(batch_id, results):
+                fut = w.inflight.pop(batch_id, None)
+                w.chars.pop(batch_id, None)
+                self._disarm_watchdog(w)
+                if w.inflight:
+                    self._arm_watchdog(w)
+                if fut is not None and not fut.done():
+                    fut.set_result(results)
+            case Batch():
+                raise ProtocolError("a worker sent a batch")
 
     def _lost(self, w: _Worker) -> None:
         started = w.ready.done() and w.ready.exception() is None
@@ -277,7 +302,7 @@ class WorkerPool:
         self._background(self._replace(w, delay))
 
     async def _replace(self, dead: _Worker, delay: float) -> None:
-        await self._reap(dead, grace=1.0)
+        await self._reap(dead, grace=1.0, terminate=False)
         if delay:
             await asyncio.sleep(delay)
         if self._closing:
@@ -293,11 +318,13 @@ class WorkerPool:
         except WorkerStartError:
             pass  # its process exits: _serve schedules the next attempt
 
-    async def _reap(self, w: _Worker, grace: float) -> None:
-        """Wait for the process to exit (its sentinel fd becomes readable), killing it if it
-        does not within `grace` seconds; then join it so no zombie is left."""
+    async def _reap(self, w: _Worker, grace: float, *, terminate: bool) -> None:
+        """Wait for the process to exit (its sentinel fd becomes readable): at once if it was
+        told to stop by EOF, after SIGTERM if `terminate`, then SIGKILL after `grace` seconds
+        each time it does not; then join it so no zombie is left."""
         loop = asyncio.get_running_loop()
-        for action in (None, w.proc.terminate, w.proc.kill):
+        steps = (w.proc.terminate, w.proc.kill) if terminate else (None, w.proc.terminate, w.proc.kill)
+        for action in steps:
             if action is not None:
                 with contextlib.suppress(Exception):
                     action()
@@ -348,13 +375,12 @@ class WorkerPool:
             w.proc.kill()  # EOF follows; _serve replaces the worker
 
     def _capacity(self) -> None:
-        if self.on_capacity is not None:
-            try:
-                self.on_capacity()
-            except Exception as exc:  # the caller's bug must not kill this worker's reader
-                log.error("on_capacity callback failed: %s", describe(exc))
+        try:
+            self._on_capacity()
+        except Exception as exc:  # the caller's bug must not kill this worker's reader
+            log.error("on_capacity callback failed: %s", describe(exc))
 
-    def _background(self, coro: Any) -> None:
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -1,15 +1,15 @@
 """The worker process side: build the engine once, then answer batches until the socket closes.
 
-Runs in a process spawned by `scanner.scan.pool.WorkerPool`. Wire format (both directions):
-frames of ``!Q`` length + pickle; see `scanner.scan.pool` for the conversation.
+Runs in a process spawned by `scanner.scan.pool.WorkerPool`; what it reads and writes is
+`scanner.scan.protocol`.
 
-An item is either a whole message as received (`RawMessage`) or segments already extracted
+A piece is either a whole message as received (`RawMessage`) or segments already extracted
 (a piece of a large message). The worker extracts a raw message (`scanner.extract.extract`)
 itself, so that MIME parsing and HTML flattening run here, on a worker's core, never on the
 proxy's event loop -- and a message whose MIME makes extraction hang is killed with its worker
 by the batch watchdog instead of freezing every SMTP session. When the extracted text is longer
-than `RawMessage.split_above` characters, the worker does not detect it but sends the
-`Extraction` back: the batcher cuts it into pieces that are interleaved with other mail.
+than `RawMessage.piece_chars` characters, the worker does not detect it but answers `NeedsSplit`:
+the batcher cuts it into pieces that are interleaved with other mail.
 """
 
 from __future__ import annotations
@@ -18,32 +18,35 @@ import contextlib
 import functools
 import importlib
 import os
-import pickle
+import select
 import signal
 import socket
-import struct
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Protocol
 
 from scanner.model import Extraction, Finding, Segment
+from scanner.scan.budget import PIECE_SHARE, BudgetSpent, budget_finding, cpu_budget
+from scanner.scan.protocol import (
+    HEADER,
+    Batch,
+    Detected,
+    Failed,
+    Frame,
+    NeedsSplit,
+    PieceBody,
+    PieceResult,
+    RawMessage,
+    Ready,
+    Results,
+    StartFailed,
+    decode,
+    encode,
+    frame_length,
+)
 
-HEADER = struct.Struct("!Q")
-
-
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """A whole message to extract, then to detect if its text is at most `split_above` characters."""
-
-    data: bytes
-    split_above: int
-
-
-Item = RawMessage | tuple[Segment, ...]
-# (findings, the extraction's defect notes); a raw message's Extraction when its text is too
-# long to detect as one item; or the name of the exception that extraction or detection raised
-ItemResult = tuple[list[Finding], tuple[str, ...]] | Extraction | str
-Extractor = Callable[[bytes], Extraction]
+Extractor = Callable[..., Extraction]
 
 
 class BatchEngine(Protocol):
@@ -75,46 +78,79 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
     return bytes(buf)
 
 
-def _send_frame(sock: socket.socket, obj: object) -> None:
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(HEADER.pack(len(payload)) + payload)
+def _send(sock: socket.socket, frame: Frame) -> None:
+    sock.sendall(encode(frame))
 
 
-def _detect(engine: BatchEngine, extract: Extractor, items: list[Item]) -> list[ItemResult]:
+def _detect(
+    engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody], budget: float = 0.0
+) -> tuple[PieceResult, ...]:
     """Extract the raw messages, then one `detect_batch` for the whole batch; if it raises,
-    item by item so that one message that breaks the engine fails alone instead of taking its
-    batch with it."""
-    out: list[ItemResult | None] = [None] * len(items)
+    piece by piece so that one message that breaks the engine fails alone instead of taking
+    its batch with it. A message has `budget` seconds of CPU, a piece of a split one a share of
+    it (`scanner.scan.budget`); one that spends it is answered with an unscanned finding, so the
+    worker is free for the next."""
+    out: dict[int, PieceResult] = {}
     segments: list[tuple[Segment, ...]] = []
     defects: list[tuple[str, ...]] = []
+    unread: dict[int, tuple[Finding, ...]] = {}  # fail closed: text not read is a finding
+    left: dict[int, float] = {}  # CPU seconds each piece has left for detection
     todo: list[int] = []
-    for i, item in enumerate(items):
-        if isinstance(item, RawMessage):
+    for i, piece in enumerate(pieces):
+        left[i] = budget * PIECE_SHARE
+        if isinstance(piece, RawMessage):
+            started = time.process_time()
             try:
-                extraction = extract(item.data)  # documented never to raise; a bug fails one item
-            except Exception as exc:
-                out[i] = type(exc).__name__
+                with cpu_budget(budget):  # documented never to raise; a bug fails one piece
+                    extraction = extract(piece.data, envelope=piece.envelope)
+            except BudgetSpent:
+                out[i] = Detected((budget_finding(budget),), ())
                 continue
-            if sum(len(seg.text) for seg in extraction.segments) > item.split_above:
-                out[i] = extraction  # to be cut into pieces by the batcher
+            except Exception as exc:
+                out[i] = Failed(type(exc).__name__)
+                continue
+            if sum(len(seg.text) for seg in extraction.segments) > piece.piece_chars:
+                out[i] = NeedsSplit(extraction)
                 continue
             segments.append(extraction.segments)
             defects.append(extraction.defects)
+            unread[i] = extraction.unscanned
+            left[i] = max(budget - (time.process_time() - started), 0.01) if budget > 0 else 0.0
         else:
-            segments.append(item)
+            segments.append(piece)
             defects.append(())
         todo.append(i)
     try:
-        found = engine.detect_batch(segments) if segments else []
+        with cpu_budget(sum(left[i] for i in todo)):
+            found = engine.detect_batch(segments) if segments else []
         for i, findings, notes in zip(todo, found, defects, strict=True):
-            out[i] = (list(findings), notes)
-    except Exception:
-        for i, item, notes in zip(todo, segments, defects, strict=True):
+            out[i] = Detected((*findings, *unread.get(i, ())), notes)
+    except (Exception, BudgetSpent):  # find the piece that broke the engine or spent its budget
+        for i, one, notes in zip(todo, segments, defects, strict=True):
             try:
-                out[i] = (list(engine.detect_batch([item])[0]), notes)
+                with cpu_budget(left[i]):
+                    out[i] = Detected((*engine.detect_batch([one])[0], *unread.get(i, ())), notes)
+            except BudgetSpent:
+                out[i] = Detected((budget_finding(budget), *unread.get(i, ())), notes)
             except Exception as exc:
-                out[i] = type(exc).__name__
-    return [r if r is not None else "NoResult" for r in out]
+                out[i] = Failed(type(exc).__name__)
+    return tuple(out[i] for i in range(len(pieces)))
+
+
+def _parent_hung_up(sock: socket.socket) -> bool:
+    """True when the proxy closed its end of our socket (even with a batch still unread)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLRDHUP)
+    return any(events & (select.POLLRDHUP | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def _on_sigterm(sock: socket.socket, signum: int, frame: FrameType | None) -> None:
+    # SIGTERM from the proxy at shutdown: it closed our socket first, so our results are
+    # thrown away -- stop now. A SIGTERM sent to the whole process group (systemd's
+    # KillMode=control-group, `timeout`, a container stop) while the proxy still drains the
+    # messages in flight finds the socket open: ignored, the proxy stops us by EOF later.
+    if _parent_hung_up(sock):
+        raise SystemExit(0)
 
 
 def worker_main(
@@ -127,14 +163,12 @@ def worker_main(
     """Entry point of a worker process: build the engine once, then serve batches until EOF.
 
     `extract_kwargs` are `scanner.extract.extract`'s limits (max_depth, max_text_bytes), for
-    the raw messages among the items.
+    the raw messages among the pieces, and ``cpu_budget``: seconds of CPU per message.
     """
-    # The parent owns shutdown: Ctrl-C in a terminal, or a SIGTERM sent to the whole process
-    # group (systemd's KillMode=control-group, `timeout`, a container stop) must not kill
-    # workers mid-batch while the parent drains the messages in flight. The parent stops us by
-    # closing our socket (EOF), and kills us if that does not work.
+    # The parent owns shutdown: Ctrl-C in a terminal must not kill workers mid-batch while the
+    # parent drains the messages in flight; SIGTERM only once the parent has let go of us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, functools.partial(_on_sigterm, sock))
     if nice:
         # workers are throughput, the event loop is latency: when they compete for a core
         # the loop should win (it only moves bytes, so it takes little from them)
@@ -144,20 +178,24 @@ def worker_main(
         from scanner.extract import extract
 
         engine = load_factory(factory)(**kwargs)
-        extractor: Extractor = functools.partial(extract, **(extract_kwargs or {}))
+        limits = dict(extract_kwargs or {})
+        budget = float(limits.pop("cpu_budget", 0.0))  # per message, see `scanner.scan.budget`
+        extractor: Extractor = functools.partial(extract, **limits)
     except Exception as exc:
         with contextlib.suppress(OSError):  # the parent may be gone already
-            _send_frame(sock, ("error", type(exc).__name__))
+            _send(sock, StartFailed(type(exc).__name__))
         return
     # the parent closing our socket (shutdown, or it died) ends the worker, quietly
     with contextlib.suppress(ConnectionError):
-        _send_frame(sock, ("ready", os.getpid()))
+        _send(sock, Ready(os.getpid()))
         while True:
             header = _recv_exactly(sock, HEADER.size)
             if header is None:
                 return
-            payload = _recv_exactly(sock, HEADER.unpack(header)[0])
-            if payload is None:
+            body = _recv_exactly(sock, frame_length(header))
+            if body is None:
                 return
-            batch_id, items = pickle.loads(payload)
-            _send_frame(sock, (batch_id, _detect(engine, extractor, items)))
+            batch = decode(body)
+            if not isinstance(batch, Batch):
+                return  # not a conversation we know: the parent sees EOF and replaces us
+            _send(sock, Results(batch.batch_id, _detect(engine, extractor, batch.pieces, budget)))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from scanner.quarantine.crypto import generate_key
+from scanner.quarantine.lifecycle import Step
 from scanner.quarantine.store import SqlQuarantineStore, open_store
 from scanner.settings import QuarantineSettings
 from tests.quarantine.fakes import held_message
@@ -53,7 +54,7 @@ async def test_purged_ciphertext_is_gone_from_database_and_wal(tmp_path: Path) -
                     await conn.execute(sa.text("SELECT data FROM quarantine_messages WHERE id = 'gone'"))
                 ).scalar_one()
             )
-        assert await store.reject("gone", "reviewer", None)
+        assert await store.transition("gone", Step.REJECT, "reviewer", None)
 
         # while the store is open (closing the last connection would checkpoint anyway)
         files = {p.name: p.read_bytes() for p in (tmp_path / "nested" / "dir").iterdir()}

@@ -10,15 +10,18 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from scanner._errors import StoreError
 from scanner.model import Group
+from scanner.quarantine.lifecycle import Step
+from scanner.quarantine.migrate import alembic_config
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, QueueFilter, Role
 from scanner.quarantine.store import SqlQuarantineStore
 from scanner.quarantine.tables import VERSION_TABLE, metadata
-from tests.quarantine.conftest import Backend
 from tests.quarantine.fakes import BODY_MARKER, finding, held_message
+from tests.stores import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -75,7 +78,7 @@ async def test_list_filters_paging_and_category_counts(store: SqlQuarantineStore
     await store.hold(held_message("b", received_at=T0 + timedelta(hours=1), tenant="t2", findings=(iban,)))
     await store.hold(held_message("c", received_at=T0 + timedelta(hours=2), tenant="t2", findings=(ssn, med)))
     await store.hold(held_message("d", received_at=T0 + timedelta(hours=3), mail_from="x_y@other.example"))
-    await store.reject("d", "rev", None)
+    await store.transition("d", Step.REJECT, "rev", None)
 
     page, total = await store.list_held(QueueFilter())
     assert [s.id for s in page] == ["c", "b", "a"]  # held only, newest first
@@ -142,7 +145,7 @@ async def test_finish_release_purges_bytes_and_keeps_metadata(store: SqlQuaranti
     await store.hold(held_message("r"))
     assert await store.claim_release("r", "alice") is not None
 
-    await store.finish_release("r", "alice")
+    await store.transition("r", Step.DELIVERED, "alice")
 
     record = await store.get("r")
     assert record is not None
@@ -152,7 +155,7 @@ async def test_finish_release_purges_bytes_and_keeps_metadata(store: SqlQuaranti
     assert record.findings == (finding(),)
     assert await _raw(store, "SELECT data FROM quarantine_messages WHERE id = 'r'") == [(None,)]
     assert await store.claim_release("r", "bob") is None
-    assert await store.reject("r", "bob", None) is False
+    assert await store.transition("r", Step.REJECT, "bob", None) is False
 
 
 async def test_abort_release_puts_the_message_back(store: SqlQuarantineStore) -> None:
@@ -160,7 +163,7 @@ async def test_abort_release_puts_the_message_back(store: SqlQuarantineStore) ->
     await store.hold(message)
     await store.claim_release("ab", "alice")
 
-    await store.abort_release("ab")
+    await store.transition("ab", Step.REFUSED, "test")
 
     record = await store.get("ab")
     assert record is not None and record.summary.status is HeldStatus.HELD and record.data == message.data
@@ -172,10 +175,10 @@ async def test_reject_purges_bytes_only_when_held(store: SqlQuarantineStore) -> 
     await store.hold(held_message("busy"))
     await store.claim_release("busy", "alice")
 
-    assert await store.reject("rj", "bob", "phishing") is True
-    assert await store.reject("rj", "bob", "again") is False
-    assert await store.reject("busy", "bob", None) is False
-    assert await store.reject("nope", "bob", None) is False
+    assert await store.transition("rj", Step.REJECT, "bob", "phishing") is True
+    assert await store.transition("rj", Step.REJECT, "bob", "again") is False
+    assert await store.transition("busy", Step.REJECT, "bob", None) is False
+    assert await store.transition("nope", Step.REJECT, "bob", None) is False
 
     record = await store.get("rj")
     assert record is not None and record.summary.status is HeldStatus.REJECTED and record.data is None
@@ -192,7 +195,7 @@ async def test_purge_expired_expires_only_old_held_mail(backend: Backend, key: s
         await store.hold(held_message("young", received_at=now - timedelta(days=6)))
         await store.hold(held_message("old-released", received_at=now - timedelta(days=9)))
         await store.claim_release("old-released", "a")
-        await store.finish_release("old-released", "a")
+        await store.transition("old-released", Step.DELIVERED, "a")
 
         assert await store.purge_expired(now) == 1
         assert await store.purge_expired(now) == 0
@@ -268,7 +271,7 @@ async def test_reopening_is_idempotent_and_keeps_data(backend: Backend, key: str
         record = await second.get("keep")
         assert record is not None and record.data == held_message("keep").data
         [(version,)] = await _raw(second, f"SELECT version_num FROM {VERSION_TABLE}")
-        assert version == "0001"
+        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     finally:
         await second.close()
 

@@ -1,16 +1,21 @@
 """An in-memory `QuarantineStore` for the console tests: the whole Protocol, same semantics.
 
-`claim_release` is the conditional HELD -> RELEASING transition; it completes without yielding to
-the event loop between the check and the update, so two concurrent requests in one loop race
-exactly like two conditional UPDATEs on one row: one wins, the other gets None.
+Status changes go through `scanner.quarantine.lifecycle` (the table the SQL store's conditional
+UPDATEs come from); `tests/quarantine/test_lifecycle_contract.py` runs both through the same
+lifecycle. A step completes without yielding to the event loop between the check and the
+update, so two concurrent requests in one loop race exactly like two conditional UPDATEs on one
+row: one wins, the other loses.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+import secrets
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
-from scanner.model import Envelope, Finding
+from scanner.model import Envelope, Finding, count_categories
+from scanner.quarantine.lifecycle import TRANSITIONS, Decision, Step, can
 from scanner.quarantine.model import (
     Account,
     AuditEvent,
@@ -20,38 +25,35 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
+from scanner.quarantine.view import MessageView, build_view
+from scanner.review.sessions import LiveSession
+
+
+@dataclass
+class _Held:
+    summary: HeldSummary
+    envelope: Envelope
+    findings: tuple[Finding, ...]
+    data: bytes | None
+    view: MessageView | None = None
 
 
 class MemoryStore:
     def __init__(self, *, retention: timedelta = timedelta(days=30)) -> None:
-        self.summaries: dict[str, HeldSummary] = {}
-        self.envelopes: dict[str, Envelope] = {}
-        self.findings: dict[str, tuple[Finding, ...]] = {}
-        self.data: dict[str, bytes] = {}
+        self.held: dict[str, _Held] = {}
         self.events: list[AuditEvent] = []
         self.accounts: dict[str, Account] = {}
         self.retention = retention
-        self.claims = 0  # successful claim_release calls, for tests
-
-    # --- Quarantine -----------------------------------------------------------------------
+        self.claims = 0  # successful claims, for tests
 
     async def hold(self, message: HeldMessage) -> None:
-        counts: dict[str, int] = {}
-        for f in message.verdict.findings:
-            counts[f.category] = counts.get(f.category, 0) + 1
-        self.summaries[message.id] = HeldSummary(
-            id=message.id,
-            received_at=message.received_at,
-            mail_from=message.envelope.mail_from,
-            rcpt_tos=message.envelope.rcpt_tos,
-            tenant=message.tenant,
-            status=HeldStatus.HELD,
-            size=len(message.data),
-            categories=counts,
-        )
-        self.envelopes[message.id] = message.envelope
-        self.findings[message.id] = message.verdict.findings
-        self.data[message.id] = message.data
+        env = message.envelope
+        summary = HeldSummary(
+            message.id, message.received_at, env.mail_from, env.rcpt_tos, message.tenant,
+            HeldStatus.HELD, len(message.data), count_categories(message.verdict.findings),
+        )  # fmt: skip
+        view = build_view(message.data, message.verdict.findings, env)
+        self.held[message.id] = _Held(summary, env, message.verdict.findings, message.data, view)
 
     async def close(self) -> None:
         pass
@@ -59,21 +61,17 @@ class MemoryStore:
     # --- queue ----------------------------------------------------------------------------
 
     def _matching(self, flt: QueueFilter) -> list[HeldSummary]:
-        out = []
-        for s in self.summaries.values():
-            if flt.sender and flt.sender.lower() not in s.mail_from.lower():
-                continue
-            if flt.tenant and s.tenant != flt.tenant:
-                continue
-            if flt.category and flt.category not in s.categories:
-                continue
-            if flt.status and s.status is not flt.status:
-                continue
-            if flt.received_after and s.received_at < flt.received_after:
-                continue
-            if flt.received_before and s.received_at >= flt.received_before:
-                continue
-            out.append(s)
+        def keep(s: HeldSummary) -> bool:
+            return (
+                (not flt.sender or flt.sender.lower() in s.mail_from.lower())
+                and (not flt.tenant or s.tenant == flt.tenant)
+                and (not flt.category or flt.category in s.categories)
+                and (not flt.status or s.status is flt.status)
+                and (not flt.received_after or s.received_at >= flt.received_after)
+                and (not flt.received_before or s.received_at < flt.received_before)
+            )
+
+        out = [h.summary for h in self.held.values() if keep(h.summary)]
         return sorted(out, key=lambda s: (s.received_at, s.id), reverse=True)
 
     async def list_held(self, flt: QueueFilter) -> tuple[list[HeldSummary], int]:
@@ -82,65 +80,59 @@ class MemoryStore:
 
     async def category_counts(self, flt: QueueFilter) -> dict[str, int]:
         """Messages per category among those matching `flt` (paging ignored)."""
-        counts: dict[str, int] = {}
-        for s in self._matching(flt):
-            for c in s.categories:
-                counts[c] = counts.get(c, 0) + 1
-        return counts
+        return dict(sorted(Counter(c for s in self._matching(flt) for c in s.categories).items()))
 
     async def get(self, message_id: str) -> HeldRecord | None:
-        s = self.summaries.get(message_id)
-        if s is None:
-            return None
-        return HeldRecord(s, self.envelopes[message_id], self.findings[message_id], self.data.get(message_id))
+        h = self.held.get(message_id)
+        return None if h is None else HeldRecord(h.summary, h.envelope, h.findings, h.data)
 
-    # --- decisions ------------------------------------------------------------------------
+    async def get_view(self, message_id: str) -> MessageView | None:
+        h = self.held.get(message_id)
+        return None if h is None or h.data is None else h.view
 
-    async def claim_release(self, message_id: str, actor: str) -> HeldRecord | None:
-        s = self.summaries.get(message_id)
-        if s is None or s.status is not HeldStatus.HELD:
+    # --- the lifecycle --------------------------------------------------------------------
+
+    async def claim_release(self, message_id: str, actor: str, step: Step = Step.CLAIM) -> HeldRecord | None:
+        if not self._step(message_id, step, actor, None, datetime.now(UTC)):
             return None
-        self.summaries[message_id] = replace(s, status=HeldStatus.RELEASING, decided_by=actor)
         self.claims += 1
         return await self.get(message_id)
 
-    async def finish_release(self, message_id: str, actor: str) -> None:
-        s = self.summaries[message_id]
-        assert s.status is HeldStatus.RELEASING
-        self.summaries[message_id] = replace(
-            s, status=HeldStatus.RELEASED, decided_by=actor, decided_at=datetime.now(s.received_at.tzinfo)
-        )
-        self.data.pop(message_id, None)
+    async def transition(
+        self,
+        message_id: str,
+        step: Step,
+        actor: str,
+        reason: str | None = None,
+        *,
+        audit_event: AuditEvent | None = None,
+    ) -> bool:
+        done = self._step(message_id, step, actor, reason, datetime.now(UTC))
+        if done and audit_event is not None:
+            self.events.append(audit_event)
+        return done
 
-    async def abort_release(self, message_id: str) -> None:
-        s = self.summaries[message_id]
-        if s.status is HeldStatus.RELEASING:
-            self.summaries[message_id] = replace(s, status=HeldStatus.HELD, decided_by=None)
+    async def purge_expired(self, now: datetime) -> int:
+        old = [i for i, h in self.held.items() if h.summary.received_at < now - self.retention]
+        return sum(self._step(i, Step.EXPIRE, "retention", None, now) for i in old)
 
-    async def reject(self, message_id: str, actor: str, reason: str | None) -> bool:
-        s = self.summaries.get(message_id)
-        if s is None or s.status is not HeldStatus.HELD:
+    def _step(self, message_id: str, step: Step, actor: str, reason: str | None, now: datetime) -> bool:
+        h = self.held.get(message_id)
+        if h is None or not can(step, h.summary.status):
             return False
-        self.summaries[message_id] = replace(
-            s, status=HeldStatus.REJECTED, decided_by=actor, decided_at=datetime.now(s.received_at.tzinfo)
-        )
-        self.data.pop(message_id, None)
+        rule = TRANSITIONS[step]
+        decided = {
+            Decision.SET: {"decided_at": now, "decided_by": actor},
+            Decision.CLEAR: {"decided_at": None, "decided_by": None},
+            Decision.KEEP: {},
+        }[rule.decision]
+        h.summary = replace(h.summary, status=rule.target, **decided)  # type: ignore[arg-type]
+        if rule.purges:
+            h.data = h.view = None
         return True
 
     async def delete(self, message_id: str) -> bool:
-        existed = self.summaries.pop(message_id, None) is not None
-        for d in (self.envelopes, self.findings, self.data):
-            d.pop(message_id, None)
-        return existed
-
-    async def purge_expired(self, now: datetime) -> int:
-        n = 0
-        for mid, s in list(self.summaries.items()):
-            if s.status is HeldStatus.HELD and s.received_at < now - self.retention:
-                self.summaries[mid] = replace(s, status=HeldStatus.EXPIRED, decided_at=now)
-                self.data.pop(mid, None)
-                n += 1
-        return n
+        return self.held.pop(message_id, None) is not None
 
     # --- audit and accounts ---------------------------------------------------------------
 
@@ -156,3 +148,21 @@ class MemoryStore:
 
     async def put_account(self, account: Account) -> None:
         self.accounts[account.name] = account
+
+
+class MemorySessions:
+    """`scanner.review.sessions.SessionStore` in a dict (for apps over a `MemoryStore`)."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, LiveSession] = {}
+
+    async def create(self, account: str, now: datetime) -> tuple[str, LiveSession]:
+        token = secrets.token_urlsafe(32)
+        self.live[token] = LiveSession(account, secrets.token_urlsafe(32))
+        return token, self.live[token]
+
+    async def lookup(self, token: str, now: datetime) -> LiveSession | None:
+        return self.live.get(token)
+
+    async def end(self, token: str) -> None:
+        self.live.pop(token, None)

@@ -8,11 +8,12 @@ from typing import Any
 
 import psutil
 import pytest
-import uvloop
 
-from scanner.model import Extraction, Segment
-from scanner.scan.pool import WorkerLost, WorkerPool, WorkerStartError
-from scanner.scan.worker import ItemResult, RawMessage, load_factory
+from scanner.model import Segment
+from scanner.scan.batcher import WorkerLost
+from scanner.scan.pool import WorkerPool, WorkerStartError
+from scanner.scan.protocol import Detected, Failed, NeedsSplit, PieceResult, RawMessage
+from scanner.scan.worker import load_factory
 
 FACTORY = "tests.stub_detectors:build"
 
@@ -23,39 +24,23 @@ def item(text: str, location: str = "body[1]") -> tuple[Segment, ...]:
     return (Segment(location, text),)
 
 
-def notes(result: ItemResult, category: str) -> list[int]:
-    assert not isinstance(result, str), result
-    return [f.start for f in result[0] if f.category == category]
-
-
-def worker_children() -> set[int]:
-    """Our child processes, minus multiprocessing's resource tracker (one per interpreter)."""
-    out = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "resource_tracker" not in " ".join(child.cmdline()):
-                out.add(child.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
-@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
-def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
-    """Every test on both loops: the proxy runs uvloop, whose handles differ in small ways."""
-    if request.param == "uvloop":
-        return uvloop.EventLoopPolicy()
-    return asyncio.DefaultEventLoopPolicy()
+def notes(result: PieceResult, category: str) -> list[int]:
+    assert isinstance(result, Detected), result
+    return [f.start for f in result.findings if f.category == category]
 
 
 @pytest.fixture
 async def make_pool() -> AsyncIterator[MakePool]:
     pools: list[WorkerPool] = []
 
-    async def make(factory_kwargs: dict[str, Any] | None = None, **kw: Any) -> WorkerPool:
+    async def make(
+        factory_kwargs: dict[str, Any] | None = None,
+        on_capacity: Callable[[], None] = lambda: None,
+        **kw: Any,
+    ) -> WorkerPool:
         pool = WorkerPool(kw.pop("factory", FACTORY), factory_kwargs, **kw)
         pools.append(pool)
-        await pool.start()
+        await pool.start(on_capacity)
         return pool
 
     yield make
@@ -77,7 +62,7 @@ async def test_results_come_back_per_item_in_order(make_pool: MakePool) -> None:
     fut = pool.try_submit([item("ssn 123-45-0001"), item("nothing"), item("a 123-45-0003 b 123-45-0033")], 60)
     assert fut is not None
     results = await fut
-    assert [([f.masked for f in r[0]], r[1]) for r in results if not isinstance(r, str)] == [
+    assert [([f.masked for f in r.findings], r.defects) for r in results if isinstance(r, Detected)] == [
         (["***-**-0001"], ()),
         ([], ()),
         (["***-**-0003", "***-**-0033"], ()),
@@ -91,16 +76,19 @@ async def test_raw_messages_are_extracted_in_the_worker(make_pool: MakePool) -> 
         [RawMessage(raw, 1000), item("123-45-0003"), RawMessage(raw, 10)], 2 * len(raw) + 11
     )
     assert fut is not None
-    (findings, defects), other, too_long = await fut
+    detected, other, too_long = await fut
+    assert isinstance(detected, Detected)
+    findings, defects = detected.findings, detected.defects
     assert sorted((f.location, f.masked) for f in findings) == [
         ("body[1]", "***-**-0002"),
         ("subject", "***-**-0001"),
     ]
     assert [d.split(" ")[0] for d in defects] == ["UnknownCharset"]
-    assert not isinstance(other, str) and [f.masked for f in other[0]] == ["***-**-0003"]
-    # text over split_above comes back extracted, not detected
-    assert isinstance(too_long, Extraction)
-    assert [s.location for s in too_long.segments] == ["subject", "body[1]"] and too_long.defects == defects
+    assert isinstance(other, Detected) and [f.masked for f in other.findings] == ["***-**-0003"]
+    # text over piece_chars comes back extracted, not detected
+    assert isinstance(too_long, NeedsSplit)
+    assert [s.location for s in too_long.extraction.segments] == ["subject", "body[1]"]
+    assert too_long.extraction.defects == defects
 
 
 async def test_least_loaded_dispatch_and_bounded_inflight(make_pool: MakePool) -> None:
@@ -127,9 +115,9 @@ async def test_engine_exception_fails_only_that_item(make_pool: MakePool) -> Non
     fut = pool.try_submit([item("123-45-0001"), item("RAISE"), item("123-45-0003")], 30)
     assert fut is not None
     ok1, failed, ok3 = await fut
-    assert failed == "ValueError"  # the type name only, never the exception text
-    assert not isinstance(ok1, str) and ok1[0][0].masked == "***-**-0001"
-    assert not isinstance(ok3, str) and ok3[0][0].masked == "***-**-0003"
+    assert failed == Failed("ValueError")  # the type name only, never the exception text
+    assert isinstance(ok1, Detected) and ok1.findings[0].masked == "***-**-0001"
+    assert isinstance(ok3, Detected) and ok3.findings[0].masked == "***-**-0003"
 
 
 async def test_group_signals_do_not_kill_workers_mid_drain(make_pool: MakePool) -> None:
@@ -148,8 +136,8 @@ async def test_group_signals_do_not_kill_workers_mid_drain(make_pool: MakePool) 
 
 async def test_dead_worker_is_replaced_with_a_fresh_engine(make_pool: MakePool) -> None:
     capacity_calls: list[int] = []
-    pool = await make_pool({"report": True}, workers=1)
-    pool.on_capacity = lambda: capacity_calls.append(1)
+    pool = await make_pool({"report": True}, workers=1, on_capacity=lambda: capacity_calls.append(1))
+    capacity_calls.clear()
     (old_pid,) = pool.pids()
     fut = pool.try_submit([item("CRASH-WORKER")], 12)
     assert fut is not None
@@ -177,21 +165,40 @@ async def test_stuck_batch_gets_its_worker_killed_and_replaced(make_pool: MakePo
     assert pool.pids() != [old_pid]
 
 
-async def test_engine_that_cannot_be_built_fails_start_and_leaves_no_process(make_pool: MakePool) -> None:
+async def test_engine_that_cannot_be_built_fails_start_and_leaves_no_process(
+    make_pool: MakePool, worker_children: Callable[[], set[int]]
+) -> None:
     before = worker_children()
     with pytest.raises(WorkerStartError, match="RuntimeError"):
         await make_pool(workers=2, factory="tests.stub_detectors:build_broken")
     assert worker_children() <= before
 
 
-async def test_close_stops_and_reaps_every_worker(make_pool: MakePool) -> None:
+async def test_close_stops_and_reaps_every_worker(
+    make_pool: MakePool, worker_children: Callable[[], set[int]]
+) -> None:
     pool = await make_pool({"sleep": 60.0}, workers=2)
     pids = pool.pids()
     assert set(pids) <= worker_children()
     busy = pool.try_submit([item("SLEEP")], 5)
     assert busy is not None
+    started = asyncio.get_running_loop().time()
     await pool.close()
+    # the busy worker got SIGTERM and stopped: nobody waited for its 60 s batch, nor for a SIGKILL
+    assert asyncio.get_running_loop().time() - started < pool.stop_grace
     with pytest.raises(WorkerLost):
         await busy
     assert not any(psutil.pid_exists(pid) for pid in pids)
     assert not set(pids) & worker_children()
+
+
+async def test_a_busy_worker_deaf_to_sigterm_is_killed_after_the_grace(make_pool: MakePool) -> None:
+    # a batch stuck in C code never returns to the interpreter to run the SIGTERM handler
+    pool = await make_pool({"sleep": 60.0, "ignore_sigterm": True}, workers=1, stop_grace=0.3)
+    (pid,) = pool.pids()
+    busy = pool.try_submit([item("SLEEP")], 5)
+    assert busy is not None
+    started = asyncio.get_running_loop().time()
+    await pool.close()
+    assert 0.3 <= asyncio.get_running_loop().time() - started < 5
+    assert not psutil.pid_exists(pid)

@@ -1,4 +1,4 @@
-"""The store fixture: every store test runs on SQLite (tmp_path) and on PostgreSQL.
+"""The quarantine databases the tests run on: SQLite (tmp_path) and PostgreSQL.
 
 PostgreSQL comes from SENDGUARD_TEST_PG_URL (default: the local server, database `test`);
 each test gets its own schema, dropped afterwards, so runs never see each other's rows.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,6 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from scanner.quarantine.crypto import generate_key
 from scanner.quarantine.store import SqlQuarantineStore, open_store
 from scanner.settings import QuarantineSettings
 
@@ -62,9 +62,10 @@ class Backend:
         return await open_store(self.settings(keys, retention_days), schema=self.schema)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    if request.param == "sqlite":
+@asynccontextmanager
+async def open_backend(name: str, tmp_path: Path) -> AsyncIterator[Backend]:
+    """A fresh database: SQLite under `tmp_path`, or a PostgreSQL schema dropped afterwards."""
+    if name == "sqlite":
         yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path}/db/quarantine.db", None, tmp_path / "key")
         return
     problem = await _pg_unreachable()
@@ -80,15 +81,3 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-def key() -> str:
-    return generate_key()
-
-
-@pytest.fixture
-async def store(backend: Backend, key: str) -> AsyncIterator[SqlQuarantineStore]:
-    opened = await backend.open([key])
-    yield opened
-    await opened.close()
