@@ -154,6 +154,10 @@ class Finding:
     score: float
     confidence: Confidence
     masked: str
+    # keyed digest of the normalised value (bank accounts only, when the engine has a digest key):
+    # lets a per-tenant allowlist recognise the tenant's own account without storing it; never
+    # in reports (see `scanner.detect.masking.value_digest`)
+    value_digest: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from scanner.detect.context import CONTEXT_WINDOW, ContextLexicon, Window
 from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
+from scanner.detect.masking import DIGEST_CATEGORIES, value_digest
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
 from scanner.detect.recognizers.base import Rule
@@ -81,8 +82,10 @@ class DetectionEngine:
         *,
         nlp_models: dict[str, Language] | None = None,
         window: Window = CONTEXT_WINDOW,
+        digest_key: bytes | None = None,
     ) -> None:
         self.rules = tuple(rules)
+        self._digest_key = digest_key  # bank-account findings carry `value_digest` when set
         # each rule's patterns, run only near digits where that is provably the same
         shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
         bounds = iter(shared)
@@ -222,6 +225,10 @@ class DetectionEngine:
             ]
             for cand in _resolve_overlaps(kept):
                 start, end = scan.norm.to_original(cand.start, cand.end)
+                value = scan.norm.text[cand.start : cand.end]
+                digest = None
+                if self._digest_key is not None and cand.category in DIGEST_CATEGORIES:
+                    digest = value_digest(self._digest_key, cand.rule.group.value, value)
                 out.append(
                     Finding(
                         category=cand.category,
@@ -231,7 +238,8 @@ class DetectionEngine:
                         end=end,
                         score=cand.score,
                         confidence=cand.confidence,
-                        masked=cand.rule.mask(scan.norm.text[cand.start : cand.end]),
+                        masked=cand.rule.mask(value),
+                        value_digest=digest,
                     )
                 )
             out.extend(self._medical.detect(scan.segment, scan.doc))
@@ -297,10 +305,13 @@ def build_engine(
     extra_recognizers: Sequence[str] = (),
     models_dir: Path | None = None,
     window: Window = CONTEXT_WINDOW,
+    digest_key: bytes | None = None,
 ) -> DetectionEngine:
     """Load every asset once (call once per worker process) and return a ready engine.
 
     `extra_recognizers` names presidio national recognizers to add (``"ES_NIF"``, ``"UK_NHS"``...).
+    `digest_key` (a deployment secret) makes bank-account findings carry `value_digest`, for
+    per-tenant allowlists of the tenant's own accounts; None (the default) computes none.
     Network lookups are disabled before anything presidio-related is built.
     """
     from scanner.assets import models_dir as default_models_dir
@@ -320,4 +331,5 @@ def build_engine(
         MedicalDetector(root),
         nlp_models=_load_spacy() if nlp else None,
         window=window,
+        digest_key=digest_key,
     )
