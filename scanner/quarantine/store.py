@@ -11,6 +11,7 @@ double submits cannot both win.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,8 +37,8 @@ from scanner.quarantine.model import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
-from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.tables import accounts, audit, envelope_masks, findings, messages, sessions, views
+from scanner.quarantine.view import MessageView, build_view, masked_envelope
 from scanner.quarantine.view_codec import VERSION as VIEW_VERSION
 from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
@@ -120,6 +121,12 @@ class SqlQuarantineStore:
                     await conn.execute(
                         views.insert().values(message_id=message.id, version=VIEW_VERSION, sealed=view)
                     )
+                mask = masked_envelope(message.envelope, message.verdict.findings)
+                if mask is not None:
+                    sealed_mask = self._sealer.seal(json.dumps([mask[0], list(mask[1])]).encode())
+                    await conn.execute(
+                        envelope_masks.insert().values(message_id=message.id, sealed=sealed_mask)
+                    )
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
@@ -153,6 +160,20 @@ class SqlQuarantineStore:
         if row is None or row.version != VIEW_VERSION:
             return None
         return decode_view(self._sealer.open(row.sealed, what=f"view of {message_id}"))
+
+    async def masked_envelopes(self, ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """For the messages among `ids` whose envelope holds a finding: (MAIL FROM, RCPT TOs) as a
+        viewer may see them (the queue shows these instead of the clear columns)."""
+        if not ids:
+            return {}
+        query = sa.select(envelope_masks).where(envelope_masks.c.message_id.in_(ids))
+        async with self._read() as conn:
+            found = (await conn.execute(query)).all()
+        out = {}
+        for message_id, sealed in found:
+            mail_from, rcpts = json.loads(self._sealer.open(sealed, what=f"envelope of {message_id}"))
+            out[message_id] = (str(mail_from), tuple(str(r) for r in rcpts))
+        return out
 
     async def close(self) -> None:
         await self._engine.dispose()
