@@ -15,16 +15,32 @@ import gc
 import logging
 import signal
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.gateway import Gateway
+from scanner.admin import Readiness, create_admin_app, directory_writable, tcp_reachable
+from scanner.logformat import configure_logging
+from scanner.metrics import (
+    MeteredGateway,
+    MeteredQuarantine,
+    MeteredRelay,
+    MeteredScanner,
+    Metrics,
+    refresh_gauges,
+)
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
 from scanner.policy import Policy
 from scanner.ports import QuarantineStore, Relay, Scanner
+from scanner.quarantine.claims import claimed
+from scanner.quarantine.engine import FileIdentity, sqlite_identity
+from scanner.quarantine.guarded import GuardedQuarantine
+from scanner.quarantine.model import QueueFilter
+from scanner.quarantine.store import SqlQuarantineStore
 from scanner.relay import OutboxRelay, SmtpRelay
+from scanner.review.app import ReviewServer
 from scanner.scan.batcher import BatchingScanner
 from scanner.scan.pool import WorkerPool
-from scanner.settings import ScanSettings, Settings
+from scanner.settings import ScanSettings, Settings, describe_paths
 from scanner.smtp import start_smtp_server
 
 if TYPE_CHECKING:
@@ -37,10 +53,16 @@ async def purge_periodically(store: QuarantineStore, every: float) -> None:
     """Retention: expire held mail past `quarantine.retention_days`, now and then every `every` s.
 
     The bytes are deleted for real by the store; a failure is logged and retried next time.
+    Instances sharing one PostgreSQL take turns (`claimed`): one of them purges each round.
     """
     while True:
         try:
-            await store.purge_expired(datetime.now(UTC))
+            if isinstance(store, SqlQuarantineStore):
+                async with claimed(store.engine, "retention-purge") as mine:
+                    if mine:
+                        await store.purge_expired(datetime.now(UTC))
+            else:
+                await store.purge_expired(datetime.now(UTC))
         except Exception as exc:
             log.warning("retention purge failed: %s", type(exc).__name__)
         await asyncio.sleep(every)
@@ -59,7 +81,11 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
         workers=settings.workers,
         batch_timeout=settings.timeout,
-        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
+        extract_kwargs={
+            "max_depth": settings.max_depth,
+            "max_text_bytes": settings.max_text_bytes,
+            "cpu_budget": settings.cpu_budget,
+        },
     )
     return BatchingScanner(
         pool,
@@ -92,12 +118,21 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     policy = Policy.from_file(settings.policy_file)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
+    if isinstance(relay, OutboxRelay):  # the CLI may release into this outbox (same settings)
+        relay.mark_served(settings.quarantine.url)
     scanner = await start_scanner(settings.scan)
-    gateway = Gateway(
-        scanner=scanner,
+    metrics = Metrics(
+        tenant_label=settings.admin.tenant_label, tenant_limit=settings.admin.tenant_label_limit
+    )
+    identity = sqlite_identity(settings.quarantine.url)
+    gateway = MeteredGateway(
+        metrics=metrics,
+        scanner=MeteredScanner(scanner, metrics) if scanner is not None else None,
         policy=policy,
-        relay=relay,
-        quarantine=store,
+        relay=MeteredRelay(relay, metrics),
+        quarantine=MeteredQuarantine(
+            GuardedQuarantine(store, timeout=settings.quarantine.hold_timeout, identity=identity), metrics
+        ),
         hostname=settings.listen.hostname,
         tenant_header=settings.tenant_header,
     )
@@ -105,6 +140,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
     purger = loop.create_task(purge_periodically(store, every=3600))
     smtp_server = await start_smtp_server(gateway, settings.listen)
+    admin = await start_admin(settings, metrics, scanner, store, identity) if settings.admin.enabled else None
+    lag_probe = loop.create_task(metrics.sample_loop_lag())
     review = None
     if settings.review.enabled and settings.review.embedded:
         review = await start_console(settings, store, relay)
@@ -132,6 +169,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         await smtp_server.wait_closed()
         if review is not None:
             await review.stop()
+        if admin is not None:
+            await admin.stop()
+        lag_probe.cancel()
         stats.cancel()
         purger.cancel()
         log_stats(monitor, gateway.counters)
@@ -175,11 +215,56 @@ async def serve_console(settings: Settings, *, stop: asyncio.Event | None = None
         await store.close()
 
 
-def run(settings: Settings, *, console_only: bool = False) -> None:
+async def start_admin(
+    settings: Settings,
+    metrics: Metrics,
+    scanner: Scanner | None,
+    store: SqlQuarantineStore,
+    identity: FileIdentity | None,
+) -> ReviewServer:
+    """The admin HTTP port: /metrics, /healthz, /readyz (see `scanner.admin`)."""
+    from scanner.review.app import serve_review
+
+    pool = scanner.pool if isinstance(scanner, BatchingScanner) else None
+    workers = pool.size if isinstance(pool, WorkerPool) else 0
+
+    def ready_workers() -> int:
+        return pool.ready_workers() if isinstance(pool, WorkerPool) else 0
+
+    async def workers_ready() -> bool:
+        return scanner is None or ready_workers() == workers
+
+    async def store_ready() -> bool:
+        if identity is not None and identity.problem() is not None:
+            return False
+        async with store.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return True
+
+    async def upstream_ready() -> bool:
+        if settings.relay.host:
+            return await tcp_reachable(settings.relay.host, settings.relay.port)
+        return await directory_writable(str(settings.relay.outbox_dir))
+
+    async def refresh() -> None:
+        refresh_gauges(
+            metrics,
+            scanner,
+            restarts=lambda: pool.restarts if isinstance(pool, WorkerPool) else 0,
+            ready=ready_workers,
+        )
+        _, held = await store.list_held(QueueFilter(limit=1))
+        metrics.held.set(held)
+
+    readiness = Readiness({"workers": workers_ready, "store": store_ready, "upstream": upstream_ready})
+    app = create_admin_app(metrics, readiness, refresh)
+    return await serve_review(app, settings.admin.host, settings.admin.port, name="admin (metrics, health)")
+
+
+def run(settings: Settings, *, config_file: Path | None = None, console_only: bool = False) -> None:
     """Entry point (`serve`, or `review` with `console_only`): uvloop when available."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
+    log.info("%s", describe_paths(settings, config_file))
     # third-party loggers that would print SQL parameters, SMTP lines or request URLs at DEBUG:
     # never below INFO, whatever log_level says (the data we protect never reaches a log)
     for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "uvicorn.access"):

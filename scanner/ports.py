@@ -47,7 +47,9 @@ class Scanner(Protocol):
     `ScanUnavailable` / `Overloaded`; never passes a message unscanned.
     """
 
-    async def scan(self, message: bytes) -> Scanned: ...
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
+        """`envelope`, when given, is scanned too (its addresses reach the recipient)."""
+        ...
 
     async def close(self) -> None: ...
 

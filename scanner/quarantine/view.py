@@ -36,6 +36,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 from scanner.extract import extract
+from scanner.extract.headers import masked_name
 from scanner.extract.mime import decode_header_value
 from scanner.model import Envelope, Finding, Group, Segment, SegmentKind
 
@@ -389,7 +390,7 @@ def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[Par
             PartFindings(
                 shown(seg.location),
                 seg.kind.value,
-                shown(seg.filename) if seg.filename else None,
+                shown(masked_name(seg.filename)) if seg.filename else None,  # sender text: masked
                 len(seg.text),
                 found,
             )

@@ -48,7 +48,7 @@ from scanner.review.guard import Guard
 from scanner.review.sessions import Lifetimes, SessionStore, SqlSessions
 from scanner.settings import ReviewSettings
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 HERE = Path(__file__).parent
 
 
@@ -229,7 +229,7 @@ class ReviewServer:
         self._sock.close()  # a no-op when uvicorn already closed it
 
 
-async def serve_review(app: ASGIApp, host: str, port: int) -> ReviewServer:
+async def serve_review(app: ASGIApp, host: str, port: int, *, name: str = "review console") -> ReviewServer:
     """Start serving `app` on host:port (0 = any free port) in the running loop; returns once listening.
 
     We bind the socket ourselves so a busy port raises OSError here (uvicorn would sys.exit).
@@ -245,7 +245,7 @@ async def serve_review(app: ASGIApp, host: str, port: int) -> ReviewServer:
         if task.done():
             sock.close()
             task.result()
-            raise RuntimeError("review console failed to start")
+            raise RuntimeError(f"{name} failed to start")
         await asyncio.sleep(0.01)
-    log.info("review console listening on http://%s:%d", host, sock.getsockname()[1])
+    log.info("%s listening on http://%s:%d", name, host, sock.getsockname()[1])
     return ReviewServer(server, task, sock)

@@ -30,7 +30,7 @@ from scanner.review.auth import (
 from scanner.review.sessions import SessionStore
 from scanner.settings import ReviewSettings
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 
 Handler = Callable[[Request], Awaitable[Response]]
 

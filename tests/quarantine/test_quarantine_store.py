@@ -20,8 +20,8 @@ from scanner.quarantine.migrate import alembic_config
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, QueueFilter, Role
 from scanner.quarantine.store import SqlQuarantineStore
 from scanner.quarantine.tables import VERSION_TABLE, metadata
-from tests.quarantine.conftest import Backend
 from tests.quarantine.fakes import BODY_MARKER, finding, held_message
+from tests.stores import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -218,7 +218,7 @@ async def test_reveal_returns_clear_values_and_is_audited(
     assert "no-store" in r.headers["cache-control"]
     # the values reach no log at all; the reason goes to the audit trail, not to our log lines
     assert SSN not in caplog.text and CARD not in caplog.text
-    assert not any("4711" in r.getMessage() for r in caplog.records if r.name.startswith("scanner"))
+    assert not any("4711" in r.getMessage() for r in caplog.records if r.name.startswith("sendguard"))
 
 
 async def test_release_relays_the_original_bytes(

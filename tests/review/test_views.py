@@ -221,6 +221,6 @@ async def test_request_log_has_no_query_string(
     caplog.set_level("DEBUG")
     r = await client.get("/api/messages", params={"sender": "needle-in-query"}, headers=bearer(Role.VIEWER))
     assert r.status_code == 200
-    ours = [r.getMessage() for r in caplog.records if r.name.startswith("scanner")]
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("sendguard")]
     assert "review GET /api/messages 200 bot-viewer" in ours
     assert not any("needle-in-query" in line for line in ours)
