@@ -1,4 +1,4 @@
-"""console: views computed at hold time, masked envelopes, server-side sessions
+"""console: views computed at hold time, server-side sessions
 
 Revision ID: v0002_console
 Revises: 0001
@@ -34,18 +34,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_quarantine_views")),
     )
     op.create_table(
-        "quarantine_envelope_masks",
-        sa.Column("message_id", sa.String(length=64), nullable=False),
-        sa.Column("sealed", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["message_id"],
-            ["quarantine_messages.id"],
-            name=op.f("fk_quarantine_envelope_masks_message_id_quarantine_messages"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("message_id", name=op.f("pk_quarantine_envelope_masks")),
-    )
-    op.create_table(
         "quarantine_sessions",
         sa.Column("id_hash", sa.String(length=64), nullable=False),
         sa.Column("account", sa.String(length=255), nullable=False),
@@ -61,5 +49,4 @@ def downgrade() -> None:
     """Downgrade schema."""
     op.drop_index(op.f("ix_quarantine_sessions_account"), table_name="quarantine_sessions")
     op.drop_table("quarantine_sessions")
-    op.drop_table("quarantine_envelope_masks")
     op.drop_table("quarantine_views")
