@@ -174,11 +174,7 @@ def build_view(
     if not text_shown:
         notes.append("findings could not be placed on the text: text and header values withheld")
     headers, hidden = _headers(cut_data, by_location, placed, withheld, text_shown, reveal)
-    rcpts = len(env_segments) - 1
-    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
-    env = tuple(
-        _value(n, s, placed, withheld, reveal, True) for n, s in zip(names, env_segments, strict=True)
-    )
+    env = envelope_values(envelope, findings, reveal=reveal)
     excerpts = _excerpts(segments, placed, withheld, reveal, notes) if text_shown else ()
     parts = _parts(segments, findings)
     if len(parts) > MAX_PARTS:
@@ -204,6 +200,26 @@ def _placeable(f: Finding) -> bool:
 
 def _in_attachment(location: str) -> bool:
     return location.startswith("attachment[") or "/attachment[" in location
+
+
+def envelope_values(
+    envelope: Envelope, findings: Sequence[Finding], *, reveal: bool = False
+) -> tuple[ShownValue, ...]:
+    """MAIL FROM and each RCPT TO as shown, findings at ``envelope:*`` locations masked. Pure and
+    cheap (no parsing): the store computes it for the queue even if the view could not be built."""
+    segments = _envelope_segments(envelope)
+    placed, withheld = _place({s.location: s for s in segments}, [f for f in findings if _placeable(f)])
+    rcpts = len(segments) - 1
+    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
+    return tuple(_value(n, s, placed, withheld, reveal, True) for n, s in zip(names, segments, strict=True))
+
+
+def masked_envelope(envelope: Envelope, findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
+    """(MAIL FROM, RCPT TOs) as a viewer may see them when a finding sits in the envelope, else None."""
+    values = envelope_values(envelope, findings)
+    if not any(r.category for v in values for r in v.runs) and not any(v.note for v in values):
+        return None
+    return values[0].text, tuple(v.text for v in values[1:])
 
 
 def _envelope_segments(envelope: Envelope) -> list[Segment]:

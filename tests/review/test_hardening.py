@@ -5,6 +5,7 @@ errors carry the security headers and say nothing of content, bodies are bounded
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from scanner.model import Envelope
+from scanner.model import Confidence, Envelope, Finding, Group
 from scanner.ports import QuarantineStore
 from scanner.quarantine.model import HeldMessage, Role
 from scanner.review import create_app
@@ -198,3 +199,30 @@ async def test_forwarded_for_is_believed_from_a_configured_proxy(
         assert (
             await _failed_login(proxy, "admin", xff="198.51.100.20") == 401
         )  # ...not everyone behind the proxy
+
+
+async def test_envelope_findings_are_masked_everywhere_a_viewer_looks(
+    client: httpx.AsyncClient, store: QuarantineStore
+) -> None:
+    # the scanner reads the envelope too (issue 10: `envelope:mail-from`, `envelope:rcpt[N]`)
+    sender, rcpt = "ssn536228741@shop.test", "x@example.org"
+    found = (
+        Finding(
+            "US_SSN", Group.GOVERNMENT_ID, "envelope:mail-from", 3, 12, 0.9, Confidence.HIGH, "*****8741"
+        ),
+    )
+    msg = _with_envelope(held("env", make_mail("s", "body"), NOW, findings=found), Envelope(sender, (rcpt,)))
+    await store.hold(msg)
+    await login(client, "viewer")
+    for status in ("held", "rejected"):
+        for r in (
+            await client.get("/", params={"status": status}),
+            await client.get("/api/messages", params={"status": status}, headers=bearer(Role.VIEWER)),
+            await client.get("/messages/env"),
+            await client.get("/api/messages/env", headers=bearer(Role.VIEWER)),
+        ):
+            assert r.status_code == 200
+            text = re.sub(r"<[^>]+>", "", r.text)  # a masked run is highlighted in a <mark>
+            assert "536228741" not in text and "ssn*****8741@shop.test" in text, (status, str(r.url))
+        reject = await client.post("/api/messages/env/reject", json={}, headers=bearer(Role.REVIEWER))
+        assert reject.status_code in (200, 409)
