@@ -149,10 +149,19 @@ def bounded(data: bytes) -> tuple[bytes, bool]:
 
 
 def build_view(
-    data: bytes, findings: Sequence[Finding], envelope: Envelope, *, reveal: bool = False
+    data: bytes,
+    findings: Sequence[Finding],
+    envelope: Envelope,
+    *,
+    reveal: bool = False,
+    headers_scanned: bool = True,
 ) -> MessageView:
     """The view of a held message: headers, envelope, excerpts (findings masked, or revealed),
-    parts with what was found where. Bounded (see module doc); never raises on any bytes."""
+    parts with what was found where. Bounded (see module doc); never raises on any bytes.
+
+    `headers_scanned` is False for a message whose scan may predate header scanning (a row held
+    without a stored view): its header values are then treated as unscanned (withheld, addresses
+    without display names), since its findings say nothing about them."""
     cut_data, cut = bounded(data)
     extraction = extract(cut_data)
     segments = list(extraction.segments)
@@ -173,7 +182,12 @@ def build_view(
     text_shown = not lost or cut or reveal
     if not text_shown:
         notes.append("findings could not be placed on the text: text and header values withheld")
-    headers, hidden = _headers(cut_data, by_location, placed, withheld, text_shown, reveal)
+    header_segments = (
+        by_location
+        if headers_scanned
+        else {k: v for k, v in by_location.items() if not k.startswith("header:")}
+    )
+    headers, hidden = _headers(cut_data, header_segments, placed, withheld, text_shown, reveal)
     env = envelope_values(envelope, findings, reveal=reveal)
     excerpts = _excerpts(segments, placed, withheld, reveal, notes) if text_shown else ()
     parts = _parts(segments, findings)
