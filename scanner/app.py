@@ -98,6 +98,7 @@ def build_scanner(
         extract_kwargs={
             "max_depth": settings.max_depth,
             "max_text_bytes": settings.max_text_bytes,
+            "attachments": settings.attachments,
             "cpu_budget": settings.cpu_budget,
         },
     )

@@ -103,7 +103,10 @@ def _load(settings: Settings, path: Path) -> Extraction | str:
         data = path.read_bytes()
         if len(data) > settings.listen.max_message_size:
             return f"message larger than {settings.listen.max_message_size} bytes"
-        return extract(data, max_depth=settings.scan.max_depth, max_text_bytes=settings.scan.max_text_bytes)
+        scan = settings.scan
+        return extract(
+            data, max_depth=scan.max_depth, max_text_bytes=scan.max_text_bytes, attachments=scan.attachments
+        )
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 

