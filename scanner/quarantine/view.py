@@ -390,11 +390,14 @@ def _excerpts(
     return tuple(out)
 
 
+_NOT_PARTS = frozenset({SegmentKind.SUBJECT, SegmentKind.HEADER, SegmentKind.MARKUP})
+
+
 def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[PartFindings]:
     out = []
     for seg in segments:
-        if seg.kind is SegmentKind.SUBJECT:
-            continue
+        if seg.kind in _NOT_PARTS:
+            continue  # the subject, header values, file names, HTML markup: not parts of the tree
         found = tuple(
             (f.category, shown(f.location), shown(f.masked))
             for f in findings
