@@ -51,17 +51,7 @@ def test_the_console_shows_names_and_header_values_masked() -> None:
         b'Content-Type: text/plain; name="SSN 536-22-8843.txt"\r\n\r\nnotes\r\n--b--\r\n'
     )
     found = Finding("US_SSN", Group.GOVERNMENT_ID, "header:From", 6, 17, 0.9, Confidence.HIGH, "***-**-8843")
-    name = Finding(
-        "US_SSN",
-        Group.GOVERNMENT_ID,
-        "attachment[2:SSN ***-**-****.txt]/name",
-        4,
-        15,
-        0.9,
-        Confidence.HIGH,
-        "***-**-8843",
-    )
-    view = build_view(raw, [found, name, TRUNCATED])
+    view = build_view(raw, [found, SSN, TRUNCATED])  # SSN: the finding on the file name
     assert view.text_shown  # an unscanned finding is not a span: the text is still shown
     assert dict(view.headers)["From"] == '"Jane ***-**-8843" <a@example.com>'
     assert [a.name for a in view.attachments] == ["SSN ***-**-****.txt"]
