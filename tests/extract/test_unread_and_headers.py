@@ -107,7 +107,7 @@ def test_first_header_is_one_search() -> None:
 
 
 def test_large_single_part_bodies_read_as_the_parser_reads_them(monkeypatch: object) -> None:
-    import scanner.extract as extract_module
+    import scanner.extract.parsing as extract_module
 
     body = (
         b"".join(b"line %d SSN 536-22-%04d\r\n" % (i, i % 10_000) for i in range(60_000)) + b"last\n\nno crlf"
