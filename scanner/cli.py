@@ -1,4 +1,11 @@
-"""The ``sendguard`` command: ``serve``, ``scan`` and ``quarantine``."""
+"""The ``sendguard`` command: ``serve``, ``scan`` and ``quarantine``.
+
+Every command reads the same settings (`scanner.settings.config_source`): ``--config FILE``
+anywhere on the line, else ``$SENDGUARD_CONFIG``, else ``/etc/sendguard/sendguard.toml``; the
+resolved files are printed at start. ``quarantine`` never creates a store or a key: one it does
+not find is an error (a run from the wrong directory or without serve's settings says so rather
+than showing an empty queue), and it releases only where `serve` would deliver.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +19,22 @@ from typing import Any, TextIO
 
 from scanner._errors import SendguardError
 from scanner.model import Action, Extraction
-from scanner.settings import Settings, load_settings
+from scanner.settings import (
+    Settings,
+    config_source,
+    describe_paths,
+    load_settings,
+    resolve_paths,
+    sqlite_file,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sendguard", description="Outbound-email PII scanner (SMTP proxy)")
     p.add_argument("--config", type=Path, help="TOML settings file (env SENDGUARD_* overrides it)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the SMTP proxy and the review console")
+    sub.add_parser("serve", help="run the SMTP proxy (and the review console when review.embedded)")
+    sub.add_parser("review", help="run the review console as its own process (same settings and store)")
     scan = sub.add_parser("scan", help="scan .eml files or directories (recursively) and print verdicts")
     scan.add_argument("paths", nargs="+", type=Path)
     scan.add_argument("--json", action="store_true", help="one JSON object per message, one per line")
@@ -104,21 +119,78 @@ def _print(out: TextIO, as_json: bool, record: dict[str, Any]) -> None:
         )
 
 
+def split_config(argv: Sequence[str]) -> tuple[Path | None, list[str]]:
+    """Take ``--config FILE`` / ``--config=FILE`` from anywhere (before or after the subcommand)."""
+    rest: list[str] = []
+    config: Path | None = None
+    items = iter(argv)
+    for item in items:
+        if item == "--config":
+            value = next(items, None)
+            if value is None:
+                raise SystemExit("sendguard: --config needs a file")
+            config = Path(value)
+        elif item.startswith("--config="):
+            config = Path(item.split("=", 1)[1])
+        else:
+            rest.append(item)
+    return config, rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    config_arg, rest = split_config(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(rest)
+    config_file = config_source(config_arg)
     try:
-        settings = load_settings(args.config)
+        settings = resolve_paths(load_settings(config_file))
     except Exception as exc:
         print(f"sendguard: bad settings: {exc}", file=sys.stderr)
         return 2
-    if args.command == "serve":
+    if args.command in ("serve", "review"):
         from scanner.app import run
 
-        run(settings)
+        run(settings, config_file=config_file, console_only=args.command == "review")
         return 0
     if args.command == "scan":
         return scan_command(settings, args.paths, args.json, not args.no_nlp, sys.stdout)
+    if args.quarantine_command == "new-key":  # needs no store
+        from scanner.quarantine.crypto import generate_key
+
+        print(generate_key())
+        return 0
+    print(f"sendguard: {describe_paths(settings, config_file)}", file=sys.stderr)
     return asyncio.run(_quarantine(settings, args))
+
+
+def missing_store(settings: Settings) -> str | None:
+    """Why the quarantine `serve` would use is not there (the CLI must not create one)."""
+    q = settings.quarantine
+    db = sqlite_file(q.url)
+    if db is not None and not db.is_file():
+        return f"no quarantine database at {db}"
+    if not q.keys and not q.key_file.is_file():
+        return f"no quarantine key file at {q.key_file}"
+    return None
+
+
+def release_refusal(settings: Settings) -> str | None:
+    """Why a release from here would not go where `serve` delivers (None: it would).
+
+    With an upstream configured the relay is that upstream. Without one the message would be
+    written to the embedded outbox: only right if `serve` itself runs that way with this same
+    quarantine, which it records in the outbox when it starts (`OutboxRelay.mark_served`).
+    """
+    from scanner.relay import OutboxRelay
+
+    if settings.relay.host:
+        return None
+    if OutboxRelay.served_for(settings.relay.outbox_dir, settings.quarantine.url):
+        return None
+    return (
+        f"no upstream configured (relay.host) and no sendguard serve delivers to the outbox "
+        f"{settings.relay.outbox_dir} for this quarantine; refusing to release there. "
+        "Use serve's settings (--config FILE or SENDGUARD_CONFIG)."
+    )
 
 
 async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
@@ -126,6 +198,19 @@ async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
     from scanner.quarantine.commands import run
     from scanner.quarantine.store import open_store
 
+    problem = missing_store(settings)
+    if problem is not None:
+        print(
+            f"sendguard: {problem}; sendguard serve creates it. Run this with serve's settings "
+            "(--config FILE or SENDGUARD_CONFIG) and from its directory if they hold relative paths.",
+            file=sys.stderr,
+        )
+        return 1
+    if args.quarantine_command == "release":
+        refusal = release_refusal(settings)
+        if refusal is not None:
+            print(f"sendguard: {refusal}", file=sys.stderr)
+            return 1
     try:
         store = await open_store(settings.quarantine)
     except SendguardError as exc:  # wrong key, unreachable database: say so, no traceback

@@ -15,10 +15,11 @@ import base64
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from scanner._errors import SendguardError, describe
+from scanner._errors import RelayPermanentError, SendguardError, describe
 from scanner.extract.headers import first_header
 from scanner.headers import prepend, received_header
 from scanner.model import Action, Envelope, Verdict
@@ -38,9 +39,17 @@ def new_reference() -> str:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     reply: str
-    action: Action | None  # None: we failed before a verdict (4xx)
+    action: Action | None  # None: no verdict was carried out (see `failure`)
     reference: str
     verdict: Verdict | None = None
+    # without an action: "tempfail" (4xx, ours or the upstream's) or "upstream_reject" (the
+    # upstream refused the message for good; its 5xx is passed on, the client will not retry)
+    failure: str = "tempfail"
+
+    @property
+    def label(self) -> str:
+        """What happened, for the log line and the counters: an action or a failure kind."""
+        return self.action.value if self.action else self.failure
 
 
 class Gateway:
@@ -53,7 +62,13 @@ class Gateway:
         quarantine: Quarantine,
         hostname: str,
         tenant_header: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_reference: Callable[[], str] = new_reference,
     ) -> None:
+        # the clock and the reference maker are seams: tests pin what the Received header and
+        # the held record say, and which reference a reply names
+        self._now = now
+        self._new_reference = new_reference
         self._scanner = scanner  # None: scanning off (relay only, for comparison)
         self._policy = policy
         self._relay = relay
@@ -61,12 +76,14 @@ class Gateway:
         self._hostname = hostname
         self._tenant_header = tenant_header
         self.counters: dict[str, int] = {}
+        # (stage, seconds) for the metrics; the other stages are timed around their seams
+        self.stage_observer: Callable[[str, float], None] | None = None
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def handle(self, envelope: Envelope, data: bytes) -> Outcome:
-        ref = new_reference()
+        ref = self._new_reference()
         started = time.perf_counter()
         self._inflight += 1
         self._idle.clear()
@@ -74,8 +91,9 @@ class Gateway:
             outcome = await self._handle(envelope, data, ref)
         except SendguardError as exc:
             # detail may name the upstream or the failing component, never content
-            log.warning("msg=%s action=tempfail error=%s detail=%s", ref, type(exc).__name__, exc.detail)
-            outcome = Outcome(exc.smtp_reply, None, ref)
+            failure = "upstream_reject" if isinstance(exc, RelayPermanentError) else "tempfail"
+            log.warning("msg=%s action=%s error=%s detail=%s", ref, failure, type(exc).__name__, exc.detail)
+            outcome = Outcome(exc.smtp_reply, None, ref, failure=failure)
         except Exception as exc:  # any internal failure: temp-fail, never pass, never drop
             log.error("msg=%s action=tempfail error=%s", ref, describe(exc))
             outcome = Outcome("451 4.3.0 Local error in processing, try again later", None, ref)
@@ -90,7 +108,7 @@ class Gateway:
             ref,
             len(data),
             len(envelope.rcpt_tos),
-            outcome.action.value if outcome.action else "tempfail",
+            outcome.label,
             (",".join(f"{c}:{n}" for c, n in v.category_counts().items()) or "none") if v else "-",
             len(v.defects) if v else 0,
             (time.perf_counter() - started) * 1000,
@@ -102,7 +120,10 @@ class Gateway:
             verdict = Verdict(Action.PASS)
         else:
             scanned = await self._scanner.scan(data, envelope)
+            decided = time.perf_counter()
             verdict = decide(self._policy, scanned.findings, scanned.defects)
+            if self.stage_observer is not None:
+                self.stage_observer("decide", time.perf_counter() - decided)
 
         if verdict.action is Action.REJECT:
             return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)
@@ -113,7 +134,7 @@ class Gateway:
                 envelope=envelope,
                 data=data,
                 verdict=verdict,
-                received_at=datetime.now(UTC),
+                received_at=self._now(),
                 tenant=self._tenant(data),
             )
             await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
@@ -124,7 +145,7 @@ class Gateway:
             client_address=envelope.client_address,
             by=self._hostname,
             reference=ref,
-            now=datetime.now(UTC),
+            now=self._now(),
         )
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
         await self._relay.deliver(envelope, prepend(data, fields, received))
@@ -147,5 +168,4 @@ class Gateway:
         return value[:200] or None if value is not None else None
 
     def _count(self, outcome: Outcome) -> None:
-        key = outcome.action.value if outcome.action else "tempfail"
-        self.counters[key] = self.counters.get(key, 0) + 1
+        self.counters[outcome.label] = self.counters.get(outcome.label, 0) + 1

@@ -168,7 +168,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Scanned:
-    """What the scanner says of one message: its findings and its extraction's defect notes."""
+    """What the scanner says of one message: its findings and its extraction's defects."""
 
     findings: tuple[Finding, ...]
     defects: tuple[str, ...] = ()

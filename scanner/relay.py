@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -20,10 +21,11 @@ from pathlib import Path
 import aiosmtplib
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
+from scanner.envelope_check import header_safe
 from scanner.model import Envelope
 from scanner.settings import RelaySettings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.relay")
 
 # MAIL FROM parameters we recompute or cannot pass on unchanged (RFC 1870 SIZE: we add headers).
 _DROP_MAIL_PARAMS = ("SIZE=",)
@@ -107,7 +109,13 @@ class SmtpRelay:
     async def _transaction(self, client: aiosmtplib.SMTP, envelope: Envelope, data: bytes) -> None:
         utf8 = "SMTPUTF8" in envelope.mail_options
         encoding = "utf-8" if utf8 else "ascii"
-        await client._ehlo_or_helo_if_needed()
+        if client.is_ehlo_or_helo_needed:  # RFC 5321 §4.1.4: EHLO first, HELO if refused
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                if not client.is_connected:
+                    raise
+                await client.helo()
         options = [o for o in envelope.mail_options if not o.upper().startswith(_DROP_MAIL_PARAMS)]
         if client.supports_extension("size"):
             options.append(f"SIZE={len(data)}")
@@ -140,11 +148,32 @@ class SmtpRelay:
 
 
 class OutboxRelay:
-    """Writes each message to ``<outbox>/<reference>.eml`` durably. The embedded default."""
+    """Writes each message to ``<outbox>/<reference>.eml`` durably. The embedded default.
+
+    `serve` marks the directory (`mark_served`) with a digest of its quarantine URL, so that a
+    CLI release, which would otherwise fall back to this relay whenever its settings lack the
+    upstream, only writes here when `serve` itself delivers here for that same quarantine.
+    """
+
+    MARKER = ".sendguard-serve"
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
-        self._dir.mkdir(parents=True, exist_ok=True)
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @staticmethod
+    def _digest(store_url: str) -> str:
+        return hashlib.sha256(store_url.encode()).hexdigest()
+
+    def mark_served(self, store_url: str) -> None:
+        (self._dir / self.MARKER).write_text(self._digest(store_url) + "\n")
+
+    @classmethod
+    def served_for(cls, directory: Path, store_url: str) -> bool:
+        try:
+            return (directory / cls.MARKER).read_text().strip() == cls._digest(store_url)
+        except OSError:
+            return False
 
     async def deliver(self, envelope: Envelope, data: bytes) -> None:
         try:
@@ -154,15 +183,24 @@ class OutboxRelay:
 
     def _write(self, envelope: Envelope, data: bytes) -> None:
         name = f"{os.urandom(10).hex()}.eml"
-        trace = [f"Return-Path: <{envelope.mail_from}>\r\n"]
-        trace += [f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.rcpt_tos]
+        # addresses held before the SMTP edge checked them may hold a CR or LF: never a new header
+        trace = [f"Return-Path: <{header_safe(envelope.mail_from)}>\r\n"]
+        trace += [f"Delivered-To: {header_safe(rcpt)}\r\n" for rcpt in envelope.rcpt_tos]
         tmp = self._dir / f".{name}.tmp"
-        with tmp.open("wb") as fh:
-            fh.write("".join(trace).encode("utf-8", "replace"))
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.rename(self._dir / name)
+        try:
+            # 0600: the outbox holds whole messages (the embedded default's "upstream")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write("".join(trace).encode("utf-8", "replace"))
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.rename(self._dir / name)
+        except BaseException:
+            # disk full, quota, I/O error: leave no partial file behind (the client gets 451)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         fd = os.open(self._dir, os.O_RDONLY)
         try:
             os.fsync(fd)

@@ -3,18 +3,26 @@
 1. keyword arguments (tests),
 2. ``SENDGUARD_*`` environment variables, ``__`` between section and field
    (``SENDGUARD_RELAY__HOST=mx.internal``),
-3. an optional TOML file (``sendguard serve --config sendguard.toml``),
+3. one TOML file, the same for `serve` and every other command (`config_source`):
+   ``--config FILE`` (before or after the subcommand), else ``$SENDGUARD_CONFIG``, else
+   ``/etc/sendguard/sendguard.toml`` when it exists,
 4. the defaults below, which ``config/sendguard.toml`` documents.
+
+Relative paths (outbox, key file, SQLite database, policy) are resolved once against the
+working directory (`resolve_paths`) and printed at start, so an operator sees which store and
+outbox a command uses; a CLI run from another directory cannot silently create a second store.
 
 Settings are passed explicitly to whatever needs them; nothing reads a global.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +54,9 @@ class ListenSettings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     require_starttls: bool = False
+    # behind HAProxy & co: each connection starts with a PROXY protocol header (v1 or v2) naming
+    # the real client; seconds to wait for it (0 = off). Only enable behind a proxy that sends it.
+    proxy_protocol: float = 0.0
 
 
 class RelaySettings(BaseModel):
@@ -73,6 +84,8 @@ class QuarantineSettings(BaseModel):
     keys: list[SecretStr] = Field(default_factory=list)
     key_file: Path = Path("var/quarantine.key")
     retention_days: int = 30
+    # seconds a hold may take (store stalled, locked or paused) before the client gets 451
+    hold_timeout: float = 10.0
 
 
 class ScanSettings(BaseModel):
@@ -104,8 +117,30 @@ class ReviewSettings(BaseModel):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8025
+    # `sendguard serve` also serves the console in its own event loop (the embedded default of
+    # `make run`); false: run it as its own process with `sendguard review`
+    embedded: bool = True
     secure_cookies: bool = False
+    # signs the login form's CSRF cookie (signed-in sessions are rows in the quarantine database)
     session_secret: SecretStr | None = None
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    # proxies (addresses or CIDRs) whose X-Forwarded-For is believed for login throttling
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # request bodies above this are refused with 413 (forms and JSON are small)
+    max_body_bytes: int = 65536
+
+
+class AdminSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # HTTP port of `serve` for /metrics (Prometheus), /healthz and /readyz; no authentication
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9025
+    # label message counters by tenant (tenant_header), at most this many tenants, the rest "other"
+    tenant_label: bool = False
+    tenant_label_limit: int = 20
 
 
 class Settings(BaseSettings):
@@ -120,8 +155,11 @@ class Settings(BaseSettings):
     quarantine: QuarantineSettings = QuarantineSettings()
     scan: ScanSettings = ScanSettings()
     review: ReviewSettings = ReviewSettings()
+    admin: AdminSettings = AdminSettings()
     policy_file: Path = Field(default_factory=lambda: config_dir() / "policy.toml")
     log_level: str = "INFO"
+    # "text" (one line per event) or "json" (one JSON object per line, for log shippers)
+    log_format: Literal["text", "json"] = "text"
     # header the sending platform sets to name the customer (shown and filterable in the console)
     tenant_header: str | None = None
 
@@ -147,3 +185,67 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if config_file is not None and not config_file.is_file():
         raise FileNotFoundError(f"config file not found: {config_file}")
     return _FromFile(**overrides)
+
+
+DEFAULT_CONFIG = Path("/etc/sendguard/sendguard.toml")
+CONFIG_ENV = "SENDGUARD_CONFIG"
+
+
+def config_source(cli: Path | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The one settings file: ``--config``, else ``$SENDGUARD_CONFIG``, else the system file if any."""
+    if cli is not None:
+        return cli
+    env = (os.environ if environ is None else environ).get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a ``sqlite+aiosqlite:///path`` URL (None: not SQLite, or in memory)."""
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def resolve_paths(settings: Settings, base: Path | None = None) -> Settings:
+    """A copy with every relative path made absolute against `base` (default: the working dir)."""
+    root = (base or Path.cwd()).resolve()
+
+    def absolute(path: Path) -> Path:
+        return path if path.is_absolute() else root / path
+
+    relay = settings.relay.model_copy(update={"outbox_dir": absolute(settings.relay.outbox_dir)})
+    quarantine = settings.quarantine.model_copy(update={"key_file": absolute(settings.quarantine.key_file)})
+    db = sqlite_file(settings.quarantine.url)
+    if db is not None and not db.is_absolute():
+        quarantine = quarantine.model_copy(update={"url": f"sqlite+aiosqlite:///{absolute(db)}"})
+    listen = settings.listen
+    if listen.tls_cert is not None and listen.tls_key is not None:
+        tls = {"tls_cert": absolute(listen.tls_cert), "tls_key": absolute(listen.tls_key)}
+        listen = listen.model_copy(update=tls)
+    return settings.model_copy(
+        update={
+            "relay": relay,
+            "quarantine": quarantine,
+            "listen": listen,
+            "policy_file": absolute(settings.policy_file),
+        }
+    )
+
+
+def describe_paths(settings: Settings, config_file: Path | None) -> str:
+    """One line naming the files a command will use (no secrets: URLs lose any password)."""
+    from sqlalchemy.engine import make_url
+
+    store = make_url(settings.quarantine.url).render_as_string(hide_password=True)
+    upstream = (
+        f"{settings.relay.host}:{settings.relay.port}"
+        if settings.relay.host
+        else f"outbox {settings.relay.outbox_dir}"
+    )
+    config = str(config_file.resolve()) if config_file else "none (defaults + environment)"
+    key = settings.quarantine.key_file
+    return f"config {config}; quarantine {store}; key file {key}; upstream {upstream}"

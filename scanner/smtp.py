@@ -9,6 +9,11 @@ Protocol limits handled here:
 - RFC 3207 STARTTLS when a certificate is configured (optionally required before MAIL).
 - SMTP smuggling: only ``<CRLF>.<CRLF>`` ends DATA (aiosmtpd ≥ 1.4.5 enforces it).
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
+- RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
+  control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
+  naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
+- PROXY protocol v1/v2 (`listen.proxy_protocol`, behind HAProxy): the header's source address
+  is the client's (in `Received`); a connection without a valid header is closed.
 
 Bounded under hostile input (`_receive_data`): DATA is read in chunks of up to 64 KiB,
 dot-unstuffed (RFC 5321 §4.5.2) chunk by chunk with C-level byte operations -- never a Python
@@ -26,11 +31,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.smtp import MISSING, SMTP, Session
 from aiosmtpd.smtp import Envelope as AioEnvelope
 
+from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
 from scanner.settings import ListenSettings
@@ -45,9 +51,22 @@ class _Handler:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, mail_options: list[str]
+    ) -> str:
+        problem = _path_problem(envelope, address, "sender")
+        if problem is not None:
+            return problem
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, rcpt_options: list[str]
     ) -> str:
+        problem = _path_problem(envelope, address, "recipient")
+        if problem is not None:
+            return problem
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
@@ -55,9 +74,16 @@ class _Handler:
         per_rcpt.append(tuple(rcpt_options))
         return "250 2.1.5 Ok"
 
+    async def handle_PROXY(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, proxy_data: Any
+    ) -> bool:
+        """PROXY protocol (`listen.proxy_protocol`): a valid header names the real client."""
+        return bool(proxy_data)
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: AioEnvelope) -> str:
         data = envelope.original_content or b""
-        peer = session.peer
+        proxied = session.proxy_data.src_addr if session.proxy_data is not None else None
+        peer = (str(proxied), 0) if proxied is not None else session.peer
         env = Envelope(
             mail_from=envelope.mail_from or "",
             rcpt_tos=tuple(envelope.rcpt_tos),
@@ -85,6 +111,11 @@ class _Limits:
         self.max_inflight = max_inflight
         self.inflight = 0
         self.per_client: dict[str, int] = {}
+
+
+def _path_problem(envelope: AioEnvelope, address: str, role: Literal["sender", "recipient"]) -> str | None:
+    """The 5xx refusing a MAIL/RCPT path our edge will not take (see `scanner.envelope_check`)."""
+    return address_problem(address, smtputf8=bool(envelope.smtp_utf8), role=role)
 
 
 class _SendguardSMTP(SMTP):
@@ -244,6 +275,7 @@ async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> async
             timeout=settings.timeout,
             tls_context=tls,
             require_starttls=bool(tls) and settings.require_starttls,
+            proxy_protocol_timeout=settings.proxy_protocol or None,
         )
 
     server = await loop.create_server(factory, host=settings.host, port=settings.port)

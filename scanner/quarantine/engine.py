@@ -37,11 +37,7 @@ READ_ONLY = "sendguard_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_BUSY_TIMEOUT_MS = 500
 
-log = logging.getLogger(__name__)
-
-
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+log = logging.getLogger("sendguard.quarantine")
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -49,6 +45,42 @@ def _sqlite_path(url: URL) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
+
+
+class FileIdentity:
+    """The SQLite database file as it was when the proxy opened it (device and inode).
+
+    SQLite keeps writing through its open descriptor when the file is deleted or replaced
+    underneath (``rm``, a restore, a deploy that swaps the directory): commits succeed into a
+    file nobody will ever open again. A hold is acknowledged only if the path still names
+    the file we opened, before and after its commit.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._identity = self._stat()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def problem(self) -> str | None:
+        """None while the path names the file we opened; else what happened to it."""
+        now = self._stat()
+        if now == self._identity:
+            return None
+        return "removed" if now is None else "replaced"
+
+
+def sqlite_identity(url: str) -> FileIdentity | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = _sqlite_path(parsed)
+    return FileIdentity(path) if path is not None else None
 
 
 def make_engine(url: str, *, schema: str | None = None, sqlite_synchronous: str = "FULL") -> AsyncEngine:

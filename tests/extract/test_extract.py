@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
 from scanner.extract import extract
 from scanner.model import Extraction, SegmentKind
+from tests.corpus import corpus_dir
 
 
 def _texts(ex: Extraction) -> dict[str, str]:
@@ -387,7 +387,7 @@ def test_garbage_bytes_never_raise() -> None:
 
 
 CORPUS = corpus_dir()
-needs_corpus = pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason=f"no corpus at {CORPUS}")
+needs_corpus = pytest.mark.corpus
 
 
 DKIM_KINDS = ("email", "nofws.expected", "relaxed.expected", "simple.expected")

@@ -18,7 +18,6 @@ from scanner.scan.batcher import BatchingScanner
 from scanner.scan.pieces import split_message
 from scanner.scan.pool import WorkerPool
 from scanner.settings import ScanSettings
-from tests.scan.test_pool import event_loop_policy, worker_children  # noqa: F401 (fixture)
 
 FACTORY = "tests.stub_detectors:build"
 
@@ -227,11 +226,14 @@ async def test_timeout_temp_fails_and_the_stuck_worker_is_replaced(make_batcher:
     (pid,) = batcher.pool.pids()
     with pytest.raises(ScanUnavailable, match="timed out"):
         await scan(batcher, "SLEEP 123-45-0001")
+    await batcher.pool.wait_ready()  # the replacement loads its engine (seconds on a busy machine)
     assert (await scan(batcher, "123-45-0002"))[0].masked == "***-**-0002"
     assert batcher.pool.pids() != [pid]
 
 
-async def test_close_temp_fails_waiting_messages_and_reaps_workers(make_batcher: MakeBatcher) -> None:
+async def test_close_temp_fails_waiting_messages_and_reaps_workers(
+    make_batcher: MakeBatcher, worker_children: Callable[[], set[int]]
+) -> None:
     batcher = await make_batcher({"sleep": 60.0}, workers=2, max_batch=1, max_wait_ms=0)
     pids = batcher.pool.pids()
     waiting = [asyncio.create_task(scan(batcher, f"SLEEP {i}")) for i in range(6)]

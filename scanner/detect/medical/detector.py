@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scanner.detect.context import CONTEXT_WINDOW
 from scanner.detect.medical.evidence import (
     CONTEXTUAL,
     EVIDENCE_KINDS,
@@ -41,6 +42,7 @@ from scanner.detect.medical.evidence import (
     id_hits,
 )
 from scanner.detect.medical.patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, fold, mask_tail
+from scanner.detect.scoring import score
 from scanner.model import Confidence, Finding, Group, Segment
 
 if TYPE_CHECKING:
@@ -158,7 +160,8 @@ class MedicalDetector:
                 continue
             local = evidence.near(m.start(), m.end())
             clinical = len(local.categories)
-            window = folded[max(0, m.start() - 60) : m.start()] + " " + folded[m.end() : m.end() + 30]
+            lo, hi = CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())
+            window = folded[lo : m.start()] + " " + folded[m.end() : hi]
             keyword = ICD_CONTEXT.search(window) is not None
             if keyword and local.anchor and clinical:
                 level = Confidence.HIGH
@@ -224,7 +227,7 @@ def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidenc
         if not prose(m.start(), m.end()):
             continue
         local = evidence.near(m.start(), m.end())
-        if MBI_CONTEXT.search(folded[max(0, m.start() - 60) : m.start()]):
+        if MBI_CONTEXT.search(folded[CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())[0] : m.start()]):
             level = Confidence.HIGH
         elif local.health or local.anchor:
             level = Confidence.MEDIUM
@@ -236,9 +239,10 @@ def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidenc
 def _finding(
     segment: Segment, category: str, start: int, end: int, level: Confidence, masked: str, total: float = 0.0
 ) -> Finding:
-    base = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.65, Confidence.HIGH: 0.85}[level]
-    score = round(base + min(0.1, total / 100), 3)
-    return Finding(category, Group.MEDICAL, segment.location, start, end, score, level, masked)
+    # the one ladder (scoring.score): more evidence moves the score up inside its band
+    return Finding(
+        category, Group.MEDICAL, segment.location, start, end, score(level, total / 200), level, masked
+    )
 
 
 def _densest_span(hits: list[Hit]) -> tuple[int, int]:

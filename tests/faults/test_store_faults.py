@@ -1,0 +1,89 @@
+"""The quarantine under faults: a stalled or locked store answers 451 within the hold deadline,
+a SQLite file removed or replaced under the proxy is noticed, never acknowledged into."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from scanner._errors import StoreError
+from scanner.model import Action, Envelope, Verdict
+from scanner.quarantine.engine import sqlite_identity
+from scanner.quarantine.guarded import GuardedQuarantine
+from scanner.quarantine.model import HeldMessage
+from tests.stores import Backend
+
+
+def held(ref: str) -> HeldMessage:
+    return HeldMessage(
+        id=ref,
+        envelope=Envelope("a@example.com", ("b@example.org",)),
+        data=b"Subject: x\r\n\r\nbody\r\n",
+        verdict=Verdict(Action.HOLD),
+        received_at=datetime.now(UTC),
+    )
+
+
+async def test_holds_behind_a_locked_store_each_get_451_within_the_deadline(backend: Backend) -> None:
+    store = await backend.open()
+    guarded = GuardedQuarantine(store, timeout=0.5, identity=sqlite_identity(backend.url))
+    if backend.name == "sqlite":  # another process holds the write lock
+        path = backend.url.split("///", 1)[1]
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        release = other.close
+    else:  # a table locked by another session
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(
+            backend.url, connect_args={"server_settings": {"search_path": backend.schema or ""}}
+        )
+        conn = await engine.connect()
+        await conn.exec_driver_sql("BEGIN")
+        await conn.exec_driver_sql("LOCK TABLE quarantine_messages IN ACCESS EXCLUSIVE MODE")
+
+        def release() -> None:
+            pass
+
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(guarded.hold(held(f"LOCKED{i}")) for i in range(4)), return_exceptions=True
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        release()
+        if backend.name != "sqlite":
+            await conn.close()
+            await engine.dispose()
+    assert all(isinstance(r, StoreError) for r in results), results
+    assert elapsed < 3  # each within its own deadline, not one after the other (k x timeout)
+    await guarded.hold(held("AFTERWARDS"))  # the store works again once the lock is gone
+    assert (await store.get("AFTERWARDS")) is not None
+    await store.close()
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+async def test_a_sqlite_file_removed_or_replaced_under_the_proxy_is_never_acknowledged(
+    backend: Backend, how: str
+) -> None:
+    if backend.name != "sqlite":
+        pytest.skip("a SQLite file only")
+    store = await backend.open()
+    guarded = GuardedQuarantine(store, timeout=5, identity=sqlite_identity(backend.url))
+    await guarded.hold(held("BEFORE"))
+    path = backend.url.split("///", 1)[1]
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path + suffix)
+    if how == "replaced":
+        sqlite3.connect(path).close()
+    with pytest.raises(StoreError, match=how):
+        await guarded.hold(held("AFTER"))
+    await store.close()
