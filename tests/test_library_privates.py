@@ -68,3 +68,17 @@ def test_aiosmtpd_size_errors_start_with_the_text_we_rewrite() -> None:
 def test_the_relay_uses_no_aiosmtplib_private() -> None:
     relay = Path(scanner.__file__).parent.joinpath("relay.py").read_text()
     assert re.search(r"client\._[a-z]", relay) is None
+
+
+def test_aiosmtpd_data_command_privates_the_bounded_reader_uses() -> None:
+    # scanner.smtp replaces SMTP.smtp_DATA's line-by-line loop (a Python object per line) with
+    # chunked reads: it needs the post-DATA state reset, the hook call and the reader, and gives
+    # pipelined bytes read past the end of data back to the reader's buffer
+    import asyncio
+
+    for name in ("_set_post_data_state", "_call_handler_hook", "check_helo_needed", "check_auth_needed"):
+        assert callable(getattr(SMTP, name, None)), f"aiosmtpd SMTP.{name} moved"
+    assert "self._reader" in inspect.getsource(SMTP.connection_made)
+    assert "await self._call_handler_hook('DATA')" in inspect.getsource(SMTP.smtp_DATA)
+    assert isinstance(asyncio.StreamReader()._buffer, bytearray)
+    assert aiosmtpd.smtp.MISSING is not None

@@ -110,10 +110,15 @@ def envelope_texts(envelope: Envelope) -> Iterator[tuple[str, str]]:
     separator between a letter and a digit is read as a space, so a number glued to a word
     stands alone, as a reader splits it."""
     if _WORTH.search(envelope.mail_from):
-        yield "envelope:mail-from", _ADDRESS_GLUE.sub(" ", envelope.mail_from)
+        yield "envelope:mail-from", _unglued(envelope.mail_from)
     for i, rcpt in enumerate(envelope.rcpt_tos, 1):
         if _WORTH.search(rcpt):
-            yield f"envelope:rcpt[{i}]", _ADDRESS_GLUE.sub(" ", rcpt)
+            yield f"envelope:rcpt[{i}]", _unglued(rcpt)
+
+
+def _unglued(address: str) -> str:
+    """Glue characters as spaces, one for one: offsets stay those of the address as received."""
+    return _ADDRESS_GLUE.sub(lambda m: " " * len(m[0]), address)
 
 
 def masked_name(name: str) -> str:

@@ -363,8 +363,8 @@ def _excerpts(
 def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[PartFindings]:
     out = []
     for seg in segments:
-        if seg.kind is SegmentKind.SUBJECT:
-            continue
+        if seg.kind in (SegmentKind.SUBJECT, SegmentKind.HEADER, SegmentKind.MARKUP):
+            continue  # not parts: header fields, file names, envelope, a part's HTML markup
         found = tuple(
             (f.category, shown(f.location), shown(f.masked))
             for f in findings
