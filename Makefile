@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-tools clean
+.PHONY: run test test-fast lint bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 ## the whole test suite (SMTP on loopback, PostgreSQL when reachable, headless Chromium when installed)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## the same without the tests marked slow (corpus sweeps, subprocess serve/CLI, the browser)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check scanner tests benchmarks

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._corpus import Sample, corpus_dir, load_sample
 from scanner.scan.pool import WORKER_NICE
+from tests.corpus import Sample, corpus_dir, load_sample
 
 # presidio entity -> sendguard group, for scoring stock presidio with the same labels
 STOCK_GROUPS = {

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._corpus import corpus_dir
 from scanner.extract import extract
+from tests.corpus import corpus_dir
 
 
 def _baseline(data: bytes) -> int:

@@ -71,9 +71,9 @@ from typing import Any, TypeVar
 
 import psutil
 
-from benchmarks._corpus import corpus_dir, load_sample
 from benchmarks._cpu import ROLES, CpuMeter
 from benchmarks._loadgen import LagProbe, Phase, closed_loop, open_loop, prepare
+from tests.corpus import corpus_dir, load_sample
 
 T = TypeVar("T")
 _STATS = re.compile(r"^(\S+ \S+) .*\bstats\b.*lag_max_ms=([\d.]+) lag_p99_ms=([\d.]+)")

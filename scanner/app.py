@@ -3,7 +3,8 @@
 SMTP edge (aiosmtpd)  ->  Gateway  ->  Scanner (micro-batcher -> worker processes)
                                    ->  Relay (SmtpRelay upstream | OutboxRelay embedded)
                                    ->  Quarantine (SQLAlchemy store, encrypted)
-Review console (Starlette/uvicorn) ->  same store + relay
+Review console (Starlette/uvicorn) ->  same store + relay; embedded in `serve` (review.embedded)
+                                       or its own process (`sendguard review`, `serve_console`)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.admin import Readiness, create_admin_app, directory_writable, tcp_reachable
 from scanner.logformat import configure_logging
@@ -40,6 +42,9 @@ from scanner.scan.batcher import BatchingScanner
 from scanner.scan.pool import WorkerPool
 from scanner.settings import ScanSettings, Settings, describe_paths
 from scanner.smtp import start_smtp_server
+
+if TYPE_CHECKING:
+    from scanner.review import ReviewServer
 
 log = logging.getLogger("sendguard")
 
@@ -76,7 +81,11 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
         {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
         workers=settings.workers,
         batch_timeout=settings.timeout,
-        extract_kwargs={"max_depth": settings.max_depth, "max_text_bytes": settings.max_text_bytes},
+        extract_kwargs={
+            "max_depth": settings.max_depth,
+            "max_text_bytes": settings.max_text_bytes,
+            "cpu_budget": settings.cpu_budget,
+        },
     )
     return BatchingScanner(
         pool,
@@ -134,15 +143,10 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     admin = await start_admin(settings, metrics, scanner, store, identity) if settings.admin.enabled else None
     lag_probe = loop.create_task(metrics.sample_loop_lag())
     review = None
-    if settings.review.enabled:
-        from scanner.review import create_app, serve_review
-
-        review = await serve_review(
-            create_app(store, relay, settings.review, hostname=settings.listen.hostname),
-            settings.review.host,
-            settings.review.port,
-        )
-        log.info("review console on http://%s:%d/", settings.review.host, settings.review.port)
+    if settings.review.enabled and settings.review.embedded:
+        review = await start_console(settings, store, relay)
+    elif settings.review.enabled:
+        log.info("review console not embedded: run `sendguard review` as its own process")
     # Start-up objects (imports, settings, templates) live for the whole run: keep the cyclic GC
     # from walking them again and again while mail flows (fewer, shorter pauses on the loop).
     gc.collect()
@@ -224,8 +228,41 @@ async def start_admin(
     return await serve_review(app, settings.admin.host, settings.admin.port, name="admin (metrics, health)")
 
 
-def run(settings: Settings, *, config_file: Path | None = None) -> None:
-    """Entry point: uvloop when available."""
+async def start_console(settings: Settings, store: QuarantineStore, relay: Relay) -> ReviewServer:
+    """The review console on `review.host:port`, in the running loop, over `store` and `relay`."""
+    from scanner.review import create_app, serve_review
+
+    app = create_app(store, relay, settings.review, hostname=settings.listen.hostname)
+    server = await serve_review(app, settings.review.host, settings.review.port)
+    log.info("review console on http://%s:%d/", settings.review.host, server.port)
+    return server
+
+
+async def serve_console(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """`sendguard review`: the console as its own process, on the same store and relay settings
+    as `sendguard serve`, so that no page ever takes a moment from the SMTP event loop."""
+    from scanner.quarantine.store import open_store
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    store = await open_store(settings.quarantine)
+    relay = build_relay(settings)
+    try:
+        server = await start_console(settings, store, relay)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+    finally:
+        await relay.close()
+        await store.close()
+
+
+def run(settings: Settings, *, config_file: Path | None = None, console_only: bool = False) -> None:
+    """Entry point (`serve`, or `review` with `console_only`): uvloop when available."""
     configure_logging(settings.log_level, settings.log_format)
     log.info("%s", describe_paths(settings, config_file))
     # third-party loggers that would print SQL parameters, SMTP lines or request URLs at DEBUG:
@@ -235,9 +272,10 @@ def run(settings: Settings, *, config_file: Path | None = None) -> None:
     # aiosmtpd logs ~6 INFO lines per message (peer, sender, each recipient): our own one line per
     # message says what matters, and those lines cost event-loop time on the hot path
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    main = serve_console(settings) if console_only else serve(settings)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        asyncio.run(serve(settings))
+        asyncio.run(main)
     else:
-        uvloop.run(serve(settings))
+        uvloop.run(main)

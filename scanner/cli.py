@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sendguard", description="Outbound-email PII scanner (SMTP proxy)")
     p.add_argument("--config", type=Path, help="TOML settings file (env SENDGUARD_* overrides it)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the SMTP proxy and the review console")
+    sub.add_parser("serve", help="run the SMTP proxy (and the review console when review.embedded)")
+    sub.add_parser("review", help="run the review console as its own process (same settings and store)")
     scan = sub.add_parser("scan", help="scan .eml files or directories (recursively) and print verdicts")
     scan.add_argument("paths", nargs="+", type=Path)
     scan.add_argument("--json", action="store_true", help="one JSON object per message, one per line")
@@ -80,7 +81,7 @@ def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: 
                 record["error"] = ext
                 status = 2
             else:
-                verdict = decide(policy, next(results), ext.defects)
+                verdict = decide(policy, [*next(results), *ext.unscanned], ext.defects)
                 record["verdict"] = verdict.action.value
                 record["findings"] = [f.as_dict() for f in verdict.findings]
                 record["defects"] = list(verdict.defects)
@@ -145,10 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         print(f"sendguard: bad settings: {exc}", file=sys.stderr)
         return 2
-    if args.command == "serve":
+    if args.command in ("serve", "review"):
         from scanner.app import run
 
-        run(settings, config_file=config_file)
+        run(settings, config_file=config_file, console_only=args.command == "review")
         return 0
     if args.command == "scan":
         return scan_command(settings, args.paths, args.json, not args.no_nlp, sys.stdout)

@@ -18,16 +18,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from scanner._errors import RelayPermanentError, SendguardError, describe
+from scanner.extract.headers import first_header
 from scanner.headers import prepend, received_header
 from scanner.model import Action, Envelope, Verdict
 from scanner.policy import Policy, decide
 from scanner.ports import Quarantine, Relay, Scanner
 from scanner.quarantine.model import HeldMessage
-from scanner.report import rejection_reply, tag_headers
+from scanner.report import held_reply, rejection_reply, tag_headers
 
 log = logging.getLogger("sendguard.gateway")
 
@@ -63,7 +62,13 @@ class Gateway:
         quarantine: Quarantine,
         hostname: str,
         tenant_header: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_reference: Callable[[], str] = new_reference,
     ) -> None:
+        # the clock and the reference maker are seams: tests pin what the Received header and
+        # the held record say, and which reference a reply names
+        self._now = now
+        self._new_reference = new_reference
         self._scanner = scanner  # None: scanning off (relay only, for comparison)
         self._policy = policy
         self._relay = relay
@@ -78,7 +83,7 @@ class Gateway:
         self._idle.set()
 
     async def handle(self, envelope: Envelope, data: bytes) -> Outcome:
-        ref = new_reference()
+        ref = self._new_reference()
         started = time.perf_counter()
         self._inflight += 1
         self._idle.clear()
@@ -114,7 +119,7 @@ class Gateway:
         if self._scanner is None:
             verdict = Verdict(Action.PASS)
         else:
-            scanned = await self._scanner.scan(data)
+            scanned = await self._scanner.scan(data, envelope)
             decided = time.perf_counter()
             verdict = decide(self._policy, scanned.findings, scanned.defects)
             if self.stage_observer is not None:
@@ -129,18 +134,18 @@ class Gateway:
                 envelope=envelope,
                 data=data,
                 verdict=verdict,
-                received_at=datetime.now(UTC),
+                received_at=self._now(),
                 tenant=self._tenant(data),
             )
             await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
-            return Outcome(f"250 2.0.0 Ok: held for review as {ref}", Action.HOLD, ref, verdict)
+            return Outcome(held_reply(verdict, ref), Action.HOLD, ref, verdict)
 
         received = received_header(
             helo=envelope.helo,
             client_address=envelope.client_address,
             by=self._hostname,
             reference=ref,
-            now=datetime.now(UTC),
+            now=self._now(),
         )
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
         await self._relay.deliver(envelope, prepend(data, fields, received))
@@ -158,9 +163,9 @@ class Gateway:
         """The customer, from a header the sending platform sets (e.g. X-Tenant-ID)."""
         if not self._tenant_header:
             return None
-        headers = BytesHeaderParser(policy=compat32).parsebytes(data[:65536])
-        value = headers.get(self._tenant_header)
-        return str(value).strip()[:200] or None if value is not None else None
+        # one C-level search, not a header parse: this runs on the event loop for every message
+        value = first_header(data, self._tenant_header)
+        return value[:200] or None if value is not None else None
 
     def _count(self, outcome: Outcome) -> None:
         self.counters[outcome.label] = self.counters.get(outcome.label, 0) + 1

@@ -1,4 +1,7 @@
-"""Edits to the header block of the raw message bytes. Pure.
+"""Reading and editing the header block of the raw message bytes. Pure.
+
+`header_fields` is the one reader of a header block for what is not scanning (the tenant
+header, the CLI's `show`): it never raises, whatever the bytes.
 
 The body is never touched: we relay the original bytes. We only
 - strip any incoming ``PII-Scan-*`` header (a sender must not be able to forge our verdict),
@@ -23,6 +26,24 @@ def _split(data: bytes) -> tuple[bytes, bytes]:
         return data, b""
     cut = m.start() + (2 if data[m.start() : m.start() + 2] == b"\r\n" else 1)
     return data[:cut], data[cut:]
+
+
+def header_fields(data: bytes, limit: int = 65536) -> list[tuple[str, str]]:
+    """The header fields in the first `limit` bytes (RFC 5322 §2.2), unfolded (§2.2.3); no body.
+
+    Raw values (encoded words are not decoded), read as utf-8 with replacement: for display
+    and routing headers, never for detection (`scanner.extract` reads what is scanned).
+    """
+    fields: list[tuple[str, str]] = []
+    head = _split(data[:limit])[0]
+    for line in head.decode("utf-8", errors="replace").splitlines():
+        if line[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {line.strip()}")
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            fields.append((name.strip(), value.strip()))
+    return fields
 
 
 def strip_our_headers(data: bytes) -> bytes:

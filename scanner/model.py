@@ -64,6 +64,8 @@ class SegmentKind(enum.StrEnum):
     TEXT = "text"
     HTML = "html"
     ATTACHMENT = "attachment"
+    HEADER = "header"  # a header field, a file name or an envelope address
+    MARKUP = "markup"  # HTML attributes, URLs, comments, title, CSS strings: one item a line
 
 
 class Unscanned(enum.StrEnum):
@@ -118,7 +120,9 @@ class Segment:
     """One piece of decoded text and where it came from.
 
     `location` is what a customer reads in a report: ``subject``, ``body[1]`` (the MIME part
-    path, 1-based, nested as ``body[2.1]``) or ``attachment[2:report.txt]``.
+    path, 1-based, nested as ``body[2.1]``), ``attachment[2:report.txt]`` (a file name only
+    masked: ``attachment[2:SSN ***-**-****.txt]``), ``header:From``, ``envelope:rcpt[2]``. A
+    location never carries a value.
     """
 
     location: str

@@ -26,6 +26,7 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
+from scanner.quarantine.view import MessageView
 
 
 class Detector(Protocol):
@@ -46,7 +47,9 @@ class Scanner(Protocol):
     `ScanUnavailable` / `Overloaded`; never passes a message unscanned.
     """
 
-    async def scan(self, message: bytes) -> Scanned: ...
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
+        """`envelope`, when given, is scanned too (its addresses reach the recipient)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -93,9 +96,22 @@ class QuarantineStore(Quarantine, Protocol):
         """
         ...
 
-    async def transition(self, message_id: str, step: Step, actor: str, reason: str | None = None) -> bool:
+    async def transition(
+        self,
+        message_id: str,
+        step: Step,
+        actor: str,
+        reason: str | None = None,
+        *,
+        audit_event: AuditEvent | None = None,
+    ) -> bool:
         """Apply one step of `scanner.quarantine.lifecycle.TRANSITIONS`; False if the message's
-        status does not allow it (or there is no such message)."""
+        status does not allow it (or there is no such message). `audit_event` is recorded in the
+        same transaction when the step applies (content is never purged without its record)."""
+        ...
+
+    async def get_view(self, message_id: str) -> MessageView | None:
+        """What the console shows, computed at hold time; None if absent or the content is gone."""
         ...
 
     async def delete(self, message_id: str) -> bool: ...

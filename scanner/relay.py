@@ -21,10 +21,11 @@ from pathlib import Path
 import aiosmtplib
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
+from scanner.envelope_check import header_safe
 from scanner.model import Envelope
 from scanner.settings import RelaySettings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.relay")
 
 # MAIL FROM parameters we recompute or cannot pass on unchanged (RFC 1870 SIZE: we add headers).
 _DROP_MAIL_PARAMS = ("SIZE=",)
@@ -108,7 +109,13 @@ class SmtpRelay:
     async def _transaction(self, client: aiosmtplib.SMTP, envelope: Envelope, data: bytes) -> None:
         utf8 = "SMTPUTF8" in envelope.mail_options
         encoding = "utf-8" if utf8 else "ascii"
-        await client._ehlo_or_helo_if_needed()
+        if client.is_ehlo_or_helo_needed:  # RFC 5321 §4.1.4: EHLO first, HELO if refused
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                if not client.is_connected:
+                    raise
+                await client.helo()
         options = [o for o in envelope.mail_options if not o.upper().startswith(_DROP_MAIL_PARAMS)]
         if client.supports_extension("size"):
             options.append(f"SIZE={len(data)}")
@@ -176,8 +183,9 @@ class OutboxRelay:
 
     def _write(self, envelope: Envelope, data: bytes) -> None:
         name = f"{os.urandom(10).hex()}.eml"
-        trace = [f"Return-Path: <{envelope.mail_from}>\r\n"]
-        trace += [f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.rcpt_tos]
+        # addresses held before the SMTP edge checked them may hold a CR or LF: never a new header
+        trace = [f"Return-Path: <{header_safe(envelope.mail_from)}>\r\n"]
+        trace += [f"Delivered-To: {header_safe(rcpt)}\r\n" for rcpt in envelope.rcpt_tos]
         tmp = self._dir / f".{name}.tmp"
         try:
             # 0600: the outbox holds whole messages (the embedded default's "upstream")

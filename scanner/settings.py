@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,6 +45,11 @@ class ListenSettings(BaseModel):
     timeout: float = 300.0
     # refuse new connections beyond this many concurrent sessions (421 4.3.2)
     max_sessions: int = 1000
+    # concurrent sessions from one client address (421 4.3.2 beyond): one host cannot take all
+    max_sessions_per_client: int = 200
+    # bytes of message data held by all sessions at once (received or being scanned/relayed);
+    # DATA beyond it gets 451 4.3.2 as soon as it arrives (RFC 5321 §4.5.3.1.10 storage)
+    max_inflight_bytes: int = 512 * 1024 * 1024
     # STARTTLS (RFC 3207) offered when both are set; require_starttls refuses mail before it
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -98,6 +103,9 @@ class ScanSettings(BaseModel):
     # extraction bounds
     max_depth: int = 10
     max_text_bytes: int = 4 * 1024 * 1024
+    # seconds of worker CPU one message (or one piece of a large one) may use; beyond it the
+    # message is held unread (Unscanned BUDGET) and the worker moves on; 0 = no budget
+    cpu_budget: float = 5.0
     # run spaCy (sentences, NER) around candidates that need it
     nlp: bool = True
     extra_recognizers: list[str] = Field(default_factory=list)
@@ -109,8 +117,18 @@ class ReviewSettings(BaseModel):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8025
+    # `sendguard serve` also serves the console in its own event loop (the embedded default of
+    # `make run`); false: run it as its own process with `sendguard review`
+    embedded: bool = True
     secure_cookies: bool = False
+    # signs the login form's CSRF cookie (signed-in sessions are rows in the quarantine database)
     session_secret: SecretStr | None = None
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    # proxies (addresses or CIDRs) whose X-Forwarded-For is believed for login throttling
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # request bodies above this are refused with 413 (forms and JSON are small)
+    max_body_bytes: int = 65536
 
 
 class AdminSettings(BaseModel):

@@ -11,6 +11,17 @@ Protocol limits handled here:
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
 - PROXY protocol v1/v2 (`listen.proxy_protocol`, behind HAProxy): the header's source address
   is the client's (in `Received`); a connection without a valid header is closed.
+
+Bounded under hostile input (`_BoundedData`): DATA is read in chunks of up to 64 KiB into one
+buffer, dot-unstuffed (RFC 5321 §4.5.2) chunk by chunk with C-level byte operations -- never a
+Python object per line, so a 26 MB message of empty lines costs ~2x its size and no loop stall;
+every session's bytes are charged as they arrive to one budget (``listen.max_inflight_bytes``)
+held until the message is answered: beyond it the rest of DATA is drained unstored and answered
+``451 4.3.2`` (RFC 5321 §4.5.3.1.10: insufficient storage is transient); at most
+``listen.max_sessions_per_client`` sessions per client address (``421 4.3.2``).
+- RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
+  control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
+  naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
 """
 
 from __future__ import annotations
@@ -18,11 +29,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any
+from typing import Any, Literal
 
-from aiosmtpd.smtp import SMTP, Session
+from aiosmtpd.smtp import MISSING, SMTP, Session
 from aiosmtpd.smtp import Envelope as AioEnvelope
 
+from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
 from scanner.settings import ListenSettings
@@ -37,9 +49,22 @@ class _Handler:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, mail_options: list[str]
+    ) -> str:
+        problem = _path_problem(envelope, address, "sender")
+        if problem is not None:
+            return problem
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, rcpt_options: list[str]
     ) -> str:
+        problem = _path_problem(envelope, address, "recipient")
+        if problem is not None:
+            return problem
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
@@ -69,19 +94,53 @@ class _Handler:
         return outcome.reply
 
 
+_CHUNK = 64 * 1024
+_END = b"\r\n.\r\n"
+
+
+class _Limits:
+    """Per-server shared counters: sessions per client address and message bytes in flight."""
+
+    __slots__ = ("inflight", "max_inflight", "max_per_client", "per_client")
+
+    def __init__(self, max_per_client: int, max_inflight: int) -> None:
+        self.max_per_client = max_per_client
+        self.max_inflight = max_inflight
+        self.inflight = 0
+        self.per_client: dict[str, int] = {}
+
+
+def _path_problem(envelope: AioEnvelope, address: str, role: Literal["sender", "recipient"]) -> str | None:
+    """The 5xx refusing a MAIL/RCPT path our edge will not take (see `scanner.envelope_check`)."""
+    return address_problem(address, smtputf8=bool(envelope.smtp_utf8), role=role)
+
+
 class _SendguardSMTP(SMTP):
-    """aiosmtpd's SMTP with enhanced status codes on size errors and a session limit."""
+    """aiosmtpd's SMTP with enhanced status codes on size errors and session limits."""
 
     active = 0  # per-server count, set on the class made by `_protocol_class`
     max_sessions = 1000
+    limits = _Limits(200, 512 * 1024 * 1024)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         type(self).active += 1
-        self._over_limit = type(self).active > self.max_sessions
+        peer = transport.get_extra_info("peername")
+        self._client = str(peer[0]) if isinstance(peer, tuple) else str(peer or "")
+        per_client = self.limits.per_client
+        per_client[self._client] = per_client.get(self._client, 0) + 1
+        self._over_limit = (
+            type(self).active > self.max_sessions or per_client[self._client] > self.limits.max_per_client
+        )
+        self._reserved = 0
         super().connection_made(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         type(self).active -= 1
+        per_client = self.limits.per_client
+        per_client[self._client] -= 1
+        if not per_client[self._client]:
+            del per_client[self._client]
+        self._release()
         super().connection_lost(exc)
 
     async def _handle_client(self) -> None:
@@ -92,14 +151,102 @@ class _SendguardSMTP(SMTP):
             return
         await super()._handle_client()
 
+    # -- DATA, bounded (see module doc) ------------------------------------------------------
+
+    def _reserve(self, n: int) -> bool:
+        limits = self.limits
+        if limits.inflight + n > limits.max_inflight:
+            return False
+        limits.inflight += n
+        self._reserved += n
+        return True
+
+    def _release(self) -> None:
+        self.limits.inflight -= self._reserved
+        self._reserved = 0
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA command with `_receive_data` in place of its line-by-line loop."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        data, refusal = await self._receive_data()
+        try:
+            if refusal is not None:
+                self._set_post_data_state()  # type: ignore[no-untyped-call]
+                await self.push(refusal)
+                return
+            self.envelope.content = self.envelope.original_content = data
+            status = await self._call_handler_hook("DATA")
+        finally:
+            self._release()  # the message is answered: its bytes leave the budget
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
+        await self.push("250 OK" if status is MISSING else status)
+
+    async def _receive_data(self) -> tuple[bytes, str | None]:
+        """The message up to ``<CRLF>.<CRLF>`` (RFC 5321 §4.1.1.4), dot-unstuffed (§4.5.2).
+
+        A virtual CRLF before the first byte makes every line start a ``\r\n`` so that
+        unstuffing is one ``replace`` per chunk and the end one ``find``. Each chunk is cut just
+        before its last CRLF (or before a trailing CR), so neither can straddle two chunks.
+        Returns the data and None, or empty data and the refusal once a limit was crossed
+        (the rest is still read, unstored, so the session stays in step with the client).
+        """
+        buf = bytearray()
+        carry = b"\r\n"
+        size = 0
+        refusal: str | None = None
+        limit = self.data_size_limit
+        while True:
+            chunk = await self._reader.read(_CHUNK)
+            if not chunk:
+                raise ConnectionResetError("connection closed during DATA")
+            data = carry + chunk
+            end = data.find(_END)
+            if end >= 0:
+                body, rest = data[: end + 2], data[end + 5 :]
+                if rest:  # pipelined commands after the end of data: give them back
+                    self._reader._buffer[:0] = rest  # type: ignore[attr-defined]
+            else:
+                cut = data.rfind(b"\r\n")
+                if cut <= 0:
+                    cut = len(data) - 1 if data.endswith(b"\r") else len(data)
+                body, carry = data[:cut], data[cut:]
+            size += len(body)
+            if refusal is None:
+                if limit and size > limit + 2:
+                    refusal = "552 5.3.4 Message size exceeds fixed maximum message size"
+                elif not self._reserve(len(body)):
+                    refusal = "451 4.3.2 Too much mail in progress, try again later"
+                else:
+                    buf += body.replace(b"\r\n.", b"\r\n")
+                if refusal is not None:
+                    buf = bytearray()
+                    self._release()
+            if end >= 0:
+                break
+        if refusal is not None:
+            return b"", refusal
+        del buf[:2]  # the virtual CRLF
+        return bytes(buf), None
+
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status.startswith("552 Error"):
             status = "552 5.3.4 Message size exceeds fixed maximum message size"
         await super().push(status)
 
 
-def _protocol_class(max_sessions: int) -> type[_SendguardSMTP]:
-    return type("SendguardSMTP", (_SendguardSMTP,), {"active": 0, "max_sessions": max_sessions})
+def _protocol_class(settings: ListenSettings) -> type[_SendguardSMTP]:
+    limits = _Limits(settings.max_sessions_per_client, settings.max_inflight_bytes)
+    attrs = {"active": 0, "max_sessions": settings.max_sessions, "limits": limits}
+    return type("SendguardSMTP", (_SendguardSMTP,), attrs)
 
 
 async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> asyncio.Server:
@@ -109,7 +256,7 @@ async def start_smtp_server(gateway: Gateway, settings: ListenSettings) -> async
     if settings.tls_cert and settings.tls_key:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(settings.tls_cert, settings.tls_key)
-    cls = _protocol_class(settings.max_sessions)
+    cls = _protocol_class(settings)
     loop = asyncio.get_running_loop()
 
     def factory() -> SMTP:

@@ -60,7 +60,7 @@ class FakeScanner:
         self.fail = False
         self.scanned = 0
 
-    async def scan(self, message: bytes) -> Scanned:
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
         if self.fail:
             raise ScanUnavailable("fake scanner down")
         self.scanned += 1

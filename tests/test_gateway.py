@@ -96,7 +96,7 @@ async def test_unexpected_exception_is_a_4xx_not_a_pass(
 
     gw, scanner, relay, _ = parts
 
-    async def explode(data: bytes) -> object:
+    async def explode(data: bytes, envelope: object = None) -> object:
         raise RuntimeError(f"cannot parse {data!r}")  # an exception message carrying content
 
     scanner.scan = explode  # type: ignore[method-assign]
@@ -119,16 +119,17 @@ async def test_drain_waits_for_messages_in_flight(parts: Parts) -> None:
     import asyncio
 
     gw, _, relay, _ = parts
-    gate = asyncio.Event()
+    gate, entered = asyncio.Event(), asyncio.Event()
     original = relay.deliver
 
     async def slow_deliver(envelope: Envelope, data: bytes) -> None:
+        entered.set()
         await gate.wait()
         await original(envelope, data)
 
     relay.deliver = slow_deliver  # type: ignore[method-assign]
     task = asyncio.create_task(gw.handle(ENV, message("hi")))
-    await asyncio.sleep(0.01)
+    await entered.wait()
     assert await gw.drain(within=0.05) is False  # still in flight
     gate.set()
     assert await gw.drain(within=5) is True
@@ -158,3 +159,31 @@ def test_describe_names_type_and_place_never_the_message() -> None:
         text = describe(exc)
     assert text.startswith("ValueError at ") and "test_gateway.py:" in text
     assert "536" not in text
+
+
+async def test_clock_and_reference_are_seams() -> None:
+    from datetime import UTC, datetime
+
+    from scanner.policy import Policy
+
+    quarantine, relay = FakeQuarantine(), FakeRelay()
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    refs = iter(["REF1", "REF2"])
+    gw = Gateway(
+        scanner=FakeScanner(),
+        policy=Policy.default(),
+        relay=relay,
+        quarantine=quarantine,
+        hostname="sendguard.test",
+        tenant_header="X-Tenant",
+        now=lambda: at,
+        new_reference=lambda: next(refs),
+    )
+    held = await gw.handle(
+        ENV, b"X-Tenant:  acme\r\n  corp \r\nSubject: \xff\xfe odd\r\n\r\nFAKE-MEDICAL\r\n"
+    )
+    assert held.reference == "REF1" and held.reply.endswith("as REF1")
+    assert quarantine.held[0].received_at == at and quarantine.held[0].tenant == "acme corp"
+    passed = await gw.handle(ENV, message("hello"))
+    assert passed.reference == "REF2"
+    assert b"with ESMTP id REF2;\r\n\tFri, 02 Jan 2026 03:04:05 +0000\r\n" in relay.delivered[0][1]

@@ -40,6 +40,14 @@ class Window:
     before: int = 60
     after: int = 30
 
+    def bounds(self, length: int, start: int, end: int) -> tuple[int, int]:
+        """Where the window around [start, end) begins and ends in a text of `length`."""
+        return max(0, start - self.before), min(length, end + self.after)
+
+
+# the context window recognizers and the medical detector read around a candidate
+CONTEXT_WINDOW = Window()
+
 
 def _keyword_regex(keyword: str) -> str:
     out: list[str] = []
@@ -79,10 +87,9 @@ class KeywordMatcher:
         """Keyword spans in the window around text[start:end] (the candidate itself excluded)."""
         if self._regex is None:
             return []
-        lo = max(0, start - window.before)
+        lo, hi = window.bounds(len(text), start, end)
         while lo > 0 and text[lo - 1].isalnum():
             lo -= 1
-        hi = min(len(text), end + window.after)
         while hi < len(text) and text[hi].isalnum():
             hi += 1
         # re's lookbehind sees characters before `pos`, so boundaries at the window edge hold

@@ -26,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from scanner.detect.context import ContextLexicon, Window
+from scanner.detect.context import CONTEXT_WINDOW, ContextLexicon, Window
 from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
 from scanner.detect.medical.detector import MedicalDetector
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 _DIGIT = re.compile(r"\d")
-DEFAULT_WINDOW = Window()
+
 # characters of original text given to spaCy around a context-only candidate
 _SENTENCE_SPAN = 240
 
@@ -79,8 +79,7 @@ class DetectionEngine:
         medical: MedicalDetector,
         *,
         nlp_models: dict[str, Language] | None = None,
-        window: Window = DEFAULT_WINDOW,
-        registry: Any = None,
+        window: Window = CONTEXT_WINDOW,
     ) -> None:
         self.rules = tuple(rules)
         # each rule's patterns, run only near digits where that is provably the same
@@ -90,7 +89,6 @@ class DetectionEngine:
             tuple(WindowedPattern(p, next(bounds), horizon) for p in rule.patterns) for rule in self.rules
         )
         self.window = window
-        self.registry = registry  # the presidio RecognizerRegistry the rules came from
         self._medical = medical
         self._nlp = nlp_models or {}
         self._negative = lexicon.matcher(["negative"])
@@ -156,15 +154,6 @@ class DetectionEngine:
             )
             if decision is not None:
                 out.append(_Candidate(rule, start, end, decision[0], decision[1], positive))
-
-    def _candidates_unwindowed(self, text: str) -> list[_Candidate]:
-        """Every rule's candidates from whole-text `finditer`: the reference the tests compare with."""
-        out: list[_Candidate] = []
-        if _DIGIT.search(text):
-            for rule in self.rules:
-                whole = [WindowedPattern(p, None, 0) for p in rule.patterns]  # no bound: no windows
-                self._apply(rule, text, whole, {}, out)
-        return out
 
     def _negative_level(self, text: str, start: int, end: int) -> NegativeContext:
         if self._suppress.find(text, start, end, self.window):
@@ -292,15 +281,13 @@ def build_engine(
     nlp: bool = True,
     extra_recognizers: Sequence[str] = (),
     models_dir: Path | None = None,
-    window: Window = DEFAULT_WINDOW,
+    window: Window = CONTEXT_WINDOW,
 ) -> DetectionEngine:
     """Load every asset once (call once per worker process) and return a ready engine.
 
     `extra_recognizers` names presidio national recognizers to add (``"ES_NIF"``, ``"UK_NHS"``...).
     Network lookups are disabled before anything presidio-related is built.
     """
-    from presidio_analyzer import RecognizerRegistry
-
     from scanner.assets import models_dir as default_models_dir
     from scanner.detect.offline import disable_network_lookups
     from scanner.detect.presidio_national import national_rules
@@ -310,7 +297,6 @@ def build_engine(
     root = models_dir or default_models_dir()
     lexicon = ContextLexicon.load(root / "context")
     recognizers = [cls(context_words=lexicon.words(cls.CONTEXT)) for cls in DEFAULT_RECOGNIZERS]
-    registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=["en"])
     rules = [rec.to_rule(lexicon) for rec in recognizers]
     rules.extend(national_rules(extra_recognizers))
     return DetectionEngine(
@@ -319,5 +305,4 @@ def build_engine(
         MedicalDetector(root),
         nlp_models=_load_spacy() if nlp else None,
         window=window,
-        registry=registry,
     )

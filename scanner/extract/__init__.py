@@ -40,6 +40,7 @@ What is read:
 
 from __future__ import annotations
 
+import binascii
 import email.policy
 import re
 from collections.abc import Callable, Mapping
@@ -47,8 +48,10 @@ from email.message import Message
 from email.parser import BytesParser
 from types import MappingProxyType
 
+from scanner.extract.headers import envelope_texts, header_texts, masked_name
 from scanner.extract.html import html_to_text
 from scanner.extract.mime import (
+    b64decode_tolerant,
     decode_header_value,
     decode_text,
     raw_header,
@@ -56,8 +59,10 @@ from scanner.extract.mime import (
     transfer_decode,
     unflow,
     unfold_8bit,
+    uudecode_blocks,
 )
-from scanner.model import Extraction, Segment, SegmentKind
+from scanner.extract.reader import Reader
+from scanner.model import Envelope, Extraction, Segment, SegmentKind, Unscanned
 
 __all__ = ["BINARY_EXTRACTORS", "extract"]
 
@@ -80,80 +85,49 @@ _TEXTLIKE_SUFFIXES = (
 _SNIFF_BYTES = 8192
 _BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _FILENAME_JUNK = re.compile(r"[\x00-\x1f\x7f]+")
-_MAX_DEFECTS = 100
 # Parts read per message. The stdlib parser costs ~25 µs a part and our walk as much again: a
 # few MB of "--b\r\n\r\nx" repeated must not keep a worker busy for seconds.
 _MAX_PARTS = 10_000
 _MAX_FILENAME = 200
 
 
-class _Reader:
-    """The walk's accumulator: segments, defect notes and the remaining text budget."""
-
-    __slots__ = ("budget", "defects", "max_depth", "max_text_bytes", "parts", "segments", "truncated")
-
-    def __init__(self, max_depth: int, max_text_bytes: int) -> None:
-        self.max_depth = max_depth
-        self.max_text_bytes = max_text_bytes
-        self.budget = max_text_bytes
-        self.segments: list[Segment] = []
-        self.defects: dict[str, None] = {}  # an insertion-ordered set
-        self.truncated = False
-        self.parts = 0
-
-    def note(self, name: str, where: str, detail: str = "") -> None:
-        if len(self.defects) < _MAX_DEFECTS:
-            self.defects[f"{name} at {where}: {detail}" if detail else f"{name} at {where}"] = None
-
-    def noter(self, where: str) -> Callable[[str, str], None]:
-        return lambda name, detail: self.note(name, where, detail)
-
-    def take(self, data: bytes, where: str) -> bytes | None:
-        """Charge `data` to the decoded-text budget: all of it, a cut prefix, or None once spent."""
-        if self.truncated:
-            return None
-        if len(data) <= self.budget:
-            self.budget -= len(data)
-            return data
-        self.truncated = True
-        self.note("TextTruncated", where, f"over {self.max_text_bytes} bytes of decoded text, rest not read")
-        data, self.budget = data[: self.budget], 0
-        return data
-
-    def add_text(self, where: str, text: str, kind: SegmentKind, filename: str | None = None) -> None:
-        """Add text produced without a byte budget check (subjects, extractor output)."""
-        chunk = self.take(text.encode("utf-8", "surrogatepass"), where)
-        if chunk is not None:
-            text = text if not self.truncated else chunk.decode("utf-8", "ignore")
-            self.segments.append(Segment(where, text, kind, filename))
-
-    def result(self) -> Extraction:
-        return Extraction(tuple(self.segments), tuple(self.defects), self.truncated)
-
-
-def extract(data: bytes, *, max_depth: int = 10, max_text_bytes: int = 4 * 1024 * 1024) -> Extraction:
+def extract(
+    data: bytes,
+    *,
+    max_depth: int = 10,
+    max_text_bytes: int = 4 * 1024 * 1024,
+    envelope: Envelope | None = None,
+) -> Extraction:
     """Every readable text of a message (see module doc), with defect notes; never raises.
 
     Pure and synchronous. `max_depth` bounds multipart/message nesting (parts below it are not
-    read, a ``NestingTooDeep`` note says so); `max_text_bytes` bounds the total of
-    transfer-decoded text read (beyond it ``truncated`` is set and a ``TextTruncated`` note added).
+    read: a ``NestingTooDeep`` note and an unscanned finding say so); `max_text_bytes` bounds the
+    total of transfer-decoded text read (beyond it ``truncated`` is set, with a ``TextTruncated``
+    note and an unscanned finding). `envelope`, when given, is read first (its addresses).
     """
-    reader = _Reader(max(0, max_depth), max(0, max_text_bytes))
+    reader = Reader(max(0, max_depth), max(0, max_text_bytes))
+    if envelope is not None:
+        for where, text in envelope_texts(envelope):
+            reader.add_text(where, text, SegmentKind.HEADER)
     raw = bytes(data)
     try:
         msg = BytesParser(policy=email.policy.compat32).parsebytes(raw)
     except Exception as exc:  # RecursionError on ~1000-deep multiparts, or a parser bug
-        reader.note("ParserFailed", "message", type(exc).__name__)
+        reader.unread(
+            Unscanned.UNDECODABLE, "ParserFailed", "message", f"MIME parser failed ({type(exc).__name__})"
+        )
         _read_unparsed(raw, reader)
         return reader.result()
     try:
         _read_message(msg, "", 0, reader)
     except Exception as exc:  # a bug of ours must not lose the segments already read
-        reader.note("ExtractionFailed", "message", type(exc).__name__)
+        reader.unread(
+            Unscanned.UNDECODABLE, "ExtractionFailed", "message", f"extraction failed ({type(exc).__name__})"
+        )
     return reader.result()
 
 
-def _read_unparsed(raw: bytes, reader: _Reader) -> None:
+def _read_unparsed(raw: bytes, reader: Reader) -> None:
     """Last resort: the Subject from the header block, and the whole body read as one text."""
     sep = raw.find(b"\r\n\r\n")
     head, body = (raw[:sep], raw[sep + 4 :]) if sep >= 0 else (b"", raw)
@@ -168,15 +142,21 @@ def _read_unparsed(raw: bytes, reader: _Reader) -> None:
         reader.segments.append(Segment("body[1]", text, SegmentKind.TEXT))
 
 
-def _read_subject(msg: Message, prefix: str, reader: _Reader) -> None:
+def _read_subject(msg: Message, prefix: str, reader: Reader) -> None:
     values = [str(v) for k, v in msg.raw_items() if k.lower() == "subject"]
     if values:
         text = "\n".join(decode_header_value(v) for v in values)
         reader.add_text(prefix + "subject", text, SegmentKind.SUBJECT)
 
 
-def _read_message(msg: Message, prefix: str, depth: int, reader: _Reader) -> None:
+def _read_headers(part: Message, where: str, reader: Reader, skip_params: bool = False) -> None:
+    for field, text in header_texts(part, skip_params):
+        reader.add_text(f"{where}{field}", text, SegmentKind.HEADER)
+
+
+def _read_message(msg: Message, prefix: str, depth: int, reader: Reader) -> None:
     _read_subject(msg, prefix, reader)
+    _read_headers(msg, prefix, reader)
     _note_defects(msg, prefix + "message", reader)
     if msg.get_content_maintype() == "multipart" and isinstance(raw_payload(msg), list):
         _read_children(msg, (), prefix + "message", prefix, depth, reader)
@@ -185,39 +165,59 @@ def _read_message(msg: Message, prefix: str, depth: int, reader: _Reader) -> Non
 
 
 def _read_children(
-    part: Message, path: tuple[int, ...], where: str, prefix: str, depth: int, reader: _Reader
+    part: Message, path: tuple[int, ...], where: str, prefix: str, depth: int, reader: Reader
 ) -> None:
     if depth >= reader.max_depth:
-        reader.note("NestingTooDeep", where, f"nesting deeper than {reader.max_depth}, rest not read")
+        _too_deep(where, reader)
         return
+    # RFC 2046 §5.1.1: a client may show the preamble and epilogue; senders can hide text there
+    base = prefix if not path else f"{where}/"
+    for name in ("preamble", "epilogue"):
+        text = getattr(part, name, None)
+        if isinstance(text, str) and text.strip():
+            reader.add_text(
+                f"{base}{name}", unfold_8bit(text) if not text.isascii() else text, SegmentKind.TEXT
+            )
     payload = raw_payload(part)
     for i, child in enumerate(payload if isinstance(payload, list) else (), 1):
         if isinstance(child, Message):
             _read_part(child, (*path, i), prefix, depth + 1, reader)
 
 
+def _too_deep(where: str, reader: Reader) -> None:
+    reader.unread(Unscanned.NESTING_LIMIT, "NestingTooDeep", where, f"nesting deeper than {reader.max_depth}")
+
+
 def _read_part(
-    part: Message, path: tuple[int, ...], prefix: str, depth: int, reader: _Reader, root: bool = False
+    part: Message, path: tuple[int, ...], prefix: str, depth: int, reader: Reader, root: bool = False
 ) -> None:
     where = f"{prefix}body[{'.'.join(map(str, path))}]"
     reader.parts += 1
     if reader.parts > _MAX_PARTS:
         if reader.parts == _MAX_PARTS + 1:
-            reader.note("TooManyParts", where, f"more than {_MAX_PARTS} MIME parts, rest not read")
+            reader.unread(Unscanned.PART_LIMIT, "TooManyParts", where, f"more than {_MAX_PARTS} MIME parts")
         return
     try:
         filename = _filename(part)
         attached = filename is not None or part.get_content_disposition() == "attachment"
         if attached:
+            # the name is sender text: scanned as its own segment, shown in locations masked
             dotted = ".".join(map(str, path))
             where = (
-                f"{prefix}attachment[{dotted}:{filename}]" if filename else f"{prefix}attachment[{dotted}]"
+                f"{prefix}attachment[{dotted}:{masked_name(filename)}]"
+                if filename
+                else f"{prefix}attachment[{dotted}]"
             )
+            if filename:
+                reader.add_text(f"{where}/name", filename, SegmentKind.HEADER)
         if not root:
             _note_defects(part, where, reader)
+            _read_headers(part, f"{where}/", reader)
         _read_content(part, path, where, attached, filename, prefix, depth, reader)
     except Exception as exc:  # one broken part must not lose the others
-        reader.note("PartFailed", where, type(exc).__name__)
+        reader.unread(
+            Unscanned.UNDECODABLE, "PartFailed", where, f"the part could not be read ({type(exc).__name__})"
+        )
 
 
 def _read_content(
@@ -228,7 +228,7 @@ def _read_content(
     filename: str | None,
     prefix: str,
     depth: int,
-    reader: _Reader,
+    reader: Reader,
 ) -> None:
     ctype = part.get_content_type()
     maintype = part.get_content_maintype()
@@ -259,12 +259,17 @@ def _read_content(
         reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))  # recorded, not read
 
 
-def _read_embedded(part: Message, where: str, depth: int, reader: _Reader) -> None:
+def _read_embedded(part: Message, where: str, depth: int, reader: Reader) -> None:
     if depth >= reader.max_depth:
-        reader.note("NestingTooDeep", where, f"nesting deeper than {reader.max_depth}, rest not read")
+        _too_deep(where, reader)
         return
     stored = raw_payload(part)
     payload = [m for m in stored if isinstance(m, Message)] if isinstance(stored, list) else []
+    cte = (raw_header(part, "content-transfer-encoding") or "").strip().lower()
+    if payload and ("64" in cte or "quoted" in cte):
+        # RFC 2046 §5.2.1 forbids it, clients decode it anyway: the parser read the still
+        # encoded text as a message; decode the text it saw and parse that instead
+        payload = [_reparse(payload[0], "64" in cte)]
     if part.get_content_type() == "message/delivery-status":
         # RFC 3464 §2: not a message but a list of header blocks (per message, per recipient).
         blocks = ("\n".join(f"{k}: {decode_header_value(str(v))}" for k, v in b.raw_items()) for b in payload)
@@ -274,6 +279,15 @@ def _read_embedded(part: Message, where: str, depth: int, reader: _Reader) -> No
         _read_message(embedded, where + "/", depth + 1, reader)
 
 
+def _reparse(garbled: Message, base64: bool) -> Message:
+    lines = [f"{k}: {v}" for k, v in garbled.raw_items()]
+    body = raw_payload(garbled)
+    text = "\n".join(lines) + ("\n" if lines else "") + (body if isinstance(body, str) else "")
+    encoded = text.encode("utf-8", "surrogateescape")
+    decoded = b64decode_tolerant(encoded) if base64 else binascii.a2b_qp(encoded)
+    return BytesParser(policy=email.policy.compat32).parsebytes(decoded)
+
+
 def _read_text(
     part: Message,
     data: bytes,
@@ -281,7 +295,7 @@ def _read_text(
     html: bool,
     kind: SegmentKind,
     filename: str | None,
-    reader: _Reader,
+    reader: Reader,
 ) -> None:
     chunk = reader.take(data, where)
     if chunk is None:
@@ -297,12 +311,19 @@ def _read_text(
             reader.note("HtmlFlattened", where, "too deep or too many tags for a tree, read as flat text")
         text = rendered.text
         kind = SegmentKind.HTML if kind is SegmentKind.TEXT else kind
+        if rendered.markup:
+            reader.add_text(f"{where}/markup", rendered.markup, SegmentKind.MARKUP)
     elif str(part.get_param("format") or "").lower() == "flowed":
         text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
     reader.segments.append(Segment(where, text, kind, filename))
+    if not html and "begin " in text:
+        for i, block in enumerate(uudecode_blocks(text), 1):  # inline uuencode (pre-MIME clients)
+            inner = f"{where}/uuencode[{i}]"
+            if _looks_like_text(block):
+                reader.add_text(inner, decode_text(block, None, reader.noter(inner)), SegmentKind.ATTACHMENT)
 
 
-def _note_defects(part: Message, where: str, reader: _Reader) -> None:
+def _note_defects(part: Message, where: str, reader: Reader) -> None:
     for defect in part.defects:
         reader.note(type(defect).__name__, where)
 

@@ -10,8 +10,13 @@ disabled, like every mail client, so ``<noscript>`` content is ordinary markup t
 
 Rules (the detectors downstream rely on them):
 
-* ``script``, ``style``, ``head``/``title``, ``template``, ``iframe``/``noembed``/``noframes``
-  (raw text a mail client never shows) and comments are dropped.
+* ``script``, ``style``, ``title``, ``template``, ``iframe``/``noembed``/``noframes``
+  (raw text a mail client never shows) and comments are left out of the visible text, but what
+  a recipient can still receive from the markup is collected apart (`HtmlText.markup`, see
+  `scanner.extract.markup`): ``<title>``, comments (Outlook conditional comments are HTML: read
+  as text), the ``title``/``value``/``placeholder``/``aria-label``/``alt``/``data-*``/``content``
+  attributes, link and image URLs percent-decoded (``href``, ``src``, ``mailto:?body=``) and CSS
+  ``content:`` strings.
 * ``noscript`` is **kept**: mail clients run no scripts, so they display its content.
 * Entities (``&#x34;``, ``&#52;``, ``&nbsp;``, ``&eacute;``...) are decoded by the parser.
 * Block elements (p, div, li, tr, h1-h6, table, ``<br>``...) become a line break (blank lines
@@ -44,10 +49,12 @@ from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scanner.extract.markup import Markup, flat_markup
+
 __all__ = ["MAX_DEPTH", "MAX_TAGS", "HtmlText", "html_to_text"]
 
-# Content a mail client never renders as text.
-_DROPPED = frozenset({"script", "style", "head", "title", "template", "iframe", "noembed", "noframes"})
+# Content a mail client never renders as text (``title`` and ``style`` go to the markup).
+_DROPPED = frozenset({"script", "style", "title", "template", "iframe", "noembed", "noframes"})
 # CSS display:block (or list-item, table-row...) in the UA stylesheet: a line box of its own.
 _BLOCK = frozenset(
     {
@@ -152,7 +159,7 @@ def _flat_text(html: str) -> str:
                 skip_until = None
             continue
         if token.startswith("<!--"):
-            continue
+            continue  # read by `flat_markup`
         if not name:
             out.append(_WS.sub(" ", unescape(token)))
         elif name in _DROPPED and not m.group(1):
@@ -178,31 +185,40 @@ def _tidy(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HtmlText:
-    """The text of an HTML document; `flattened` when it was too deep or big to parse as a tree."""
+    """The text of an HTML document; `flattened` when it was too deep or big to parse as a tree.
+
+    `markup` is what the recipient receives outside the text flow (attributes, URLs, comments,
+    title, CSS strings), one item a line; only items that can hold an identifier are kept.
+    """
 
     text: str
     flattened: bool = False
+    markup: str = ""
 
 
 def html_to_text(html: str) -> HtmlText:
-    """Visible text of an HTML document, then the text of its hidden elements (see module doc).
+    """Visible text of an HTML document, hidden elements in place (see module doc), and markup.
 
     Pure and synchronous; linear time on any input (see MAX_DEPTH); never raises on any str.
     """
     if not html:
         return HtmlText("")
     if _too_complex(html):
-        return HtmlText(_flat_text(html), flattened=True)
-    return HtmlText(_tree_text(html))
+        return HtmlText(_flat_text(html), flattened=True, markup=flat_markup(html))
+    markup = Markup()
+    text = _tree_text(html, markup)
+    return HtmlText(text, markup=markup.text())
 
 
-def _tree_text(html: str) -> str:
+def _tree_text(html: str, markup: Markup) -> str:
     tree = LexborHTMLParser(html)
     root = tree.root
     if root is None:
         return ""
+    if root.parent is not None:  # the document: comments before or after <html> are its children
+        root = root.parent
     visible: list[str] = []
-    hidden: list[str] = []  # finished hidden paragraphs
+    hidden: list[str] = []  # finished hidden paragraphs, put back at the next visible line break
     # `out` is where text goes now: `visible`, or the buffer of the outermost open hidden element.
     out = visible
     hidden_depth = 0
@@ -214,6 +230,8 @@ def _tree_text(html: str) -> str:
         if event:
             if tag in _BLOCK:
                 out.append("\n")
+                if hidden and out is visible:
+                    _put_back(visible, hidden)
             elif tag in _CELL:
                 out.append(" ")
             if tag in _PREFORMATTED:
@@ -228,11 +246,18 @@ def _tree_text(html: str) -> str:
             text = node.text_content or ""
             out.append(text if pre_depth else _WS.sub(" ", text))
             continue
+        if tag == "-comment":
+            markup.comment(node.comment_content or "")
+            continue
         if (tag.startswith("-") and tag != "-document") or tag in _DROPPED:
-            continue  # comments, doctype, never-rendered content
+            if tag in ("title", "style"):
+                markup.element_text(tag, node.text(deep=True) or "")
+            continue  # doctype, never-rendered content
         leave = _LEAVE
         if tag != "-document":
             attrs = node.attributes
+            if attrs:
+                markup.attributes(attrs)
             if _is_hidden(attrs):
                 leave = _LEAVE_HIDDEN
                 hidden_depth += 1
@@ -240,6 +265,8 @@ def _tree_text(html: str) -> str:
                     out = []
             if tag == "br" or tag in _BLOCK:
                 out.append("\n")
+                if hidden and out is visible:
+                    _put_back(visible, hidden)
             elif tag == "img" and attrs.get("alt"):
                 out.append(" " + (attrs.get("alt") or "") + " ")
             if tag in _PREFORMATTED:
@@ -248,8 +275,15 @@ def _tree_text(html: str) -> str:
         children = list(node.iter(include_text=True))
         children.reverse()
         stack.extend((child, 0) for child in children)
-    text = _tidy("".join(visible))
-    extra = [t for t in (_tidy(h) for h in hidden) if t]
-    if extra:
-        text = "\n\n".join([text, *extra]) if text else "\n\n".join(extra)
-    return text
+    if hidden:
+        visible.append("\n")
+        _put_back(visible, hidden)
+    return _tidy("".join(visible))
+
+
+def _put_back(visible: list[str], hidden: list[str]) -> None:
+    """Hidden paragraphs finished so far, as paragraphs of their own at this line break."""
+    for paragraph in hidden:
+        visible.append(paragraph)
+        visible.append("\n")
+    hidden.clear()

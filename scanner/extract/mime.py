@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import contextlib
 import re
 from collections.abc import Callable
 from email.message import Message
@@ -29,6 +30,7 @@ __all__ = [
     "transfer_decode",
     "unflow",
     "unfold_8bit",
+    "uudecode_blocks",
 ]
 
 Note = Callable[[str, str], None]
@@ -317,3 +319,32 @@ def decode_header_value(value: str) -> str:
         out.append(decode_text(b"".join(run), run_charset))
     out.append(value[pos:])
     return "".join(out)
+
+
+# --- inline uuencode (pre-MIME attachments inside text/plain) -----------------------------------
+
+_UU_BLOCK = re.compile(r"^begin(?:-base64)? [0-7]{3,4} [^\n]*\n(.*?)^end[ \t]*$", re.M | re.S)
+_MAX_UU_BLOCKS = 100
+
+
+def uudecode_blocks(text: str) -> list[bytes]:
+    """The decoded bytes of every ``begin 644 name`` ... ``end`` block in a plain text.
+
+    Clients (and humans with uudecode) still open them; line by line, tolerant of bad lines.
+    """
+    out: list[bytes] = []
+    for m in _UU_BLOCK.finditer(text):
+        if len(out) >= _MAX_UU_BLOCKS:
+            break
+        data = bytearray()
+        for line in m.group(1).encode("latin-1", "replace").splitlines():
+            if not line or line in (b"`", b" "):
+                continue
+            try:
+                data += binascii.a2b_uu(line)
+            except binascii.Error:
+                # a line whose length byte lies: decode what its characters hold
+                with contextlib.suppress(binascii.Error):
+                    data += binascii.a2b_uu(line[:1] + line[1:].rstrip()[: (line[0] - 32 & 63) * 4 // 3 + 1])
+        out.append(bytes(data))
+    return out

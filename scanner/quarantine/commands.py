@@ -33,6 +33,7 @@ from typing import Protocol, TextIO
 
 from argon2 import PasswordHasher
 
+from scanner.headers import header_fields
 from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.crypto import generate_key
 from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
@@ -248,24 +249,6 @@ async def _list(args: argparse.Namespace, store: QuarantineStore, out: TextIO) -
     return 0
 
 
-def _headers(data: bytes) -> list[tuple[str, str]]:
-    """The header fields of a message (RFC 5322 §2.2), unfolded (§2.2.3); no body."""
-    end = len(data)
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        at = data.find(sep)
-        if at != -1:
-            end = min(end, at)
-    fields: list[tuple[str, str]] = []
-    for line in data[:end].decode("utf-8", errors="replace").splitlines():
-        if line[:1] in (" ", "\t") and fields:
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip()}")
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.append((name.strip(), value.strip()))
-    return fields
-
-
 async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, audit: _Audit) -> int:
     if args.reveal and not (args.reason and args.reason.strip()):
         print("--reveal needs --reason TEXT (it is recorded in the audit trail)", file=out)
@@ -282,7 +265,7 @@ async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, a
     # the subject is scanned too: when it carries a finding it is withheld like the body
     subject_flagged = any(f.location == "subject" for f in record.findings)
     print("\nHeaders:", file=out)
-    for name, value in _headers(record.data):
+    for name, value in header_fields(record.data, len(record.data)):
         if name.lower() == "subject" and subject_flagged and not args.reveal:
             value = "[withheld: contains findings; use --reveal --reason TEXT]"
         print(_printable(f"  {name}: {value}"), file=out)

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from scanner._errors import StoreError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.quarantine")
 
 
 class QuarantineKeyError(StoreError):

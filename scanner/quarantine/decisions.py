@@ -32,6 +32,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
+from scanner.envelope_check import address_problem, envelope_problem, header_safe
+from scanner.headers import strip_our_headers
 from scanner.model import Envelope
 from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.lifecycle import Step
@@ -108,7 +110,11 @@ class Decisions:
             await self.store.transition(message_id, Step.UNCERTAIN, actor)
             return ReleaseResult(ReleaseOutcome.NOT_HELD)
         try:
-            await self.relay.deliver(record.envelope, record.data)
+            problem = envelope_problem(record.envelope)
+            if problem is not None:  # held before the SMTP edge checked it: never a CR on the wire
+                raise RelayPermanentError(f"refused locally: {problem}", code=550, status="5.1.0")
+            # exactly like the pass path: a sender must not be able to forge our verdict headers
+            await self.relay.deliver(record.envelope, strip_our_headers(record.data))
         except RelayAmbiguousError as exc:
             await self.store.transition(message_id, Step.UNCERTAIN, actor)
             error = _smtp_error_text(exc)
@@ -151,22 +157,39 @@ class Decisions:
     async def reject(
         self, message_id: str, actor: str, reason: str | None, *, notify_sender: bool = False
     ) -> RejectResult:
-        """Reject a held message (bytes purged); optionally tell the sender (categories only)."""
+        """Reject a held message (bytes purged); optionally tell the sender (categories only).
+
+        Validate, then act: the notice is built (and its recipient checked) before anything is
+        deleted, and the content goes in the same transaction as its "reject" audit event, so a
+        failure can never leave content deleted without a record. A sender address the SMTP edge
+        would refuse (a CR, invalid UTF-8: held before the edge checked) gets no notice, audited
+        as "notice_skipped"; a notice the relay refuses is audited as "notice_failed".
+        """
         record = await self.store.get(message_id)
         if record is None:
             return RejectResult(RejectOutcome.NOT_FOUND)
-        if not await self.store.transition(message_id, Step.REJECT, actor, reason):
-            return RejectResult(RejectOutcome.NOT_HELD)
-        await self.audit(actor, "reject", message_id, reason)
+        now = self.clock()
         sender = record.envelope.mail_from
-        if not notify_sender or not sender:  # never notify the null sender (RFC 5321 §4.5.5)
+        notice: bytes | None = None
+        skipped: str | None = None
+        if notify_sender and sender:  # never notify the null sender (RFC 5321 §4.5.5)
+            skipped = address_problem(sender, smtputf8=True, role="recipient")
+            if skipped is None:
+                notice = build_notice(message_id, record.summary.categories, sender, self.hostname, now)
+        event = AuditEvent(now, actor, "reject", message_id, reason)
+        if not await self.store.transition(message_id, Step.REJECT, actor, reason, audit_event=event):
+            return RejectResult(RejectOutcome.NOT_HELD)
+        log.info("audit reject by %s on %s", actor, message_id)
+        if skipped is not None:
+            await self.audit(actor, "notice_skipped", message_id, skipped)
+        if notice is None:
             return RejectResult(RejectOutcome.REJECTED)
-        notice = build_notice(message_id, record.summary.categories, sender, self.hostname, self.clock())
         try:
             await self.relay.deliver(Envelope(mail_from="", rcpt_tos=(sender,)), notice)
         except (RelayTemporaryError, RelayPermanentError, OSError) as exc:
             # the rejection stands; only the courtesy notice failed
             log.warning("reject %s: notice not sent (%s)", message_id, type(exc).__name__)
+            await self.audit(actor, "notice_failed", message_id, type(exc).__name__)
             return RejectResult(RejectOutcome.REJECTED)
         return RejectResult(RejectOutcome.REJECTED, notified=True)
 
@@ -203,7 +226,7 @@ def build_notice(
     ]
     msg = EmailMessage()
     msg["From"] = f"Mail Delivery System <postmaster@{hostname}>"
-    msg["To"] = sender
+    msg["To"] = header_safe(sender)  # checked by the caller; never a line break in a header
     msg["Subject"] = "Undelivered message: rejected by data-protection review"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=hostname)

@@ -37,11 +37,7 @@ READ_ONLY = "sendguard_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_BUSY_TIMEOUT_MS = 500
 
-log = logging.getLogger(__name__)
-
-
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+log = logging.getLogger("sendguard.quarantine")
 
 
 def _sqlite_path(url: URL) -> Path | None:

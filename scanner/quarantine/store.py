@@ -36,7 +36,10 @@ from scanner.quarantine.model import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine.tables import accounts, audit, findings, messages
+from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
+from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.view_codec import VERSION as VIEW_VERSION
+from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
 
 log = logging.getLogger("sendguard.quarantine")
@@ -47,6 +50,16 @@ _OFFLOAD_BYTES = 256 * 1024
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _audit_values(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "message_id": event.message_id,
+        "reason": event.reason,
+    }
 
 
 class SqlQuarantineStore:
@@ -95,6 +108,7 @@ class SqlQuarantineStore:
 
     async def hold(self, message: HeldMessage) -> None:
         """Store `message`; returns only after the transaction is committed (durable)."""
+        view = await self._sealed_view(message)
         try:
             values = rows.message_values(message, await self._seal(message.data))
             finding_rows = rows.finding_values(message, self._sealer)
@@ -102,11 +116,43 @@ class SqlQuarantineStore:
                 await conn.execute(messages.insert().values(values))
                 if finding_rows:
                     await conn.execute(findings.insert(), finding_rows)
+                if view is not None:
+                    await conn.execute(
+                        views.insert().values(message_id=message.id, version=VIEW_VERSION, sealed=view)
+                    )
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def _sealed_view(self, message: HeldMessage) -> bytes | None:
+        """What the console will show, built now (bounded, in a thread) and sealed; None if that
+        failed: the hold must not, and the console then builds a bounded view when opened."""
+
+        def build() -> bytes:
+            view = build_view(message.data, message.verdict.findings, message.envelope)
+            return self._sealer.seal(encode_view(view))
+
+        try:
+            return await asyncio.to_thread(build)
+        except Exception as exc:
+            log.error("view for held message %s not built: %s", message.id, type(exc).__name__)
+            return None
+
+    async def get_view(self, message_id: str) -> MessageView | None:
+        """The view computed at hold time; None when there is none (held before it existed, or
+        its build failed) or the content is gone (released, rejected, expired)."""
+        query = (
+            sa.select(views.c.sealed, views.c.version)
+            .join(messages, messages.c.id == views.c.message_id)
+            .where(views.c.message_id == message_id, messages.c.data.is_not(None))
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None or row.version != VIEW_VERSION:
+            return None
+        return decode_view(self._sealer.open(row.sealed, what=f"view of {message_id}"))
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -211,10 +257,23 @@ class SqlQuarantineStore:
             # decrypting inside the transaction: a key error rolls the claim back
             return await self._load(conn, message_id)
 
-    async def transition(self, message_id: str, step: Step, actor: str, reason: str | None = None) -> bool:
-        """Apply `step` to one message; False if its status does not allow it (or no such id)."""
+    async def transition(
+        self,
+        message_id: str,
+        step: Step,
+        actor: str,
+        reason: str | None = None,
+        *,
+        audit_event: AuditEvent | None = None,
+    ) -> bool:
+        """Apply `step` to one message; False if its status does not allow it (or no such id).
+        `audit_event` is recorded in the same transaction when the step applies."""
         async with self._write() as conn:
             done = await self._step(conn, step, message_id, actor, reason)
+            if done and TRANSITIONS[step].purges:  # what the console showed goes with the bytes
+                await conn.execute(views.delete().where(views.c.message_id == message_id))
+            if done and audit_event is not None:  # never content gone without its record
+                await conn.execute(audit.insert().values(_audit_values(audit_event)))
         if done and TRANSITIONS[step].purges:
             await checkpoint(self._engine)
         return done
@@ -252,6 +311,8 @@ class SqlQuarantineStore:
                 .where(rows.transition_where(rule), messages.c.received_at < now - self.retention)
                 .values(rows.transition_values(rule, "retention", now, None))
             )
+            gone = sa.select(messages.c.id).where(messages.c.data.is_(None))
+            await conn.execute(views.delete().where(views.c.message_id.in_(gone)))
         count = int(result.rowcount)
         if count:
             await checkpoint(self._engine)
@@ -262,15 +323,7 @@ class SqlQuarantineStore:
 
     async def record(self, event: AuditEvent) -> None:
         async with self._write() as conn:
-            await conn.execute(
-                audit.insert().values(
-                    at=event.at,
-                    actor=event.actor,
-                    action=event.action,
-                    message_id=event.message_id,
-                    reason=event.reason,
-                )
-            )
+            await conn.execute(audit.insert().values(_audit_values(event)))
 
     async def audit_log(self, message_id: str | None = None, limit: int = 1000) -> list[AuditEvent]:
         """The newest `limit` events (of one message, or all), newest first."""
@@ -310,6 +363,8 @@ class SqlQuarantineStore:
             )
             if result.rowcount == 0:
                 await conn.execute(accounts.insert().values(name=account.name, **values))
+            # a new password (or role) ends every console session of the account
+            await conn.execute(sessions.delete().where(sessions.c.account == account.name))
 
     # --- keys -----------------------------------------------------------------------------------
 

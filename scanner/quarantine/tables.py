@@ -128,3 +128,28 @@ accounts = sa.Table(
     sa.Column("password_hash", sa.Text(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# What the console shows of a held message (`scanner.quarantine.view.MessageView`), computed
+# once at hold time and sealed like the bytes; deleted with them (release, reject, expiry).
+views = sa.Table(
+    "quarantine_views",
+    metadata,
+    sa.Column(
+        "message_id", sa.String(64), sa.ForeignKey(messages.c.id, ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("sealed", sa.LargeBinary(), nullable=False),
+)
+
+# Console sign-ins (`scanner.review.sessions`): the cookie carries a random id, the row only its
+# SHA-256, so a copy of the database holds no usable session. Revoked by deleting rows.
+sessions = sa.Table(
+    "quarantine_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("account", sa.String(255), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("seen_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "account"),
+)

@@ -22,7 +22,7 @@ from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcom
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
 from scanner.review.auth import hash_password, issue_api_token
 from scanner.review.context import context, principal_of, requires
-from scanner.review.render import MessageView, build_view
+from scanner.review.render import message_view, revealed_view, safe_summary, shown, view_json
 
 MAX_LIMIT = 200
 M = TypeVar("M", bound=BaseModel)
@@ -116,21 +116,11 @@ def _when(raw: str | None) -> datetime | None:
 
 
 def summary_json(s: HeldSummary, now: datetime) -> dict[str, Any]:
-    return {**s.as_dict(), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
+    return {**safe_summary(s), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
-    return {**f.as_dict(), "start": f.start, "end": f.end}
-
-
-def view_json(view: MessageView) -> dict[str, Any]:
-    return {
-        "headers": [list(h) for h in view.headers],
-        "hidden_headers": view.hidden_headers,
-        "text_shown": view.text_shown,
-        "segments": [{"location": s.location, "kind": s.kind.value, "text": s.text} for s in view.segments],
-        "attachments": [{"name": a.name, "type": a.content_type, "size": a.size} for a in view.attachments],
-    }
+    return {**f.as_dict(), "location": shown(f.location), "masked": shown(f.masked)}
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -165,16 +155,17 @@ async def get_message(request: Request) -> Response:
     body: dict[str, Any] = {
         "summary": summary_json(record.summary, ctx.clock()),
         "envelope": {
-            "mail_from": record.envelope.mail_from,
-            "rcpt_tos": list(record.envelope.rcpt_tos),
-            "client_address": record.envelope.client_address,
-            "helo": record.envelope.helo,
+            "mail_from": shown(record.envelope.mail_from),
+            "rcpt_tos": [shown(r) for r in record.envelope.rcpt_tos],
+            "client_address": shown(record.envelope.client_address),
+            "helo": shown(record.envelope.helo),
         },
         "findings": [finding_json(f) for f in record.findings],
         "content_purged": record.data is None,
     }
-    if record.data is not None:
-        body.update(view_json(await asyncio.to_thread(build_view, record.data, record.findings)))
+    view = await message_view(ctx.store, record)
+    if view is not None:
+        body.update(view_json(view))
     return JSONResponse(body)
 
 
@@ -188,18 +179,9 @@ async def reveal_message(request: Request) -> Response:
     if record.data is None:
         return JSONResponse({"error": "content purged"}, status_code=410)
     await ctx.audit(principal_of(request).name, "reveal", record.summary.id, body.reason)
-    view = await asyncio.to_thread(build_view, record.data, record.findings, reveal=True)
-    segments = []
-    for s in view.segments:
-        findings, pos = [], 0
-        for p in s.pieces:
-            if p.finding is not None:
-                findings.append(
-                    {**finding_json(p.finding), "start": pos, "end": pos + len(p.text), "value": p.text}
-                )
-            pos += len(p.text)
-        segments.append({"location": s.location, "kind": s.kind.value, "text": s.text, "findings": findings})
-    return JSONResponse({"id": record.summary.id, "segments": segments})
+    view = await revealed_view(record)
+    assert view is not None  # data checked above
+    return JSONResponse({"id": record.summary.id, **view_json(view, with_values=True)})
 
 
 _RELEASE_STATUS = {

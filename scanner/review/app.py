@@ -6,9 +6,9 @@
         /api/...               the JSON API         (scanner.review.api)
         /static/console.css    the only asset; nothing is loaded from the internet
 
-Security headers go on every response; everything except /static is `Cache-Control: no-store`.
-uvicorn's access log is off (it would log query strings); one line per request is logged here,
-path without query string.
+`scanner.review.guard.Guard` wraps it all: security headers on every response (errors too),
+bounded request bodies, exceptions logged by type and place only, one log line per request
+(path without query string; uvicorn's access log is off, it would log query strings).
 """
 
 from __future__ import annotations
@@ -19,37 +19,37 @@ import logging
 import secrets
 import socket
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.model import Role
 from scanner.review import api, views
-from scanner.review.auth import LoginThrottle, SessionSigner, csrf_ok, verify_password
-from scanner.review.context import ReviewContext, context, requires
+from scanner.review.auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    LoginThrottle,
+    SessionSigner,
+    csrf_ok,
+    verify_password,
+)
+from scanner.review.context import ReviewContext, context, principal_of, requires
+from scanner.review.guard import Guard
+from scanner.review.sessions import Lifetimes, SessionStore, SqlSessions
 from scanner.settings import ReviewSettings
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 HERE = Path(__file__).parent
-
-SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    ),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-content-type-options", b"nosniff"),
-]
 
 
 def _utcnow() -> datetime:
@@ -63,18 +63,31 @@ def create_app(
     *,
     clock: Callable[[], datetime] = _utcnow,
     hostname: str = "sendguard.localhost",
+    sessions: SessionStore | None = None,
 ) -> Starlette:
-    """The console over `store`; releases and reject notices go out through `relay`."""
+    """The console over `store`; releases and reject notices go out through `relay`.
+
+    Sessions live in the store's database (`SqlSessions` on its engine) unless `sessions` is given.
+    """
     secret = (
         settings.session_secret.get_secret_value().encode()
         if settings.session_secret is not None
-        else secrets.token_bytes(32)  # sessions end with the process
+        else secrets.token_bytes(32)  # an open login form must be reloaded after a restart
     )
+    if sessions is None:
+        engine = getattr(store, "engine", None)
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("create_app needs a SQL store, or a SessionStore passed as sessions=")
+        lifetimes = Lifetimes(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_max_hours),
+        )
+        sessions = SqlSessions(engine, lifetimes)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["age"] = format_age
     templates.env.filters["size"] = format_size
     templates.env.filters["when"] = format_when
-    app = Starlette(
+    app = _Console(
         routes=[
             Route("/login", login_form, methods=["GET"]),
             Route("/login", login, methods=["POST"]),
@@ -94,8 +107,10 @@ def create_app(
         throttle=LoginThrottle(clock),
         templates=templates,
         hostname=hostname,
+        sessions=sessions,
+        trusted_proxies=tuple(settings.trusted_proxies),
     )
-    app.add_middleware(_Headers)
+    app.max_body = settings.max_body_bytes
     return app
 
 
@@ -103,34 +118,13 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": str(exc)}, status_code=400)
 
 
-class _Headers:
-    """Security headers on everything, no-store on everything dynamic, one log line per request."""
+class _Console(Starlette):
+    """Starlette with `Guard` outside everything, its own error handling included."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    max_body = 65536
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = scope["path"].startswith("/static/")
-        status = 0
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers += SECURITY_HEADERS
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-        who = scope.get("state", {}).get("principal")
-        if not static:
-            log.info("review %s %s %d %s", scope["method"], scope["path"], status, who.name if who else "-")
+    def build_middleware_stack(self) -> ASGIApp:
+        return Guard(super().build_middleware_stack(), max_body=self.max_body)
 
 
 # --- login / logout ---------------------------------------------------------------------------
@@ -140,10 +134,10 @@ async def login_form(request: Request) -> Response:
     ctx = context(request)
     if await ctx.principal(request) is not None:
         return RedirectResponse("/", status_code=303)
-    # an anonymous session carries the CSRF token the login form must echo
-    session = ctx.session(request) or ctx.signer.new(None)
-    response = _login_page(request, session.csrf, None, 200)
-    ctx.set_session(response, session)
+    # an anonymous, signed cookie carries the CSRF token the login form must echo
+    form = ctx.login_form_session(request) or ctx.signer.new(None)
+    response = _login_page(request, form.csrf, None, 200)
+    ctx.set_cookie(response, LOGIN_COOKIE, ctx.signer.dumps(form))
     return response
 
 
@@ -156,34 +150,41 @@ def _login_page(request: Request, csrf: str, error: str | None, status: int) -> 
 async def login(request: Request) -> Response:
     ctx = context(request)
     form = await request.form()
-    session = ctx.session(request)
+    pending = ctx.login_form_session(request)
     token = form.get("csrf_token")
-    if session is None or not csrf_ok(session, token if isinstance(token, str) else None):
+    if pending is None or not csrf_ok(pending.csrf, token if isinstance(token, str) else None):
         fresh = ctx.signer.new(None)
         response = _login_page(request, fresh.csrf, "Your session expired; please sign in again.", 403)
-        ctx.set_session(response, fresh)
+        ctx.set_cookie(response, LOGIN_COOKIE, ctx.signer.dumps(fresh))
         return response
-    name = str(form.get("username", "")).strip()
+    name = str(form.get("username", "")).strip()[:255]
     password = str(form.get("password", ""))
-    client = request.client.host if request.client else "-"
+    client = ctx.client(request)
     if ctx.throttle.blocked(name, client):
-        return _login_page(request, session.csrf, "Too many failed attempts; wait a few minutes.", 429)
+        return _login_page(request, pending.csrf, "Too many failed attempts; wait a few minutes.", 429)
     account = await ctx.store.get_account(name) if name else None
     if not await verify_password(account, password) or account is None:
         ctx.throttle.failed(name, client)
         log.info("review login failed from %s", client)  # never the name typed: it may be a password
-        return _login_page(request, session.csrf, "Wrong name or password.", 401)
-    ctx.throttle.succeeded(name)
+        return _login_page(request, pending.csrf, "Wrong name or password.", 401)
+    ctx.throttle.succeeded(name, client)
     await ctx.audit(account.name, "login", None)
+    cookie, _ = await ctx.sessions.create(account.name, ctx.clock())
     response = RedirectResponse("/", status_code=303)
-    ctx.set_session(response, ctx.signer.new(account.name))
+    ctx.set_cookie(response, SESSION_COOKIE, cookie)
+    ctx.set_cookie(response, LOGIN_COOKIE, None)
     return response
 
 
 @requires(Role.VIEWER, api=False)
 async def logout(request: Request) -> Response:
+    ctx = context(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await ctx.sessions.end(token)  # the row goes: a copied cookie is worthless from now on
+    await ctx.audit(principal_of(request).name, "logout", None)
     response = RedirectResponse("/login", status_code=303)
-    context(request).set_session(response, None)
+    ctx.set_cookie(response, SESSION_COOKIE, None)
     return response
 
 

@@ -4,11 +4,12 @@ Two ways in, both checked against the store's accounts on every request (so a ro
 deleted account takes effect at once):
 
 - **Session cookie** (the web UI): `sg_session`, HttpOnly, SameSite=Strict, Secure when
-  `ReviewSettings.secure_cookies`. Its value is ``base64url(json).base64url(hmac_sha256)``, signed
-  with `ReviewSettings.session_secret` (or a per-process random secret: sessions then end with the
-  process). It carries the account name, the CSRF synchronizer token and the issue time, and
-  nothing else. Every state-changing request made with the cookie must echo the CSRF token
-  (form field ``csrf_token`` or header ``X-CSRF-Token``), otherwise 403.
+  `ReviewSettings.secure_cookies`. Its value is a random id of a server-side session
+  (`scanner.review.sessions`: idle and absolute expiry, ended on logout and on a password
+  change). Every state-changing request made with the cookie must echo the session's CSRF token
+  (form field ``csrf_token`` or header ``X-CSRF-Token``), otherwise 403. Before login, the
+  login form's CSRF token travels in `sg_login`, a short-lived cookie signed with
+  `ReviewSettings.session_secret` (so an anonymous visitor writes nothing to the database).
 - **Bearer token** (the JSON API, scripts): ``Authorization: Bearer sgt_<name>.<secret>``. The
   account's `password_hash` holds ``sha256$<hex>`` of the secret: a second hash scheme next to
   argon2. A fast hash is enough because the secret is 256 random bits (nothing to brute-force),
@@ -18,7 +19,7 @@ deleted account takes effect at once):
 
 Passwords are argon2id (argon2-cffi). A failed login always costs one argon2 verification (a dummy
 hash stands in for unknown accounts, so timing does not tell which names exist) and failures are
-throttled per account name and per client address.
+throttled per (account, client address) pair and per client address (`LoginThrottle`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,8 +42,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from scanner.ports import QuarantineStore
 from scanner.quarantine.model import Account, Role
 
-SESSION_COOKIE = "sg_session"
-SESSION_LIFETIME = timedelta(hours=8)
+SESSION_COOKIE = "sg_session"  # random id of a server-side session (scanner.review.sessions)
+LOGIN_COOKIE = "sg_login"  # signed, anonymous: only the login form's CSRF token
+LOGIN_FORM_LIFETIME = timedelta(hours=1)
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 TOKEN_PREFIX = "sgt_"
 _TOKEN_SCHEME = "sha256$"
 
@@ -113,7 +117,7 @@ async def verify_bearer(store: QuarantineStore, token: str) -> Account | None:
     return account if hmac.compare_digest(expected, actual) else None
 
 
-# --- signed session cookie --------------------------------------------------------------------
+# --- signed login-form cookie -----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,8 @@ class Session:
 
 
 class SessionSigner:
-    """Signs and checks the session cookie (HMAC-SHA256; the payload is not secret, only bound)."""
+    """Signs and checks the anonymous login-form cookie (HMAC-SHA256; the payload is not secret,
+    only bound). Signed-in sessions are server-side rows instead (`scanner.review.sessions`)."""
 
     def __init__(self, secret: bytes, clock: Callable[[], datetime]) -> None:
         self._key = hashlib.sha256(b"sendguard-review-session\0" + secret).digest()
@@ -155,50 +160,90 @@ class SessionSigner:
         except (ValueError, KeyError, TypeError):
             return None
         age = self._clock().timestamp() - session.issued
-        if age < 0 or age > SESSION_LIFETIME.total_seconds():
+        if age < 0 or age > LOGIN_FORM_LIFETIME.total_seconds():
             return None
         return session
 
 
-def csrf_ok(session: Session | None, presented: str | None) -> bool:
-    if session is None or not presented:
+def csrf_ok(expected: str | None, presented: str | None) -> bool:
+    """The synchronizer token check (constant time); no token on either side is a failure."""
+    if not expected or not presented:
         return False
-    return hmac.compare_digest(session.csrf.encode(), presented.encode())
+    return hmac.compare_digest(expected.encode(), presented.encode())
 
 
 # --- login throttling -------------------------------------------------------------------------
 
 
+def client_address(peer: str, forwarded_for: str | None, trusted: Sequence[IPNetwork]) -> str:
+    """The address a login attempt comes from.
+
+    ``X-Forwarded-For`` is believed only when the direct peer is one of our `trusted` proxies
+    (``review.trusted_proxies``); then the rightmost address not itself a trusted proxy is the
+    client (each proxy appends the peer it saw, so anything further left is what the client
+    claimed). Without trusted proxies the header is ignored: anyone could write it.
+    """
+    if not trusted or not _in(peer, trusted) or not forwarded_for:
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop if _ip(hop) is not None else peer  # garbage: the proxy's peer, not a name
+    return peer
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def _in(address: str, networks: Sequence[IPNetwork]) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip in n for n in networks)
+
+
 @dataclass
 class LoginThrottle:
-    """At most `limit` failed logins per account name and per client address in `window`.
+    """Failed logins are counted per (account, client) pair and per client, never per account alone.
 
-    In memory, per process: enough to make online guessing slow; argon2 makes offline guessing
-    slow should the store ever leak.
+    `pair_limit` failures for one name from one address in `window` block that pair; `client_limit`
+    failures from one address (whatever the names) block the address. A stranger can therefore
+    slow down only their own attempts: there is no account lockout for them to trigger against
+    someone else. Guessing one password from many addresses stays slow through argon2id and the
+    per-pair limit. In memory, per process, at most `max_keys` counters (oldest dropped).
     """
 
     clock: Callable[[], datetime]
-    limit: int = 5
+    pair_limit: int = 5
+    client_limit: int = 20
     window: timedelta = timedelta(minutes=5)
-    _failures: dict[str, deque[datetime]] = field(default_factory=dict)
+    max_keys: int = 10_000
+    _failures: dict[tuple[str, str], deque[datetime]] = field(default_factory=dict)
 
-    def _recent(self, key: str) -> deque[datetime]:
-        q = self._failures.setdefault(key, deque())
+    def _count(self, key: tuple[str, str]) -> int:
+        q = self._failures.get(key)
+        if q is None:
+            return 0
         cutoff = self.clock() - self.window
         while q and q[0] < cutoff:
             q.popleft()
         if not q:
             del self._failures[key]
-            return deque()
-        return q
+        return len(q)
 
     def blocked(self, name: str, client: str) -> bool:
-        return any(len(self._recent(k)) >= self.limit for k in (f"u:{name}", f"c:{client}"))
+        return (
+            self._count((name, client)) >= self.pair_limit or self._count(("", client)) >= self.client_limit
+        )
 
     def failed(self, name: str, client: str) -> None:
         now = self.clock()
-        for key in (f"u:{name}", f"c:{client}"):
+        for key in ((name, client), ("", client)):
             self._failures.setdefault(key, deque()).append(now)
+        while len(self._failures) > self.max_keys:
+            del self._failures[next(iter(self._failures))]
 
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(f"u:{name}", None)
+    def succeeded(self, name: str, client: str) -> None:
+        self._failures.pop((name, client), None)

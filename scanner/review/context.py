@@ -15,18 +15,22 @@ from starlette.templating import Jinja2Templates
 from scanner.ports import QuarantineStore, Relay
 from scanner.quarantine.model import AuditEvent, Role
 from scanner.review.auth import (
+    LOGIN_COOKIE,
     SESSION_COOKIE,
+    IPNetwork,
     LoginThrottle,
     Principal,
     Session,
     SessionSigner,
     allows,
+    client_address,
     csrf_ok,
     verify_bearer,
 )
+from scanner.review.sessions import SessionStore
 from scanner.settings import ReviewSettings
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -41,9 +45,17 @@ class ReviewContext:
     throttle: LoginThrottle
     templates: Jinja2Templates
     hostname: str
+    sessions: SessionStore
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
-    def session(self, request: Request) -> Session | None:
-        return self.signer.loads(request.cookies.get(SESSION_COOKIE))
+    def login_form_session(self, request: Request) -> Session | None:
+        """The anonymous login form's signed CSRF cookie."""
+        return self.signer.loads(request.cookies.get(LOGIN_COOKIE))
+
+    def client(self, request: Request) -> str:
+        """The client's address, through ``review.trusted_proxies`` only."""
+        peer = request.client.host if request.client else "-"
+        return client_address(peer, request.headers.get("x-forwarded-for"), self.trusted_proxies)
 
     async def principal(self, request: Request) -> Principal | None:
         """The caller, from a Bearer token if one is sent, else from the session cookie."""
@@ -54,25 +66,25 @@ class ReviewContext:
                 return None
             account = await verify_bearer(self.store, token.strip())
             return Principal(account.name, account.role, "token") if account else None
-        session = self.session(request)
-        if session is None or session.user is None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
             return None
-        account = await self.store.get_account(session.user)
+        live = await self.sessions.lookup(cookie, self.clock())
+        if live is None:
+            return None
+        account = await self.store.get_account(live.account)
         if account is None:  # deleted since login
             return None
-        return Principal(account.name, account.role, "session", session.csrf)
+        return Principal(account.name, account.role, "session", live.csrf)
 
-    def set_session(self, response: Response, session: Session | None) -> None:
-        if session is None:
-            response.delete_cookie(SESSION_COOKIE, path="/")
+    def set_cookie(self, response: Response, name: str, value: str | None) -> None:
+        if value is None:
+            response.delete_cookie(
+                name, path="/", httponly=True, samesite="strict", secure=self.settings.secure_cookies
+            )
             return
         response.set_cookie(
-            SESSION_COOKIE,
-            self.signer.dumps(session),
-            httponly=True,
-            samesite="strict",
-            secure=self.settings.secure_cookies,
-            path="/",
+            name, value, httponly=True, samesite="strict", secure=self.settings.secure_cookies, path="/"
         )
 
     async def audit(self, actor: str, action: str, message_id: str | None, reason: str | None = None) -> None:
@@ -117,7 +129,7 @@ def requires(role: Role, *, api: bool) -> Callable[[Handler], Handler]:
                 ):
                     field = (await request.form()).get("csrf_token")
                     presented = field if isinstance(field, str) else None
-                if not csrf_ok(ctx.session(request), presented):
+                if not csrf_ok(who.csrf, presented):
                     return forbidden(request, api, "missing or invalid CSRF token")
             if not allows(who.role, role):
                 return forbidden(request, api, f"requires role {role.value}")

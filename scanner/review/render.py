@@ -1,156 +1,90 @@
-"""Turn a held message into what a reviewer may see. Pure and synchronous: bytes in, dataclasses out.
+"""The view a page or the API shows, and its JSON form. Nothing here parses a message per request.
 
-The text comes from `scanner.extract.extract`, so the findings' offsets (computed on that
-extraction) land on the same characters. Masking fails closed: if a finding cannot be placed on
-the text (unknown location, offsets out of range), no text is shown at all rather than risk
-showing a value in clear.
+A message's view (`scanner.quarantine.view.MessageView`) was computed when it was held and is
+read from the store. Two exceptions, both bounded (`scanner.quarantine.view` cuts the input) and
+both run in a thread, never on the event loop:
 
-Attachments are described (name, type, size), never decoded for display.
+- a message held before views were stored (or whose view failed to build): built once per
+  opening, the same bounded way;
+- an audited reveal (reviewers and admins, with a reason): the values in clear are never stored.
+
+Sender-written text that does not come from a view (the envelope and summary columns) goes
+through `shown` before it reaches a page or a JSON body: an address held with invalid UTF-8 or
+a bidirectional override cannot break the encoder (500) or reorder the page.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from email.message import EmailMessage
+import asyncio
+from typing import Any
 
-from scanner.extract import extract
-from scanner.model import Finding, Segment, SegmentKind
+from scanner.ports import QuarantineStore
+from scanner.quarantine.model import HeldRecord, HeldSummary
+from scanner.quarantine.view import MessageView, ShownValue, build_view, shown
 
-# headers shown to reviewers; anything else may carry data we were not asked to scan
-SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "Content-Type")
+__all__ = ["message_view", "revealed_view", "safe_summary", "shown", "view_json"]
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A run of text, or a finding (then `text` is its masked form, or its value when revealed)."""
-
-    text: str
-    finding: Finding | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ShownSegment:
-    location: str
-    kind: SegmentKind
-    pieces: tuple[Piece, ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(p.text for p in self.pieces)
+async def message_view(store: QuarantineStore, record: HeldRecord) -> MessageView | None:
+    """The masked view of `record`; None when its content is gone."""
+    if record.data is None:
+        return None
+    view = await store.get_view(record.summary.id)
+    if view is not None:
+        return view
+    return await asyncio.to_thread(build_view, record.data, record.findings, record.envelope)
 
 
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    name: str
-    content_type: str
-    size: int
+async def revealed_view(record: HeldRecord) -> MessageView | None:
+    """The view with values in clear (the caller has checked the role and audited the reason)."""
+    if record.data is None:
+        return None
+    return await asyncio.to_thread(build_view, record.data, record.findings, record.envelope, reveal=True)
 
 
-@dataclass(frozen=True, slots=True)
-class MessageView:
-    headers: tuple[tuple[str, str], ...]
-    hidden_headers: int
-    segments: tuple[ShownSegment, ...]
-    attachments: tuple[Attachment, ...]
-    # False when findings could not be placed on the text: the text is withheld
-    text_shown: bool
-
-
-def segments_for(data: bytes) -> list[Segment]:
-    """The message's decoded segments, as the scanner saw them."""
-    return list(extract(data).segments)
-
-
-def build_view(data: bytes, findings: Sequence[Finding], *, reveal: bool = False) -> MessageView:
-    """Headers, text with each finding masked (or revealed) and the attachment list."""
-    msg = _parse(data)
-    segments = segments_for(data)
-    placed = place_findings(segments, findings)
-    shown: tuple[ShownSegment, ...] = ()
-    if placed is not None or reveal:
-        # revealing is explicitly authorised and audited: show the text even if the findings
-        # cannot be placed on it (then without highlights)
-        placed = placed or {}
-        shown = tuple(
-            ShownSegment(s.location, s.kind, tuple(_pieces(s.text, placed.get(s.location, []), reveal)))
-            for s in segments
-        )
-    headers, hidden = _headers(msg, shown)
-    return MessageView(headers, hidden, shown, tuple(_attachments(msg)), bool(shown) or not segments)
-
-
-def place_findings(
-    segments: Sequence[Segment], findings: Iterable[Finding]
-) -> dict[str, list[Finding]] | None:
-    """Findings per segment location, sorted and non-overlapping; None if any cannot be placed."""
-    by_location = {s.location: s for s in segments}
-    out: dict[str, list[Finding]] = {}
-    for f in findings:
-        seg = by_location.get(f.location)
-        if seg is None or not 0 <= f.start < f.end <= len(seg.text):
-            return None
-        out.setdefault(f.location, []).append(f)
-    for loc, fs in out.items():
-        fs.sort(key=lambda f: (f.start, -f.end))
-        merged: list[Finding] = []
-        for f in fs:
-            if merged and f.start < merged[-1].end:
-                # overlapping detections: keep the widest span so no part of either shows
-                if f.end > merged[-1].end:
-                    prev = merged[-1]
-                    merged[-1] = _widen(prev, f.end)
-                continue
-            merged.append(f)
-        out[loc] = merged
+def safe_summary(s: HeldSummary) -> dict[str, Any]:
+    """`HeldSummary.as_dict` with every sender-written string made displayable."""
+    out = s.as_dict()
+    out["mail_from"] = shown(s.mail_from)
+    out["rcpt_tos"] = [shown(r) for r in s.rcpt_tos]
+    out["tenant"] = shown(s.tenant) if s.tenant is not None else None
     return out
 
 
-def _widen(f: Finding, end: int) -> Finding:
-    return Finding(f.category, f.group, f.location, f.start, end, f.score, f.confidence, f.masked)
+def _value_json(v: ShownValue) -> dict[str, Any]:
+    return {"name": v.name, "text": v.text, "note": v.note}
 
 
-def _pieces(text: str, findings: Sequence[Finding], reveal: bool) -> list[Piece]:
-    pieces: list[Piece] = []
-    pos = 0
-    for f in findings:
-        if f.start > pos:
-            pieces.append(Piece(text[pos : f.start]))
-        pieces.append(Piece(text[f.start : f.end] if reveal else f.masked, f))
-        pos = f.end
-    if pos < len(text):
-        pieces.append(Piece(text[pos:]))
-    return pieces
-
-
-def _parse(data: bytes) -> EmailMessage:
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
-
-
-def _headers(msg: EmailMessage, shown: Sequence[ShownSegment]) -> tuple[tuple[tuple[str, str], ...], int]:
-    subject = next((s.text for s in shown if s.kind is SegmentKind.SUBJECT), None)
-    out: list[tuple[str, str]] = []
-    for name in SHOWN_HEADERS:
-        for value in msg.get_all(name, []):
-            if name == "Subject":
-                # the subject is scanned text: show it only in its masked form
-                value = subject if subject is not None else "(withheld)"
-            out.append((name, str(value)))
-    hidden = sum(1 for k in msg if k.title() not in SHOWN_HEADERS)
-    return tuple(out), hidden
-
-
-def _attachments(msg: EmailMessage) -> Iterable[Attachment]:
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        filename = part.get_filename()
-        if filename is None and part.get_content_disposition() != "attachment":
-            continue
-        payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
-        yield Attachment(filename or "(unnamed)", part.get_content_type(), size)
+def view_json(view: MessageView, *, with_values: bool = False) -> dict[str, Any]:
+    """The API form of a view; `with_values` (reveal) adds each finding's offsets and clear value."""
+    segments = []
+    for e in view.excerpts:
+        seg: dict[str, Any] = {"location": e.location, "kind": e.kind, "text": e.text, "cut": e.cut}
+        if with_values:
+            found, pos = [], 0
+            for r in e.runs:
+                if r.category is not None:
+                    found.append(
+                        {"category": r.category, "start": pos, "end": pos + len(r.text), "value": r.text}
+                    )
+                pos += len(r.text)
+            seg["findings"] = found
+        segments.append(seg)
+    return {
+        "headers": [_value_json(h) for h in view.headers],
+        "hidden_headers": view.hidden_headers,
+        "envelope_shown": [_value_json(e) for e in view.envelope],
+        "text_shown": view.text_shown,
+        "segments": segments,
+        "attachments": [
+            {
+                "location": a.location,
+                "filename": a.filename,
+                "found": [{"category": c, "location": loc, "masked": m} for c, loc, m in a.found],
+            }
+            for a in view.attachments
+        ],
+        "parts_total": view.parts_total,
+        "withheld": list(view.withheld),
+        "notes": list(view.notes),
+    }

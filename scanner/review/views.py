@@ -7,7 +7,6 @@ query string (``?notice=released``): never a reason, a value or a token.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -19,10 +18,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scanner.quarantine.model import HeldStatus, Role
-from scanner.review.api import BadRequest, do_reject, do_release, parse_filter, summary_json
+from scanner.review.api import BadRequest, do_reject, do_release, finding_json, parse_filter, summary_json
 from scanner.review.auth import allows
 from scanner.review.context import context, principal_of, requires
-from scanner.review.render import build_view
+from scanner.review.render import message_view, revealed_view, shown
 
 AGES = {  # queue "age" filter -> (newer than, older than)
     "1h": (timedelta(hours=1), None),
@@ -107,16 +106,15 @@ async def _message_page(request: Request, *, reveal: bool = False, error: str | 
     record = await ctx.store.get(request.path_params["id"])
     if record is None:
         return _page(request, "error.html", {"status": 404, "message": "No such message."}, 404)
-    view = None
-    if record.data is not None:
-        view = await asyncio.to_thread(build_view, record.data, record.findings, reveal=reveal)
+    view = await (revealed_view(record) if reveal else message_view(ctx.store, record))
+    env = record.envelope
     return _page(
         request,
         "message.html",
         {
             "s": summary_json(record.summary, ctx.clock()),
-            "envelope": record.envelope,
-            "findings": record.findings,
+            "client": f"{shown(env.client_address) or '—'} {shown(env.helo)}",
+            "findings": [finding_json(f) for f in record.findings],
             "view": view,
             "revealed": reveal,
             "held": record.summary.status is HeldStatus.HELD,

@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
-from scanner.model import Extraction, Finding, Scanned
+from scanner.model import Envelope, Extraction, Finding, Scanned, Unscanned
 from scanner.scan.pieces import MAX_BATCH_CHARS, PIECE_CHARS, Piece, dedupe, split_message
 from scanner.scan.protocol import Detected, Failed, NeedsSplit, PieceBody, PieceResult, RawMessage
 
@@ -176,9 +176,9 @@ class BatchingScanner:
         """Messages in the scanner (queued or being scanned): what `queue_limit` bounds."""
         return self._in_scanner
 
-    async def scan(self, message: bytes) -> Scanned:
-        """Extract (in a worker) and scan one message as received."""
-        return await self._scan([RawMessage(message, self.piece_chars)])
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
+        """Extract (in a worker) and scan one message as received, with its envelope."""
+        return await self._scan([RawMessage(message, self.piece_chars, envelope)])
 
     async def scan_extraction(self, extraction: Extraction) -> Scanned:
         """Scan text already extracted (for benchmarks of detection alone)."""
@@ -364,6 +364,11 @@ class BatchingScanner:
     def _collect(self, entry: _Entry, findings: tuple[Finding, ...], defects: tuple[str, ...]) -> None:
         job = entry.job
         job.defects.extend(defects)
+        if job.pending and any(Unscanned.of(f) is Unscanned.BUDGET for f in findings):
+            # a piece spent its CPU budget: the message is held unread anyway, spare the workers
+            job.outstanding -= len(job.pending)
+            self._waiting -= len(job.pending)
+            job.pending.clear()
         offsets = entry.piece.offsets if isinstance(entry.piece, Piece) else {}
         for f in findings:
             off = offsets.get(f.location, 0)
@@ -375,6 +380,7 @@ class BatchingScanner:
     def _expand(self, job: _Job, extraction: Extraction) -> None:
         """A message too long for one piece, extracted by a worker: its pieces join the queue."""
         job.defects.extend(extraction.defects)
+        job.findings.extend(extraction.unscanned)  # fail closed: what was not read is a finding
         pieces = split_message(extraction.segments, self.piece_chars)
         job.split = True
         job.outstanding += len(pieces) - 1  # they replace the piece that came back

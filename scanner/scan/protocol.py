@@ -25,7 +25,7 @@ import pickle
 import struct
 from dataclasses import dataclass
 
-from scanner.model import Extraction, Finding, Segment
+from scanner.model import Envelope, Extraction, Finding, Segment
 
 HEADER = struct.Struct("!Q")
 
@@ -37,6 +37,7 @@ class RawMessage:
 
     data: bytes
     piece_chars: int
+    envelope: Envelope | None = None  # scanned too: its addresses reach the recipient
 
 
 # What one piece of a batch carries to the worker.

@@ -21,11 +21,13 @@ import os
 import select
 import signal
 import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any, Protocol
 
 from scanner.model import Extraction, Finding, Segment
+from scanner.scan.budget import PIECE_SHARE, BudgetSpent, budget_finding, cpu_budget
 from scanner.scan.protocol import (
     HEADER,
     Batch,
@@ -44,7 +46,7 @@ from scanner.scan.protocol import (
     frame_length,
 )
 
-Extractor = Callable[[bytes], Extraction]
+Extractor = Callable[..., Extraction]
 
 
 class BatchEngine(Protocol):
@@ -80,18 +82,30 @@ def _send(sock: socket.socket, frame: Frame) -> None:
     sock.sendall(encode(frame))
 
 
-def _detect(engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody]) -> tuple[PieceResult, ...]:
+def _detect(
+    engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody], budget: float = 0.0
+) -> tuple[PieceResult, ...]:
     """Extract the raw messages, then one `detect_batch` for the whole batch; if it raises,
     piece by piece so that one message that breaks the engine fails alone instead of taking
-    its batch with it."""
+    its batch with it. A message has `budget` seconds of CPU, a piece of a split one a share of
+    it (`scanner.scan.budget`); one that spends it is answered with an unscanned finding, so the
+    worker is free for the next."""
     out: dict[int, PieceResult] = {}
     segments: list[tuple[Segment, ...]] = []
     defects: list[tuple[str, ...]] = []
+    unread: dict[int, tuple[Finding, ...]] = {}  # fail closed: text not read is a finding
+    left: dict[int, float] = {}  # CPU seconds each piece has left for detection
     todo: list[int] = []
     for i, piece in enumerate(pieces):
+        left[i] = budget * PIECE_SHARE
         if isinstance(piece, RawMessage):
+            started = time.process_time()
             try:
-                extraction = extract(piece.data)  # documented never to raise; a bug fails one piece
+                with cpu_budget(budget):  # documented never to raise; a bug fails one piece
+                    extraction = extract(piece.data, envelope=piece.envelope)
+            except BudgetSpent:
+                out[i] = Detected((budget_finding(budget),), ())
+                continue
             except Exception as exc:
                 out[i] = Failed(type(exc).__name__)
                 continue
@@ -100,18 +114,24 @@ def _detect(engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody]
                 continue
             segments.append(extraction.segments)
             defects.append(extraction.defects)
+            unread[i] = extraction.unscanned
+            left[i] = max(budget - (time.process_time() - started), 0.01) if budget > 0 else 0.0
         else:
             segments.append(piece)
             defects.append(())
         todo.append(i)
     try:
-        found = engine.detect_batch(segments) if segments else []
+        with cpu_budget(sum(left[i] for i in todo)):
+            found = engine.detect_batch(segments) if segments else []
         for i, findings, notes in zip(todo, found, defects, strict=True):
-            out[i] = Detected(tuple(findings), notes)
-    except Exception:
+            out[i] = Detected((*findings, *unread.get(i, ())), notes)
+    except (Exception, BudgetSpent):  # find the piece that broke the engine or spent its budget
         for i, one, notes in zip(todo, segments, defects, strict=True):
             try:
-                out[i] = Detected(tuple(engine.detect_batch([one])[0]), notes)
+                with cpu_budget(left[i]):
+                    out[i] = Detected((*engine.detect_batch([one])[0], *unread.get(i, ())), notes)
+            except BudgetSpent:
+                out[i] = Detected((budget_finding(budget), *unread.get(i, ())), notes)
             except Exception as exc:
                 out[i] = Failed(type(exc).__name__)
     return tuple(out[i] for i in range(len(pieces)))
@@ -143,7 +163,7 @@ def worker_main(
     """Entry point of a worker process: build the engine once, then serve batches until EOF.
 
     `extract_kwargs` are `scanner.extract.extract`'s limits (max_depth, max_text_bytes), for
-    the raw messages among the pieces.
+    the raw messages among the pieces, and ``cpu_budget``: seconds of CPU per message.
     """
     # The parent owns shutdown: Ctrl-C in a terminal must not kill workers mid-batch while the
     # parent drains the messages in flight; SIGTERM only once the parent has let go of us.
@@ -158,7 +178,9 @@ def worker_main(
         from scanner.extract import extract
 
         engine = load_factory(factory)(**kwargs)
-        extractor: Extractor = functools.partial(extract, **(extract_kwargs or {}))
+        limits = dict(extract_kwargs or {})
+        budget = float(limits.pop("cpu_budget", 0.0))  # per message, see `scanner.scan.budget`
+        extractor: Extractor = functools.partial(extract, **limits)
     except Exception as exc:
         with contextlib.suppress(OSError):  # the parent may be gone already
             _send(sock, StartFailed(type(exc).__name__))
@@ -176,4 +198,4 @@ def worker_main(
             batch = decode(body)
             if not isinstance(batch, Batch):
                 return  # not a conversation we know: the parent sees EOF and replaces us
-            _send(sock, Results(batch.batch_id, _detect(engine, extractor, batch.pieces)))
+            _send(sock, Results(batch.batch_id, _detect(engine, extractor, batch.pieces, budget)))

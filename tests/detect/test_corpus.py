@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
 from scanner.detect import DetectionEngine
 from scanner.extract import extract
 from scanner.model import Segment
+from tests.corpus import corpus_dir
 from tests.detect.conftest import flagged
 
 CORPUS = corpus_dir()
 IDENTIFIER_GROUPS = {"government_id", "payment_card", "bank_account"}
 
-pytestmark = pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason="corpus not available")
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 
 def _segments(path: Path) -> tuple[Segment, ...]:

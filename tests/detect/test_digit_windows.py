@@ -1,7 +1,7 @@
 """Running the identifier patterns only near digits changes no candidate.
 
 The engine's windowed scan (`scanner.detect.digit_windows`) is compared with whole-text
-`finditer` (`DetectionEngine._candidates_unwindowed`) on every corpus segment, the accuracy
+`finditer` (`unwindowed` below) on every corpus segment, the accuracy
 benchmark's generated messages and seeded random text made of what identifiers are made of.
 """
 
@@ -13,13 +13,13 @@ import re
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
 from scanner.detect import DetectionEngine
 from scanner.detect.digit_windows import Bound, WindowedPattern
 from scanner.detect.recognizers.base import AFTER, BEFORE
 from scanner.detect.recognizers.fr_id_card import FrIdCardRecognizer
 from scanner.extract import extract
 from scanner.model import Segment
+from tests.corpus import corpus_dir
 
 CORPUS = corpus_dir()
 # identifier material plus the characters the boundaries look at, letters of both cases,
@@ -28,10 +28,20 @@ CORPUS = corpus_dir()
 _ALPHABET = "0123456789" * 6 + "      ---...//++" + "ABFRKSabfrks" + "éıKſ٣" + ",:#\n"
 
 
+def unwindowed(engine: DetectionEngine, text: str) -> list[object]:
+    """Every rule's candidates from whole-text `finditer`: the reference the windows must equal."""
+    out: list[object] = []
+    if re.search(r"\d", text):
+        for rule in engine.rules:
+            whole = [WindowedPattern(p, None, 0) for p in rule.patterns]  # no bound: no windows
+            engine._apply(rule, text, whole, {}, out)  # type: ignore[arg-type]
+    return out
+
+
 def _same(engine: DetectionEngine, text: str) -> None:
     segment = Segment("body[1]", text)
     scan = engine._scan(segment)
-    assert scan.candidates == engine._candidates_unwindowed(scan.norm.text), text
+    assert scan.candidates == unwindowed(engine, scan.norm.text), text
 
 
 def test_every_default_pattern_is_bounded(fast_engine: DetectionEngine) -> None:
@@ -87,6 +97,7 @@ def test_windows_match_finditer_at_window_edges() -> None:
         assert got == [m.span() for m in pattern.finditer(text)], text
 
 
+@pytest.mark.slow
 def test_random_text(fast_engine: DetectionEngine) -> None:
     rng = random.Random(11)
     for _ in range(1500):
@@ -94,15 +105,17 @@ def test_random_text(fast_engine: DetectionEngine) -> None:
         _same(fast_engine, (" word " * rng.randrange(0, 80)).join(parts))
 
 
+@pytest.mark.slow
 def test_generated_messages(fast_engine: DetectionEngine) -> None:
-    from benchmarks.accuracy import generated_messages
+    from tests.generators.messages import generated_messages
 
     for _, _, _, segments in generated_messages(seed=3):
         for segment in segments:
             _same(fast_engine, segment.text)
 
 
-@pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason="corpus not available")
+@pytest.mark.corpus
+@pytest.mark.slow
 def test_corpus(fast_engine: DetectionEngine) -> None:
     for line in (CORPUS / "labels.jsonl").read_text().splitlines():
         row = json.loads(line)

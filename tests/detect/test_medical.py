@@ -1,7 +1,7 @@
 """MedicalDetector: records, ICD-10, MBI and claim numbers, English and French.
 
 Table-driven over hand-written vectors, generated English/French records and look-alikes
-(`benchmarks.generate_medical`, fixed seed), the spaCy Doc path, and the shared corpus when present.
+(`tests.generators.medical`, fixed seed), the spaCy Doc path, and the shared corpus when present.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from benchmarks.generate_medical import EN_RECORDS, FR_RECORDS, HAND_LOOK_ALIKES, generate, medical_samples
 from scanner.assets import models_dir
 from scanner.detect.medical.detector import EVIDENCE_KINDS, MedicalDetector
 from scanner.model import Confidence, Group
 from tests.detect.conftest import level, run, strongest
+from tests.generators.medical import EN_RECORDS, FR_RECORDS, HAND_LOOK_ALIKES, generate, medical_samples
 
 MEDIUM = Confidence.MEDIUM
 
@@ -223,7 +223,7 @@ def test_deterministic(detector: MedicalDetector) -> None:
     assert run(detector, text) == run(detector, text) == run(MedicalDetector(models_dir()), text)
 
 
-# --- generated records and look-alikes (benchmarks.generate_medical, fixed seed) -----------------
+# --- generated records and look-alikes (tests.generators.medical, fixed seed) -----------------
 def generated_rates(det: MedicalDetector) -> dict[str, tuple[int, int]]:
     """Found/total per generated set (records at >= MEDIUM; look-alikes counted when flagged)."""
     return {

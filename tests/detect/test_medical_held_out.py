@@ -1,7 +1,8 @@
 """MedicalDetector on a held-out set (written after tuning, never tuned against) and the corpus.
 
 The held-out texts run the way the engine runs them: a spaCy Doc only where `needs_nlp` asks.
-The corpus check (66 French clinical notes, ham and PII mail) skips when the corpus is absent.
+The corpus check (66 French clinical notes, ham and PII mail) skips when the corpus is absent
+(fails under SENDGUARD_REQUIRE_CORPUS=1).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.extract import extract
 from scanner.model import Confidence, Finding
+from tests.corpus import corpus_dir, require_corpus
 from tests.detect.conftest import level, run
 
 MEDIUM = Confidence.MEDIUM
@@ -200,10 +201,10 @@ def flagged(det: MedicalDetector, nlp: Mapping[str, Any], path: Path, lang: str)
 
 
 @pytest.mark.slow
+@pytest.mark.corpus
 def test_corpus(detector: MedicalDetector, request: pytest.FixtureRequest) -> None:
     root = corpus_dir()
-    if not (root / "medical").is_dir():
-        pytest.skip(f"corpus not found at {root}")
+    require_corpus(root / "medical")
     nlp: Mapping[str, Any] = request.getfixturevalue("nlp")  # after the skip: loading spaCy takes seconds
     medical = sorted((root / "medical").glob("*.eml"))
     missed = [p.name for p in medical if not flagged(detector, nlp, p, "fr")]

@@ -11,12 +11,12 @@ import random
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
 from scanner.assets import models_dir
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.medical.evidence import WINDOW
 from scanner.detect.medical.patterns import FREQUENCY, fold, in_prose
 from scanner.model import Confidence, Finding, Segment
+from tests.corpus import corpus_dir, require_corpus
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,7 @@ def test_frequency_needs_a_number(text: str, expected: str | None) -> None:
 
 def test_wav_attachment_is_no_record(detector: MedicalDetector) -> None:
     path = corpus_dir() / "mime" / "flanker" / "attachments" / "mailgun-rocks.wav"
-    if not path.is_file():
-        pytest.skip(f"corpus not found at {path.parent}")
+    require_corpus(path)
     # the extractor (before it learnt to call NUL-laden bodies binary) gave the bytes as Latin-1
     text = path.read_bytes().decode("latin-1")
     assert flagged(detector.detect(Segment("body[1]", text), None)) == []

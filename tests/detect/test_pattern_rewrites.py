@@ -13,11 +13,11 @@ import re
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
-from benchmarks.generate_medical import medical_samples
 from scanner.detect.medical import patterns as fast
 from scanner.detect.medical.patterns import fold
 from scanner.extract import extract
+from tests.corpus import corpus_dir
+from tests.generators.medical import medical_samples
 
 PLAIN: dict[str, re.Pattern[str]] = {
     "DOSE": re.compile(

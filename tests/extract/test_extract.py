@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from benchmarks._corpus import corpus_dir
 from scanner.extract import extract
 from scanner.model import Extraction, SegmentKind
+from tests.corpus import corpus_dir
 
 
 def _texts(ex: Extraction) -> dict[str, str]:
@@ -164,7 +164,18 @@ def _rich_message() -> bytes:
 
 def test_locations_kinds_and_filenames() -> None:
     ex = extract(_rich_message())
-    got = [(s.location, s.kind, s.filename, s.text.strip()) for s in ex.segments]
+    got = [
+        (s.location, s.kind, s.filename, s.text.strip())
+        for s in ex.segments
+        if s.kind is not SegmentKind.HEADER
+    ]
+    names = [(s.location, s.text) for s in ex.segments if s.kind is SegmentKind.HEADER]
+    assert names == [
+        ("attachment[2:data.csv]/name", "data.csv"),
+        ("attachment[3:x.png]/name", "x.png"),
+        ("attachment[4:a.bin]/name", "a.bin"),
+        ("attachment[6:Numéro fiscal.txt]/name", "Numéro fiscal.txt"),
+    ]
     assert got == [
         ("subject", SegmentKind.SUBJECT, None, "outer"),
         ("body[1.1]", SegmentKind.TEXT, None, "plain body"),
@@ -202,7 +213,10 @@ def test_binary_labelled_part_that_is_binary_is_recorded_only() -> None:
         b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment;"
         b' filename="blob.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQFBgc=\r\n--b--\r\n',
     )
-    assert [(s.location, s.text) for s in extract(raw).segments] == [("attachment[1:blob.bin]", "")]
+    assert [(s.location, s.text) for s in extract(raw).segments] == [
+        ("attachment[1:blob.bin]/name", "blob.bin"),
+        ("attachment[1:blob.bin]", ""),
+    ]
 
 
 def test_binary_extractor_seam(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -315,7 +329,8 @@ def test_nesting_bound_counts_embedded_messages() -> None:
 
 def test_parser_recursion_limit_is_survived() -> None:
     ex = extract(_nested(3000))
-    assert "ParserFailed at message: RecursionError" in ex.defects
+    assert "ParserFailed at message: MIME parser failed (RecursionError), rest not read" in ex.defects
+    assert [f.category for f in ex.unscanned] == ["UNSCANNED_UNDECODABLE"]
     assert ex.segments[0].text == "deep"
     assert "bottom" in ex.segments[1].text
 
@@ -372,7 +387,7 @@ def test_garbage_bytes_never_raise() -> None:
 
 
 CORPUS = corpus_dir()
-needs_corpus = pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason=f"no corpus at {CORPUS}")
+needs_corpus = pytest.mark.corpus
 
 
 DKIM_KINDS = ("email", "nofws.expected", "relaxed.expected", "simple.expected")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.extract.html import MAX_DEPTH, html_to_text
+from scanner.extract.markup import ITEM_BREAK
 
 
 @pytest.mark.parametrize(
@@ -49,15 +50,18 @@ def test_visible_text(html: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("html", "text"),
     [
-        # hidden content is scanned, after the visible text...
-        ("<p>hello</p><div style='display:none'>078-05-1120</div>", "hello\n\n078-05-1120"),
-        ("<p>hi</p><span hidden>secret</span>", "hi\n\nsecret"),
-        ("<p>hi</p><p style='font-size:0px'>tiny</p>", "hi\n\ntiny"),
-        ("<p>hi</p><p style='visibility: hidden'>v</p>", "hi\n\nv"),
-        ("<p>hi</p><p style='mso-hide:all'>o</p>", "hi\n\no"),
-        ("<p>hi</p><p style='opacity:0;'>o</p>", "hi\n\no"),
+        # hidden content is scanned, as a paragraph of its own where it stands...
+        ("<p>hello</p><div style='display:none'>078-05-1120</div>", "hello\n078-05-1120"),
+        ("<p>hi</p><span hidden>secret</span>", "hi\nsecret"),
+        ("<p>hi</p><p style='font-size:0px'>tiny</p>", "hi\ntiny"),
+        ("<p>hi</p><p style='visibility: hidden'>v</p>", "hi\nv"),
+        ("<p>hi</p><p style='mso-hide:all'>o</p>", "hi\no"),
+        ("<p>hi</p><p style='opacity:0;'>o</p>", "hi\no"),
+        # ...not after the footer, whose legal words would suppress a value beside them...
+        ("<div hidden>SSN 1</div><p>body</p><p>RCS Paris</p>", "SSN 1\nbody\nRCS Paris"),
+        ("<p>a <span hidden>SSN 1</span> b</p><p>RCS</p>", "a  b\nSSN 1\nRCS"),
         # ...and hidden junk cannot split a number the recipient sees whole
-        ("4111<span style='display:none'>zz</span>1111", "41111111\n\nzz"),
+        ("4111<span style='display:none'>zz</span>1111", "41111111\nzz"),
         # nested hidden elements are one paragraph; a normal style is not hidden
         ("<div style='display:none'>a<p style='display:none'>b</p>c</div>", "a\nb\nc"),
         ("<p style='font-size:0.9em'>small</p>", "small"),
@@ -111,3 +115,36 @@ def test_flat_reading_drops_script_style_comments() -> None:
     result = html_to_text(html)
     assert result.flattened
     assert result.text == "a&b\nc"
+
+
+@pytest.mark.parametrize(
+    ("html", "item"),
+    [
+        ("<p title='SSN 536-22-8843'>x</p>", "SSN 536-22-8843"),
+        ("<input value='4111 1111 1111 1111'>", "4111 1111 1111 1111"),
+        ("<input placeholder='n° 1 85'>", "n° 1 85"),
+        ("<a aria-label='card 4111'>x</a>", "card 4111"),
+        ("<div data-ssn='536228843'>x</div>", "536228843"),
+        ("<a href='https://x.test/c?card=4111%201111&amp;q=1'>x</a>", "card=4111 1111"),
+        ("<a href='mailto:a@b.test?body=SSN%20536-22-8843'>x</a>", "body=SSN 536-22-8843"),
+        ("<img src='https://x.test/p.gif?n=%25353%2536'>", "n=536"),
+        ("<head><title>Ref 536-22-8843</title></head>", "Ref 536-22-8843"),
+        ("<p>x</p><!-- SSN 536-22-8843 -->", "SSN 536-22-8843"),
+        ("<!--[if mso]><p>card 4111</p><![endif]-->", "card 4111"),
+        ("<style>.a:after{content:'SSN 536-22-8843'}</style>", "SSN 536-22-8843"),
+        ("<span style='content:\"4\\31 11\"'>x</span>", "4111"),
+    ],
+)
+def test_markup_a_recipient_receives_is_collected(html: str, item: str) -> None:
+    assert item in html_to_text(html).markup.split(ITEM_BREAK)
+
+
+def test_markup_without_digits_is_not_kept() -> None:
+    assert html_to_text("<a href='https://example.test/a' title='Home'>x</a>").markup == ""
+
+
+def test_flat_documents_keep_their_markup() -> None:
+    html = "<div>" * 600 + "<a title='SSN 536-22-8843'>x</a><!-- 4111 -->"
+    result = html_to_text(html)
+    assert result.flattened
+    assert result.markup.split(ITEM_BREAK) == ["SSN 536-22-8843", "4111"]

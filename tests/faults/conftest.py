@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.quarantine.conftest import backend  # noqa: F401  (the store on SQLite and PostgreSQL)
-
 
 @pytest.fixture
 def tiny_fs() -> Iterator[Path]:

@@ -17,7 +17,7 @@ from scanner.model import Action, Envelope, Verdict
 from scanner.quarantine.engine import sqlite_identity
 from scanner.quarantine.guarded import GuardedQuarantine
 from scanner.quarantine.model import HeldMessage
-from tests.quarantine.conftest import Backend
+from tests.stores import Backend
 
 
 def held(ref: str) -> HeldMessage:

@@ -11,8 +11,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from scanner.quarantine.crypto import QuarantineKeyError, Sealer, generate_key
 from scanner.quarantine.model import HeldStatus
 from scanner.quarantine.store import SqlQuarantineStore
-from tests.quarantine.conftest import Backend
 from tests.quarantine.fakes import held_message
+from tests.stores import Backend
 
 
 async def _raw_tokens(store: SqlQuarantineStore) -> list[bytes]:

@@ -10,16 +10,18 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from scanner._errors import StoreError
 from scanner.model import Group
 from scanner.quarantine.lifecycle import Step
+from scanner.quarantine.migrate import alembic_config
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, QueueFilter, Role
 from scanner.quarantine.store import SqlQuarantineStore
 from scanner.quarantine.tables import VERSION_TABLE, metadata
-from tests.quarantine.conftest import Backend
 from tests.quarantine.fakes import BODY_MARKER, finding, held_message
+from tests.stores import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -269,7 +271,7 @@ async def test_reopening_is_idempotent_and_keeps_data(backend: Backend, key: str
         record = await second.get("keep")
         assert record is not None and record.data == held_message("keep").data
         [(version,)] = await _raw(second, f"SELECT version_num FROM {VERSION_TABLE}")
-        assert version == "0001"
+        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     finally:
         await second.close()
 

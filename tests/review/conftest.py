@@ -16,8 +16,8 @@ from scanner.quarantine.model import Role
 from scanner.review import create_app, hash_password, issue_api_token
 from scanner.settings import ReviewSettings
 from tests.fakes import FakeRelay
-from tests.quarantine.conftest import Backend, backend  # noqa: F401  (the fixture, shared)
 from tests.review.fakes import CARD, SSN, held, make_mail
+from tests.stores import Backend
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
@@ -38,7 +38,7 @@ def bearer(role: Role) -> dict[str, str]:
 
 
 @pytest.fixture
-async def store(backend: Backend) -> AsyncIterator[QuarantineStore]:  # noqa: F811
+async def store(backend: Backend) -> AsyncIterator[QuarantineStore]:
     """The real SQL store, on SQLite and on PostgreSQL (the `backend` fixture of the store suite)."""
     from scanner.quarantine.model import Account
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
+from scanner.extract import extract
 from scanner.model import Action, Confidence, Envelope, Finding, Group, Verdict
 from scanner.ports import QuarantineStore
 from scanner.quarantine.model import AuditEvent, HeldMessage, HeldStatus
-from scanner.review.render import segments_for
 
 SSN = "536-22-8741"
 SSN_MASKED = "***-**-8741"
@@ -41,7 +41,7 @@ _SPECS = {
 def findings_for(data: bytes, values: tuple[str, ...] = (SSN, CARD)) -> tuple[Finding, ...]:
     """Findings at the real offsets of `values` in the message's segments (as a detector would)."""
     out = []
-    for seg in segments_for(data):
+    for seg in extract(data).segments:
         for value in values:
             start = seg.text.find(value)
             while start >= 0:

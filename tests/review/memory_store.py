@@ -9,6 +9,7 @@ row: one wins, the other loses.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,8 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
+from scanner.quarantine.view import MessageView, build_view
+from scanner.review.sessions import LiveSession
 
 
 @dataclass
@@ -32,6 +35,7 @@ class _Held:
     envelope: Envelope
     findings: tuple[Finding, ...]
     data: bytes | None
+    view: MessageView | None = None
 
 
 class MemoryStore:
@@ -48,7 +52,8 @@ class MemoryStore:
             message.id, message.received_at, env.mail_from, env.rcpt_tos, message.tenant,
             HeldStatus.HELD, len(message.data), count_categories(message.verdict.findings),
         )  # fmt: skip
-        self.held[message.id] = _Held(summary, env, message.verdict.findings, message.data)
+        view = build_view(message.data, message.verdict.findings, env)
+        self.held[message.id] = _Held(summary, env, message.verdict.findings, message.data, view)
 
     async def close(self) -> None:
         pass
@@ -81,6 +86,10 @@ class MemoryStore:
         h = self.held.get(message_id)
         return None if h is None else HeldRecord(h.summary, h.envelope, h.findings, h.data)
 
+    async def get_view(self, message_id: str) -> MessageView | None:
+        h = self.held.get(message_id)
+        return None if h is None or h.data is None else h.view
+
     # --- the lifecycle --------------------------------------------------------------------
 
     async def claim_release(self, message_id: str, actor: str, step: Step = Step.CLAIM) -> HeldRecord | None:
@@ -89,8 +98,19 @@ class MemoryStore:
         self.claims += 1
         return await self.get(message_id)
 
-    async def transition(self, message_id: str, step: Step, actor: str, reason: str | None = None) -> bool:
-        return self._step(message_id, step, actor, reason, datetime.now(UTC))
+    async def transition(
+        self,
+        message_id: str,
+        step: Step,
+        actor: str,
+        reason: str | None = None,
+        *,
+        audit_event: AuditEvent | None = None,
+    ) -> bool:
+        done = self._step(message_id, step, actor, reason, datetime.now(UTC))
+        if done and audit_event is not None:
+            self.events.append(audit_event)
+        return done
 
     async def purge_expired(self, now: datetime) -> int:
         old = [i for i, h in self.held.items() if h.summary.received_at < now - self.retention]
@@ -108,7 +128,7 @@ class MemoryStore:
         }[rule.decision]
         h.summary = replace(h.summary, status=rule.target, **decided)  # type: ignore[arg-type]
         if rule.purges:
-            h.data = None
+            h.data = h.view = None
         return True
 
     async def delete(self, message_id: str) -> bool:
@@ -128,3 +148,21 @@ class MemoryStore:
 
     async def put_account(self, account: Account) -> None:
         self.accounts[account.name] = account
+
+
+class MemorySessions:
+    """`scanner.review.sessions.SessionStore` in a dict (for apps over a `MemoryStore`)."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, LiveSession] = {}
+
+    async def create(self, account: str, now: datetime) -> tuple[str, LiveSession]:
+        token = secrets.token_urlsafe(32)
+        self.live[token] = LiveSession(account, secrets.token_urlsafe(32))
+        return token, self.live[token]
+
+    async def lookup(self, token: str, now: datetime) -> LiveSession | None:
+        return self.live.get(token)
+
+    async def end(self, token: str) -> None:
+        self.live.pop(token, None)

@@ -177,9 +177,11 @@ async def test_message_detail_is_masked_and_audited(
     assert {f["masked"] for f in body["findings"]} == {SSN_MASKED, CARD_MASKED}
     text = "".join(s["text"] for s in body["segments"])
     assert SSN_MASKED in text and CARD_MASKED in text
-    assert body["attachments"] == [{"name": "statement.pdf", "type": "application/pdf", "size": 13}]
-    assert ["Subject", "Your statement"] in body["headers"]
-    assert all(h[0] != "X-Customer-Ref" for h in body["headers"]) and body["hidden_headers"] >= 1
+    assert body["attachments"] == [
+        {"location": "attachment[2:statement.pdf]", "filename": "statement.pdf", "found": []}
+    ]
+    assert {"name": "Subject", "text": "Your statement", "note": None} in body["headers"]
+    assert all(h["name"] != "X-Customer-Ref" for h in body["headers"]) and body["hidden_headers"] >= 1
     assert [(e.action, e.actor, e.message_id) for e in await events_of(store)] == [
         ("view", "bot-viewer", "msg-ssn")
     ]
@@ -216,7 +218,7 @@ async def test_reveal_returns_clear_values_and_is_audited(
     assert "no-store" in r.headers["cache-control"]
     # the values reach no log at all; the reason goes to the audit trail, not to our log lines
     assert SSN not in caplog.text and CARD not in caplog.text
-    assert not any("4711" in r.getMessage() for r in caplog.records if r.name.startswith("scanner"))
+    assert not any("4711" in r.getMessage() for r in caplog.records if r.name.startswith("sendguard"))
 
 
 async def test_release_relays_the_original_bytes(

@@ -1,16 +1,19 @@
-"""auth: session cookies, tokens, passwords, throttling."""
+"""auth: the login form's signed cookie, tokens, passwords, throttling, client addresses."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from scanner.quarantine.model import Account, Role
 from scanner.review.auth import (
+    IPNetwork,
     LoginThrottle,
     SessionSigner,
     allows,
+    client_address,
     csrf_ok,
     hash_password,
     issue_api_token,
@@ -62,9 +65,9 @@ def test_session_cookie_round_trip_tamper_and_expiry() -> None:
 
 def test_csrf_ok() -> None:
     session = SessionSigner(b"k", Clock()).new(None)
-    assert csrf_ok(session, session.csrf)
-    assert not csrf_ok(session, session.csrf + "x")
-    assert not csrf_ok(session, None) and not csrf_ok(None, session.csrf)
+    assert csrf_ok(session.csrf, session.csrf)
+    assert not csrf_ok(session.csrf, session.csrf + "x")
+    assert not csrf_ok(session.csrf, None) and not csrf_ok(None, session.csrf) and not csrf_ok("", "")
 
 
 async def test_tokens_and_passwords_do_not_cross() -> None:
@@ -80,15 +83,46 @@ async def test_tokens_and_passwords_do_not_cross() -> None:
     assert await verify_password(None, "pw-1234567890") is False
 
 
-def test_throttle_window() -> None:
+def test_throttle_is_per_pair_and_per_client_never_per_account() -> None:
     clock = Clock()
-    throttle = LoginThrottle(clock, limit=2, window=timedelta(minutes=5))
-    throttle.failed("a", "10.0.0.1")
-    assert not throttle.blocked("a", "10.0.0.2")
-    throttle.failed("a", "10.0.0.2")
-    assert throttle.blocked("a", "10.0.0.3")  # per account name
-    assert throttle.blocked("b", "10.0.0.2") is False
-    throttle.failed("c", "10.0.0.2")
-    assert throttle.blocked("d", "10.0.0.2")  # per client address (3 failures from .2)
+    throttle = LoginThrottle(clock, pair_limit=2, client_limit=4, window=timedelta(minutes=5))
+    throttle.failed("admin", "203.0.113.9")
+    throttle.failed("admin", "203.0.113.9")
+    assert throttle.blocked("admin", "203.0.113.9")  # that pair
+    assert not throttle.blocked("admin", "10.0.0.2")  # the real admin elsewhere is not locked out
+    assert not throttle.blocked("other", "203.0.113.9")
+    throttle.failed("b", "203.0.113.9")
+    throttle.failed("c", "203.0.113.9")
+    assert throttle.blocked("d", "203.0.113.9")  # the client, whatever name it tries
+    assert not throttle.blocked("d", "10.0.0.2")
     clock.now = T0 + timedelta(minutes=6)
-    assert not throttle.blocked("a", "10.0.0.2")
+    assert not throttle.blocked("admin", "203.0.113.9")
+
+
+def test_throttle_memory_is_bounded() -> None:
+    throttle = LoginThrottle(Clock(), max_keys=10)
+    for i in range(100):
+        throttle.failed(f"name-{i}", "10.0.0.1")
+    assert len(throttle._failures) <= 10
+
+
+NETS = [ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("::1/128")]
+
+
+@pytest.mark.parametrize(
+    ("peer", "xff", "trusted", "client"),
+    [
+        ("127.0.0.1", "198.51.100.7", [], "127.0.0.1"),  # no trusted proxies: the header is ignored
+        ("127.0.0.1", "198.51.100.7", NETS, "127.0.0.1"),  # loopback is not a configured proxy
+        ("10.1.2.3", "198.51.100.7", NETS, "198.51.100.7"),
+        ("10.1.2.3", "1.2.3.4, 198.51.100.7", NETS, "198.51.100.7"),  # the client's own claim is left
+        ("10.1.2.3", "198.51.100.7, 10.1.9.9", NETS, "198.51.100.7"),  # a chain of our proxies
+        ("10.1.2.3", "not-an-ip", NETS, "10.1.2.3"),
+        ("10.1.2.3", None, NETS, "10.1.2.3"),
+        ("::1", "2001:db8::5", NETS, "2001:db8::5"),
+    ],
+)
+def test_client_address_trusts_only_configured_proxies(
+    peer: str, xff: str | None, trusted: list[IPNetwork], client: str
+) -> None:
+    assert client_address(peer, xff, trusted) == client

@@ -26,7 +26,7 @@ from scanner.settings import QuarantineSettings, RelaySettings, ReviewSettings
 from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, events_of, held
 from tests.review.sink import start_sink
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -10,11 +10,11 @@ import pytest
 from scanner.review import create_app, serve_review
 from scanner.settings import ReviewSettings
 from tests.fakes import FakeRelay
-from tests.review.memory_store import MemoryStore
+from tests.review.memory_store import MemorySessions, MemoryStore
 
 
 async def test_serves_and_stops() -> None:
-    app = create_app(MemoryStore(), FakeRelay(), ReviewSettings())
+    app = create_app(MemoryStore(), FakeRelay(), ReviewSettings(), sessions=MemorySessions())
     server = await serve_review(app, "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient() as c:
@@ -33,5 +33,7 @@ async def test_busy_port_raises() -> None:
         taken.listen()
         with pytest.raises(OSError):
             await serve_review(
-                create_app(MemoryStore(), FakeRelay(), ReviewSettings()), "127.0.0.1", taken.getsockname()[1]
+                create_app(MemoryStore(), FakeRelay(), ReviewSettings(), sessions=MemorySessions()),
+                "127.0.0.1",
+                taken.getsockname()[1],
             )

@@ -107,7 +107,7 @@ async def test_message_page_never_shows_clear_values(
         assert SSN_MASKED in r.text and CARD_MASKED in r.text
         assert f'<mark class="finding " title="US_SSN">{SSN_MASKED}</mark>' in r.text
         assert "statement.pdf" in r.text
-    assert f"Re: SSN {SSN_MASKED}" in r.text
+    assert f'Re: SSN <mark class="finding " title="US_SSN">{SSN_MASKED}</mark>' in r.text
     assert [e.action for e in await events_of(store) if e.message_id] == ["view", "view"]
 
 
@@ -221,6 +221,6 @@ async def test_request_log_has_no_query_string(
     caplog.set_level("DEBUG")
     r = await client.get("/api/messages", params={"sender": "needle-in-query"}, headers=bearer(Role.VIEWER))
     assert r.status_code == 200
-    ours = [r.getMessage() for r in caplog.records if r.name.startswith("scanner")]
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("sendguard")]
     assert "review GET /api/messages 200 bot-viewer" in ours
     assert not any("needle-in-query" in line for line in ours)

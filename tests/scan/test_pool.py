@@ -8,7 +8,6 @@ from typing import Any
 
 import psutil
 import pytest
-import uvloop
 
 from scanner.model import Segment
 from scanner.scan.batcher import WorkerLost
@@ -28,26 +27,6 @@ def item(text: str, location: str = "body[1]") -> tuple[Segment, ...]:
 def notes(result: PieceResult, category: str) -> list[int]:
     assert isinstance(result, Detected), result
     return [f.start for f in result.findings if f.category == category]
-
-
-def worker_children() -> set[int]:
-    """Our child processes, minus multiprocessing's resource tracker (one per interpreter)."""
-    out = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "resource_tracker" not in " ".join(child.cmdline()):
-                out.add(child.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
-@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
-def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
-    """Every test on both loops: the proxy runs uvloop, whose handles differ in small ways."""
-    if request.param == "uvloop":
-        return uvloop.EventLoopPolicy()
-    return asyncio.DefaultEventLoopPolicy()
 
 
 @pytest.fixture
@@ -186,14 +165,18 @@ async def test_stuck_batch_gets_its_worker_killed_and_replaced(make_pool: MakePo
     assert pool.pids() != [old_pid]
 
 
-async def test_engine_that_cannot_be_built_fails_start_and_leaves_no_process(make_pool: MakePool) -> None:
+async def test_engine_that_cannot_be_built_fails_start_and_leaves_no_process(
+    make_pool: MakePool, worker_children: Callable[[], set[int]]
+) -> None:
     before = worker_children()
     with pytest.raises(WorkerStartError, match="RuntimeError"):
         await make_pool(workers=2, factory="tests.stub_detectors:build_broken")
     assert worker_children() <= before
 
 
-async def test_close_stops_and_reaps_every_worker(make_pool: MakePool) -> None:
+async def test_close_stops_and_reaps_every_worker(
+    make_pool: MakePool, worker_children: Callable[[], set[int]]
+) -> None:
     pool = await make_pool({"sleep": 60.0}, workers=2)
     pids = pool.pids()
     assert set(pids) <= worker_children()

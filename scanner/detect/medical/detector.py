@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scanner.detect.context import CONTEXT_WINDOW
 from scanner.detect.medical.evidence import (
     CONTEXTUAL,
     EVIDENCE_KINDS,
@@ -74,7 +75,7 @@ class MedicalDetector:
     # --- public API ----------------------------------------------------------------------------
     def needs_nlp(self, text: str) -> bool:
         """True when some stretch has rich clinical evidence but no cheap person anchor (no spaCy)."""
-        evidence = self._collect(text, fold(text), Prose(text))[0]
+        evidence = self._collect(text, fold(text), Prose(text), keep=True)[0]
         if evidence.marketing:
             return False
         # a cheap anchor a little before a stretch would have made the record already: look around it
@@ -112,19 +113,22 @@ class MedicalDetector:
 
     # --- analysis ------------------------------------------------------------------------------
     def _collect(
-        self, text: str, folded: str, prose: Prose
+        self, text: str, folded: str, prose: Prose, keep: bool = False
     ) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
         # The engine asks `needs_nlp` and then `detect` about the same text: remember the last
         # few results (a pure function of `text`) instead of scanning every segment twice.
-        cached = self._memo.get(text)
+        # `pop`: `detect` takes the entry `needs_nlp` left, so no segment text (message content)
+        # stays in worker memory once its batch is done
+        cached = self._memo.pop(text, None)
         if cached is not None:
             return cached
         terms = list(self._lexicon.terms(folded, prose))
         ids = [i for i in id_hits(folded, terms) if prose(i[2], i[3])]
         result = collect(text, folded, prose, terms, ids), ids
-        if len(self._memo) >= _MEMO_SIZE:
-            self._memo.pop(next(iter(self._memo)))
-        self._memo[text] = result
+        if keep:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[text] = result
         return result
 
     def _people(self, doc: Doc, evidence: Evidence) -> list[Anchor]:
@@ -155,7 +159,8 @@ class MedicalDetector:
                 continue
             local = evidence.near(m.start(), m.end())
             clinical = len(local.categories)
-            window = folded[max(0, m.start() - 60) : m.start()] + " " + folded[m.end() : m.end() + 30]
+            lo, hi = CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())
+            window = folded[lo : m.start()] + " " + folded[m.end() : hi]
             keyword = ICD_CONTEXT.search(window) is not None
             if keyword and local.anchor and clinical:
                 level = Confidence.HIGH
@@ -221,7 +226,7 @@ def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidenc
         if not prose(m.start(), m.end()):
             continue
         local = evidence.near(m.start(), m.end())
-        if MBI_CONTEXT.search(folded[max(0, m.start() - 60) : m.start()]):
+        if MBI_CONTEXT.search(folded[CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())[0] : m.start()]):
             level = Confidence.HIGH
         elif local.health or local.anchor:
             level = Confidence.MEDIUM

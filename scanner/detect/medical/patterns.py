@@ -37,7 +37,8 @@ class _FoldTable(dict[int, int]):
         else:
             base = unicodedata.normalize("NFD", ch)[0].lower()
             out = base if len(base) == 1 and base.isprintable() else ch
-        self[cp] = ord(out)
+        if len(self) < 1 << 16:  # bounded: a text of many distinct code points must not grow it for good
+            self[cp] = ord(out)
         return ord(out)
 
 

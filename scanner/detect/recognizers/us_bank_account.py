@@ -50,7 +50,7 @@ class UsBankAccountRecognizer(SendguardRecognizer):
             return Check.INVALID, end
         if valid_aba(value) and self._routing_words.find(text, start, end, Window(before=30, after=0)):
             return Check.INVALID, end  # this is the routing number itself
-        lo, hi = max(0, start - _NEAR.before), min(len(text), end + _NEAR.after)
+        lo, hi = _NEAR.bounds(len(text), start, end)
         for m in _NINE_DIGITS.finditer(text, lo, hi):
             if m.start() != start and valid_aba(m.group()):
                 # a routing number next to it: as good as a checksum (MEDIUM; HIGH with words)

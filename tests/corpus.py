@@ -1,5 +1,5 @@
-"""Corpus access for the benchmarks: a reproducible sample of ../shared/corpus, extracted once
-(by `scanner.extract`, as the proxy does).
+"""Corpus access for the tests and the benchmarks: where ../shared/corpus is, and a reproducible
+sample of it, extracted once (by `scanner.extract`, as the proxy does).
 
 The corpus lives next to the repository (``../shared/corpus``) or wherever SENDGUARD_CORPUS
 points; it is never copied into the repository.
@@ -37,6 +37,20 @@ def corpus_dir(given: str | None = None) -> Path:
     if os.environ.get("SENDGUARD_CORPUS"):
         return Path(os.environ["SENDGUARD_CORPUS"])
     return Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+
+
+def require_corpus(path: Path | None = None) -> Path:
+    """`path` (default: the corpus's labels.jsonl) when it exists; else skip the calling test,
+    or fail it when SENDGUARD_REQUIRE_CORPUS=1 (CI must not pass with the corpus tests skipped)."""
+    import pytest
+
+    target = path if path is not None else corpus_dir() / "labels.jsonl"
+    if not target.exists():
+        problem = f"corpus not found at {target}"
+        if os.environ.get("SENDGUARD_REQUIRE_CORPUS") == "1":
+            pytest.fail(f"{problem} (SENDGUARD_REQUIRE_CORPUS=1)")
+        pytest.skip(problem)
+    return target
 
 
 def load_sample(

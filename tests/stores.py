@@ -1,4 +1,4 @@
-"""The store fixture: every store test runs on SQLite (tmp_path) and on PostgreSQL.
+"""The quarantine databases the tests run on: SQLite (tmp_path) and PostgreSQL.
 
 PostgreSQL comes from SENDGUARD_TEST_PG_URL (default: the local server, database `test`);
 each test gets its own schema, dropped afterwards, so runs never see each other's rows.
@@ -18,11 +18,8 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from scanner.ports import QuarantineStore
-from scanner.quarantine.crypto import generate_key
 from scanner.quarantine.store import SqlQuarantineStore, open_store
 from scanner.settings import QuarantineSettings
-from tests.review.memory_store import MemoryStore
 
 PG_URL = os.environ.get("SENDGUARD_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("SENDGUARD_REQUIRE_PG") == "1"
@@ -84,38 +81,3 @@ async def open_backend(name: str, tmp_path: Path) -> AsyncIterator[Backend]:
             await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await engine.dispose()
-
-
-SQL_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    async with open_backend(request.param, tmp_path) as opened:
-        yield opened
-
-
-@pytest.fixture
-def key() -> str:
-    return generate_key()
-
-
-@pytest.fixture
-async def store(backend: Backend, key: str) -> AsyncIterator[SqlQuarantineStore]:
-    opened = await backend.open([key])
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture(params=["memory", *SQL_BACKENDS])
-async def any_store(
-    request: pytest.FixtureRequest, tmp_path: Path, key: str
-) -> AsyncIterator[QuarantineStore]:
-    """Every implementation of `QuarantineStore`: the tests' in-memory one and both SQL ones."""
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    async with open_backend(request.param, tmp_path) as opened:
-        store = await opened.open([key])
-        yield store
-        await store.close()

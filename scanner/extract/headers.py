@@ -1,0 +1,140 @@
+"""Header fields, file names and the envelope as text a recipient receives. Pure, no I/O.
+
+A recipient's client shows display names (``From: "SSN 536-22-8843" <a@b>``), ``Comments``,
+``Content-Description``, X-headers on "show original", file names, and the envelope addresses
+(the bounce address, the recipient list of a BCC-less blast); all of them are scanned.
+
+Locations name the field, never its value: ``header:From``, ``header:X-Note``,
+``body[2]/header:Content-Description`` (a part's own fields), ``envelope:mail-from``,
+``envelope:rcpt[2]``. A file name appears in a location only masked (`masked_name`): every word
+holding a digit becomes stars, so ``SSN 536-22-8843 Jane Roe.txt`` is shown as
+``SSN ***-**-**** Jane Roe.txt`` in replies, logs, headers and the console, while the name itself
+is scanned in clear as its own segment (``attachment[2:<masked>]/name``).
+
+Only values that can hold an identifier become segments (a digit, or a character outside ASCII
+that normalisation may fold into one): most header fields hold neither, and every segment costs
+the detectors a pass. Values are decoded as a client shows them: RFC 2047 encoded words, raw
+UTF-8 (RFC 6532), RFC 2231 parameter continuations and charsets.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from email.message import Message
+from email.utils import collapse_rfc2231_value
+from urllib.parse import unquote
+
+from scanner.extract.mime import decode_header_value
+from scanner.model import Envelope
+
+__all__ = ["envelope_texts", "first_header", "header_texts", "masked_name"]
+
+# What the scanner reads elsewhere (the subject), or what carries no sender text: transfer and
+# version fields, and MIME structure whose parameters are read below.
+_NOT_TEXT = frozenset({"subject", "content-transfer-encoding", "mime-version"})
+_PARAM_FIELDS = frozenset({"content-type", "content-disposition"})
+# parameters that are structure, not text (the file name is scanned as the part's name)
+_STRUCTURAL_PARAMS = frozenset({"boundary", "charset", "filename", "name", "format", "delsp", "type"})
+_WORTH = re.compile(r"[0-9\x80-\U0010ffff]")
+_MAX_FIELDS = 1000  # header fields read per message or part (RFC 5322 sets no limit)
+_MAX_VALUE = 16384  # characters read per field value
+_ADDRESS_GLUE = re.compile(r"(?<=[^\W\d_])[-._+=]+(?=\d)|(?<=\d)[._+=]+(?=[^\W\d_])|[@<>]")
+_NAME_WORD = re.compile(r"[^\s._\-()+,;]+")
+_FIELD_NAME = re.compile(r"[^\x21-\x39\x3b-\x7e]")  # RFC 5322 §3.6.8 ftext
+
+
+def _field_name(name: str) -> str:
+    """The field name as written (printable, no colon, bounded): it is ours to show, not data."""
+    return _FIELD_NAME.sub("?", name)[:60] or "?"
+
+
+def header_texts(msg: Message, skip_params: bool = False) -> Iterator[tuple[str, str]]:
+    """(``header:<Name>``, decoded value) for every field of `msg` worth scanning.
+
+    `skip_params` leaves out Content-Type/-Disposition (already read for this message).
+    """
+    for i, (name, raw) in enumerate(msg.raw_items()):
+        if i >= _MAX_FIELDS:
+            return
+        lname = name.lower()
+        if lname in _NOT_TEXT:
+            continue
+        if lname in _PARAM_FIELDS:
+            if skip_params:
+                continue
+            value = _param_text(msg, lname)
+        else:
+            value = decode_header_value(str(raw)[:_MAX_VALUE])
+        if value and _WORTH.search(value):
+            yield f"header:{_field_name(name)}", value
+
+
+def _param_text(msg: Message, header: str) -> str:
+    """The non-structural parameters of Content-Type/-Disposition, decoded: RFC 2231
+    continuations (``name*0*``, ``name*1*``) joined, charsets and percent-encoding applied."""
+    params: list[tuple[str, object]] = list(msg.get_params(header=header, unquote=True) or [])
+    joined: dict[str, list[tuple[int, str, bool]]] = {}
+    for key, value in params[1:]:
+        base, _, rest = key.partition("*")
+        if base.lower() in _STRUCTURAL_PARAMS:
+            continue
+        text = collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
+        index = rest.rstrip("*")
+        joined.setdefault(base, []).append((int(index) if index.isdigit() else 0, text, key.endswith("*")))
+    out: list[str] = []
+    for base, parts in joined.items():
+        parts.sort(key=lambda p: p[0])
+        charset = "utf-8"
+        if parts[0][2] and parts[0][1].count("'") >= 2:  # RFC 2231 §4: charset'language'value
+            charset, _, first = parts[0][1].split("'", 2)
+            parts[0] = (0, first, True)
+        codec = _codec_or_utf8(charset)
+        text = "".join(unquote(t, encoding=codec, errors="replace") if enc else t for _, t, enc in parts)
+        out.append(f"{base}={decode_header_value(text)}")
+    return "\n".join(out)
+
+
+def _codec_or_utf8(label: str) -> str:
+    try:
+        return codecs.lookup(label).name if label else "utf-8"
+    except LookupError:
+        return "utf-8"
+
+
+def envelope_texts(envelope: Envelope) -> Iterator[tuple[str, str]]:
+    """(``envelope:mail-from`` / ``envelope:rcpt[N]``, address) for addresses worth scanning.
+
+    An address is words glued by punctuation (``ssn-536-22-8843@``, ``card.4111…``): a
+    separator between a letter and a digit is read as a space, so a number glued to a word
+    stands alone, as a reader splits it."""
+    if _WORTH.search(envelope.mail_from):
+        yield "envelope:mail-from", _ADDRESS_GLUE.sub(" ", envelope.mail_from)
+    for i, rcpt in enumerate(envelope.rcpt_tos, 1):
+        if _WORTH.search(rcpt):
+            yield f"envelope:rcpt[{i}]", _ADDRESS_GLUE.sub(" ", rcpt)
+
+
+def masked_name(name: str) -> str:
+    """A file name fit for a location: every word that holds a digit (any script) becomes stars."""
+    return _NAME_WORD.sub(lambda m: "*" * len(m[0]) if any(c.isnumeric() for c in m[0]) else m[0], name)
+
+
+def first_header(data: bytes, name: str, limit: int = 65536) -> str | None:
+    """The first value of header `name` in the header block of raw message bytes, unfolded.
+
+    Linear and C-bound (one regex search over at most `limit` bytes), so it is safe to call on
+    the event loop for any message: unlike a full header parse it does no per-field Python work.
+    """
+    head = data[:limit]
+    end = head.find(b"\r\n\r\n")
+    if end >= 0:
+        head = head[: end + 2]
+    field = re.compile(
+        rb"(?im)^" + re.escape(name.encode("ascii", "replace")) + rb"[ \t]*:(.*(?:\r?\n[ \t].*)*)"
+    )
+    m = field.search(head)
+    if m is None:
+        return None
+    return re.sub(r"\s+", " ", m.group(1).decode("utf-8", "replace")).strip()
