@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from scanner.quarantine.claims import claimed, lock_key
-from tests.quarantine.conftest import PG_URL, REQUIRE_PG, _pg_unreachable
+from tests.stores import PG_URL, REQUIRE_PG, _pg_unreachable
 
 pytestmark = pytest.mark.postgres
 

@@ -29,7 +29,7 @@ from scanner.quarantine.crypto import generate_key
 from tests.loadclient import check_accounting, run_load
 from tests.postfix.conftest import CLEAN, MEDICAL, make_message
 from tests.postfix.harness import Sendguard, free_port, running_sink, wait_for_port
-from tests.quarantine.conftest import PG_URL, REQUIRE_PG, _pg_unreachable
+from tests.stores import PG_URL, REQUIRE_PG, _pg_unreachable
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 REQUIRE_HAPROXY = os.environ.get("SENDGUARD_REQUIRE_HAPROXY") == "1"
