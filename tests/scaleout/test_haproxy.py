@@ -91,6 +91,7 @@ def test_two_instances_behind_haproxy_one_killed_mid_load(tmp_path: Path, shared
                         "SENDGUARD_QUARANTINE__URL": shared_database,
                         "SENDGUARD_QUARANTINE__KEYS": json.dumps([key]),
                         "SENDGUARD_LISTEN__PROXY_PROTOCOL": 5,
+                        "SENDGUARD_SCAN__NLP": "false",
                         "SENDGUARD_ADMIN__PORT": free_port(),
                     },
                 )
