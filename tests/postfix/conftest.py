@@ -10,8 +10,8 @@ SENDGUARD_REQUIRE_POSTFIX=1 (CI: `.ci/run` installs it), where they fail.
 from __future__ import annotations
 
 import itertools
-import secrets
 import os
+import secrets
 import smtplib
 import time
 from collections.abc import Iterator, Sequence
