@@ -208,7 +208,6 @@ async def smtp(
         await dispatcher.close()
         server.close()
         await server.wait_closed()
-        await receiver.up()
     print(f"3. SMTP reject transaction (MAIL+RCPT+DATA, 550 after record + event commit), {n} each:")
     print(f"   endpoint up:   {_ms(up)}")
     print(f"   endpoint down: {_ms(down)}   ({retried} failed delivery attempts meanwhile)")

@@ -14,7 +14,7 @@ import os
 import secrets
 import smtplib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +137,8 @@ class Stack:
         return [json.loads(line)["id"] for line in result.stdout.splitlines() if line.strip()]
 
 
-def _stack(mode: str, root: Path) -> Iterator[Stack]:
+def _stack(mode: str, root: Path, settings: Mapping[str, str | int | bool] | None = None) -> Iterator[Stack]:
+    """`settings`: more SENDGUARD_* for this stack (e.g. ``SENDGUARD_REPORT__MODE``)."""
     require_postfix()
     with running_sink() as (sink, sink_port):
         ports = Ports(front=free_port(), sendguard=free_port(), reinject=free_port(), relayhost=sink_port)
@@ -148,6 +149,7 @@ def _stack(mode: str, root: Path) -> Iterator[Stack]:
                 "SENDGUARD_RELAY__PORT": ports.reinject,
                 "SENDGUARD_RELAY__TIMEOUT": 20,
                 "SENDGUARD_SCAN__NLP": "false",  # starts in half the time; these messages need no NER
+                **(settings or {}),
             },
             port=ports.sendguard,
         )
