@@ -22,13 +22,13 @@ from scanner.quarantine.store import open_store
 from scanner.review import create_app, hash_password, serve_review
 from scanner.settings import QuarantineSettings, ReviewSettings
 from tests.fakes import FakeRelay
-from tests.review.fakes import SSN, SSN_MASKED, held
+from tests.review.fakes import OTHER_SSN, SSN, SSN_MASKED, findings_for, held
 from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long console passphrase"
-OTHER_VALUE = "536-22-8843"  # in places the scanner did not read (display name, Message-ID)
+OTHER_VALUE = OTHER_SSN  # in header values: display names, Message-ID
 
 HOSTILE = (
     "From: \"Jane \u202eeoR <script>window.__pwned='from'</script>\" <jane@shop.test>\r\n"
@@ -61,12 +61,13 @@ def _with(message: HeldMessage, envelope: Envelope) -> HeldMessage:
 
 async def _seed(store: QuarantineStore) -> list[str]:
     now = datetime.now(UTC)
-    hostile = held("hostile", HOSTILE, now - timedelta(minutes=1))
+    found = findings_for(HOSTILE, (SSN, OTHER_SSN))  # as the scanner finds them, headers included
+    hostile = held("hostile", HOSTILE, now - timedelta(minutes=1), findings=found)
     # RCPT TO held with invalid UTF-8 (as aiosmtpd decodes it) and markup, before the edge checked it
     await store.hold(
         _with(hostile, Envelope("billing@shop.test", ("v\udcfe<img src=x onerror=alert(5)>@example.org",)))
     )
-    rtl = held("rtl", HOSTILE, now - timedelta(minutes=2))
+    rtl = held("rtl", HOSTILE, now - timedelta(minutes=2), findings=found)
     await store.hold(_with(rtl, Envelope("evil\u202egro.elpmaxe@shop.test", ("a@example.org",))))
     await store.hold(held("many", _many_parts(20_000), now - timedelta(minutes=3), findings=()))
     return ["hostile", "rtl", "many"]
@@ -134,7 +135,7 @@ async def test_hostile_mail_renders_inert_and_masked_for_a_viewer(console: tuple
             assert response is not None and response.status == 200
             assert await page.locator("h1").count() == 1
             html = await page.content()
-            for clear in (SSN, OTHER_VALUE, "Jane"):
+            for clear in (SSN, OTHER_VALUE):
                 assert clear not in html, (mid, clear)
             assert "\u202e" not in html
             await _nothing_ran(page, dialogs)
