@@ -138,10 +138,10 @@ class MeteredScanner:
     def __init__(self, inner: Scanner, metrics: Metrics) -> None:
         self._inner, self._metrics = inner, metrics
 
-    async def scan(self, message: bytes) -> Scanned:
+    async def scan(self, message: bytes, envelope: Envelope | None = None) -> Scanned:
         started = time.perf_counter()
         try:
-            return await self._inner.scan(message)
+            return await self._inner.scan(message, envelope)
         finally:
             self._metrics.observe_stage("scan", time.perf_counter() - started)
 

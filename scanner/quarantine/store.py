@@ -14,7 +14,8 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,15 @@ log = logging.getLogger("sendguard.quarantine")
 _OFFLOAD_BYTES = 256 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedHold:
+    id: str
+    values: dict[str, Any]
+    finding_rows: list[dict[str, Any]]
+    view: bytes | None
+    envelope_mask: bytes | None = None  # sealed (MAIL FROM, RCPT TOs) as a viewer sees them
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -80,6 +90,15 @@ class SqlQuarantineStore:
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction (queued behind this store's other writers on SQLite), for
+        writes that must commit together with a hold (the outbox: `scanner.events`)."""
+        return self._write()
+
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._write_lock is None:
@@ -109,29 +128,40 @@ class SqlQuarantineStore:
 
     async def hold(self, message: HeldMessage) -> None:
         """Store `message`; returns only after the transaction is committed (durable)."""
-        view = await self._sealed_view(message)
         try:
-            values = rows.message_values(message, await self._seal(message.data))
-            finding_rows = rows.finding_values(message, self._sealer)
+            prepared = await self.prepare_held(message)
             async with self._write() as conn:
-                await conn.execute(messages.insert().values(values))
-                if finding_rows:
-                    await conn.execute(findings.insert(), finding_rows)
-                if view is not None:
-                    await conn.execute(
-                        views.insert().values(message_id=message.id, version=VIEW_VERSION, sealed=view)
-                    )
-                mask = masked_envelope(message.envelope, message.verdict.findings)
-                if mask is not None:
-                    sealed_mask = self._sealer.seal(json.dumps([mask[0], list(mask[1])]).encode())
-                    await conn.execute(
-                        envelope_masks.insert().values(message_id=message.id, sealed=sealed_mask)
-                    )
+                await self.insert_held(conn, prepared)
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def prepare_held(self, message: HeldMessage) -> PreparedHold:
+        """Everything `insert_held` writes, sealed before any transaction starts (CPU work never
+        holds the write lock)."""
+        view = await self._sealed_view(message)
+        values = rows.message_values(message, await self._seal(message.data))
+        mask = masked_envelope(message.envelope, message.verdict.findings)
+        sealed_mask = (
+            self._sealer.seal(json.dumps([mask[0], list(mask[1])]).encode()) if mask is not None else None
+        )
+        return PreparedHold(message.id, values, rows.finding_values(message, self._sealer), view, sealed_mask)
+
+    async def insert_held(self, conn: AsyncConnection, prepared: PreparedHold) -> None:
+        """The INSERTs of `hold`, inside the caller's transaction (see `transaction`)."""
+        await conn.execute(messages.insert().values(prepared.values))
+        if prepared.finding_rows:
+            await conn.execute(findings.insert(), prepared.finding_rows)
+        if prepared.view is not None:
+            await conn.execute(
+                views.insert().values(message_id=prepared.id, version=VIEW_VERSION, sealed=prepared.view)
+            )
+        if prepared.envelope_mask is not None:
+            await conn.execute(
+                envelope_masks.insert().values(message_id=prepared.id, sealed=prepared.envelope_mask)
+            )
 
     async def _sealed_view(self, message: HeldMessage) -> bytes | None:
         """What the console will show, built now (bounded, in a thread) and sealed; None if that

@@ -166,3 +166,5 @@ sessions = sa.Table(
     sa.Column("seen_at", UtcDateTime(), nullable=False),
     sa.Index(None, "account"),
 )
+# the outbox, rejection records and tenant tokens live in this database, on this metadata
+import scanner.events.tables  # noqa: E402,F401

@@ -223,7 +223,7 @@ async def not_held_reason(request: Request, message_id: str) -> str:
 
 def decisions(request: Request) -> Decisions:
     ctx = context(request)
-    return Decisions(ctx.store, ctx.relay, hostname=ctx.hostname, clock=ctx.clock)
+    return Decisions(ctx.store, ctx.relay, hostname=ctx.hostname, clock=ctx.clock, journal=ctx.journal)
 
 
 async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:

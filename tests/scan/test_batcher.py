@@ -302,6 +302,7 @@ async def test_build_scanner_passes_settings_to_the_engine_factory() -> None:
     assert scanner.pool.extract_kwargs == {
         "max_depth": 10,
         "max_text_bytes": 4 * 1024 * 1024,
+        "attachments": settings.attachments,
         "cpu_budget": 5.0,
     }
     scanner.pool.factory_kwargs["report"] = True

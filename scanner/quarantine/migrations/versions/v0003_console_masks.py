@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "v0003_console"
-down_revision: str | Sequence[str] | None = "v0002_console"
+down_revision: str | Sequence[str] | None = "v0002_reports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
