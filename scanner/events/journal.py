@@ -21,10 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from scanner._errors import StoreError
-from scanner.events.model import Event, EventType, category_counts, event, masked_findings
+from scanner.events.model import Event, EventType, event, masked_findings
 from scanner.events.outbox import Channel, enqueue, row_values
 from scanner.events.tables import rejections
-from scanner.model import Envelope, Verdict
+from scanner.model import Envelope, Verdict, count_categories
 from scanner.quarantine.model import HeldMessage
 from scanner.quarantine.store import SqlQuarantineStore
 from scanner.reports.dsn import Report
@@ -112,7 +112,7 @@ class Journal:
                         rcpt_tos=list(r.envelope.rcpt_tos),
                         mode=r.mode,
                         report_queued=report is not None,
-                        categories=category_counts(r.verdict.findings),
+                        categories=count_categories(r.verdict.findings),
                         findings=masked_findings(r.verdict.findings),
                     )
                 )

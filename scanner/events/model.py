@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from scanner.model import Finding
+from scanner.model import Finding, count_categories
 
 
 class EventType(enum.StrEnum):
@@ -43,13 +43,6 @@ def masked_findings(findings: Iterable[Finding]) -> list[dict[str, str]]:
     ]
 
 
-def category_counts(findings: Iterable[Finding]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for f in findings:
-        out[f.category] = out.get(f.category, 0) + 1
-    return dict(sorted(out.items()))
-
-
 @dataclass(frozen=True, slots=True)
 class Event:
     id: str
@@ -66,7 +59,7 @@ class Event:
         data: dict[str, object] = {
             "reference": self.reference,
             "tenant": self.tenant,
-            "categories": category_counts(self.findings),
+            "categories": count_categories(self.findings),
             "findings": masked_findings(self.findings),
         }
         if self.actor is not None:

@@ -150,10 +150,19 @@ def bounded(data: bytes) -> tuple[bytes, bool]:
 
 
 def build_view(
-    data: bytes, findings: Sequence[Finding], envelope: Envelope, *, reveal: bool = False
+    data: bytes,
+    findings: Sequence[Finding],
+    envelope: Envelope,
+    *,
+    reveal: bool = False,
+    headers_scanned: bool = True,
 ) -> MessageView:
     """The view of a held message: headers, envelope, excerpts (findings masked, or revealed),
-    parts with what was found where. Bounded (see module doc); never raises on any bytes."""
+    parts with what was found where. Bounded (see module doc); never raises on any bytes.
+
+    `headers_scanned` is False for a message whose scan may predate header scanning (a row held
+    without a stored view): its header values are then treated as unscanned (withheld, addresses
+    without display names), since its findings say nothing about them."""
     cut_data, cut = bounded(data)
     # the envelope too, as the scanner read it (first, so the text budget is spent the same way)
     extraction = extract(cut_data, envelope=envelope)
@@ -176,7 +185,12 @@ def build_view(
     text_shown = not lost or cut or reveal
     if not text_shown:
         notes.append("findings could not be placed on the text: text and header values withheld")
-    headers, hidden = _headers(cut_data, by_location, placed, withheld, text_shown, reveal)
+    header_segments = (
+        by_location
+        if headers_scanned
+        else {k: v for k, v in by_location.items() if not k.startswith("header:")}
+    )
+    headers, hidden = _headers(cut_data, header_segments, placed, withheld, text_shown, reveal)
     env = envelope_values(envelope, findings, reveal=reveal)
     excerpts = _excerpts(segments, placed, withheld, reveal, notes) if text_shown else ()
     parts = _parts(segments, findings)
@@ -215,18 +229,12 @@ def envelope_values(
     raw = (envelope.mail_from, *envelope.rcpt_tos)
     rcpts = len(segments) - 1
     names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
-    return tuple(
-        # an address without findings is shown as written; with findings, as read, masked
-        _value(
-            n,
-            s if s.location in placed or s.location in withheld else Segment(s.location, a),
-            placed,
-            withheld,
-            reveal,
-            True,
-        )
-        for n, s, a in zip(names, segments, raw, strict=True)
-    )
+    # shown as written when the scanner's reading has the same length (its spaces stand where
+    # the address has @ or one glue character, so the offsets fit); otherwise as read
+    shown_as = [
+        s if len(s.text) != len(a) else Segment(s.location, a) for s, a in zip(segments, raw, strict=True)
+    ]
+    return tuple(_value(n, s, placed, withheld, reveal, True) for n, s in zip(names, shown_as, strict=True))
 
 
 def masked_envelope(envelope: Envelope, findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
@@ -397,11 +405,14 @@ def _excerpts(
     return tuple(out)
 
 
+_NOT_PARTS = frozenset({SegmentKind.SUBJECT, SegmentKind.HEADER, SegmentKind.MARKUP})
+
+
 def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[PartFindings]:
     out = []
     for seg in segments:
-        if seg.kind in (SegmentKind.SUBJECT, SegmentKind.HEADER):
-            continue  # a header field or a file name: shown with the headers or its part
+        if seg.kind in _NOT_PARTS:
+            continue  # the subject, header values, file names, HTML markup: not parts of the tree
         found = tuple(
             (f.category, shown(f.location), shown(f.masked))
             for f in findings

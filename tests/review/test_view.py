@@ -64,6 +64,28 @@ def test_placement_fails_closed(findings: list[Finding], withheld: tuple[str, ..
         assert [r.text for r in view.excerpts[0].runs] == ["01", "***", "9\n"]
 
 
+def test_odd_message_id_and_display_names_never_shown_unscanned(caplog: pytest.LogCaptureFixture) -> None:
+    """A scan that did not read the headers (a row held before header scanning): their free text
+    is withheld, whatever its findings say."""
+    caplog.set_level(logging.DEBUG)
+    data = (
+        b'From: "Jane 536-22-8843 Roe" <jane@shop.test>\r\n'
+        b'To: =?utf-8?q?Bob_=E2=80=AE_8843?= <bob@example.org>, "x" <\xff\xfe@example.org>\r\n'
+        b"Message-ID: <<SSN 536-22-8843 Jane Roe>@x>\r\n"
+        b"Date: not a date 536-22-8843\r\n"
+        b"Subject: hello\r\n\r\nbody\r\n"
+    )
+    view = build_view(data, [], ENV, headers_scanned=False)
+    by_name = {h.name: h for h in view.headers}
+    assert by_name["From"].text == "jane@shop.test" and by_name["From"].note
+    assert "Bob" not in by_name["To"].text and "bob@example.org" in by_name["To"].text
+    assert by_name["Message-ID"].text == "" and "withheld" in (by_name["Message-ID"].note or "")
+    assert by_name["Date"].text == ""
+    assert "8843" not in encode_view(view).decode() and "8843" not in caplog.text
+    revealed = build_view(data, [], ENV, reveal=True, headers_scanned=False)
+    assert "536-22-8843" in {h.name: h for h in revealed.headers}["Message-ID"].text
+
+
 def test_header_values_show_only_as_scanned_text_with_findings_masked(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
