@@ -154,10 +154,9 @@ class Finding:
     score: float
     confidence: Confidence
     masked: str
-    # keyed digest of the normalised value (bank accounts only, when the engine has a digest key):
-    # lets a per-tenant allowlist recognise the tenant's own account without storing it; never
-    # in reports (see `scanner.detect.masking.value_digest`)
-    value_digest: str | None = None
+    # keyed digest of the value (`scanner.digest`), for allowlistable categories when a key is
+    # configured; compared with a tenant's allowlist, never shown
+    digest: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -172,7 +171,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Scanned:
-    """What the scanner says of one message: its findings and its extraction's defect notes."""
+    """What the scanner says of one message: its findings and its extraction's defects."""
 
     findings: tuple[Finding, ...]
     defects: tuple[str, ...] = ()

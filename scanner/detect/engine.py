@@ -7,7 +7,7 @@ Per segment:
    only near digits (`digit_windows`: provably the same matches as a whole-text scan);
 3. **validate**: checksums and structure rules (python-stdnum, Luhn, RIB key, ABA 3-7-1);
 4. **context**: whole-word keywords on both sides in a character window, plus negative and
-   suppressing look-alike context; `scoring.decide` turns the evidence into a confidence;
+   suppressing look-alike context; `scoring.grade` turns the evidence into a confidence;
 5. **NLP, only when needed**, one `nlp.pipe` per language and pipe over the whole batch: the
    sentence recogniser on small windows around context-only candidates (licence, passport: the
    keyword must be in the candidate's sentence), NER on the segments where the medical
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 from scanner.detect.context import CONTEXT_WINDOW, ContextLexicon, Window
 from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
-from scanner.detect.masking import DIGEST_CATEGORIES, value_digest
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
 from scanner.detect.recognizers.base import Rule
-from scanner.detect.scoring import Check, NegativeContext, decide
+from scanner.detect.scoring import Check, NegativeContext, grade
+from scanner.digest import ALLOWLISTABLE, value_digest
 from scanner.model import Confidence, Finding, Segment
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class DetectionEngine:
         digest_key: bytes | None = None,
     ) -> None:
         self.rules = tuple(rules)
-        self._digest_key = digest_key  # bank-account findings carry `value_digest` when set
+        self._digest_key = digest_key  # allowlist digests (`scanner.digest`), computed here only
         # each rule's patterns, run only near digits where that is provably the same
         shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
         bounds = iter(shared)
@@ -150,7 +150,7 @@ class DetectionEngine:
             if check is Check.INVALID:
                 continue
             positive = rule.positive.find(text, start, end, self.window)
-            decision = decide(
+            decision = grade(
                 check,
                 bool(positive),
                 self._negative_level(text, start, end),
@@ -215,6 +215,9 @@ class DetectionEngine:
                 return True
         return False
 
+    def _digest(self, category: str, value: str) -> str | None:
+        return _digest_of(self._digest_key, category, value)
+
     def _findings(self, scans: list[_SegmentScan]) -> list[Finding]:
         out: list[Finding] = []
         for scan in scans:
@@ -226,9 +229,6 @@ class DetectionEngine:
             for cand in _resolve_overlaps(kept):
                 start, end = scan.norm.to_original(cand.start, cand.end)
                 value = scan.norm.text[cand.start : cand.end]
-                digest = None
-                if self._digest_key is not None and cand.category in DIGEST_CATEGORIES:
-                    digest = value_digest(self._digest_key, cand.rule.group.value, value)
                 out.append(
                     Finding(
                         category=cand.category,
@@ -239,11 +239,15 @@ class DetectionEngine:
                         score=cand.score,
                         confidence=cand.confidence,
                         masked=cand.rule.mask(value),
-                        value_digest=digest,
+                        digest=self._digest(cand.rule.category, value),
                     )
                 )
             out.extend(self._medical.detect(scan.segment, scan.doc))
         return out
+
+
+def _digest_of(key: bytes | None, category: str, value: str) -> str | None:
+    return value_digest(key, value) if key is not None and category in ALLOWLISTABLE else None
 
 
 def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -305,13 +309,14 @@ def build_engine(
     extra_recognizers: Sequence[str] = (),
     models_dir: Path | None = None,
     window: Window = CONTEXT_WINDOW,
-    digest_key: bytes | None = None,
+    digest_key: str | None = None,
 ) -> DetectionEngine:
     """Load every asset once (call once per worker process) and return a ready engine.
 
+    `digest_key` (``tenants.digest_key``): IBAN and card findings carry a keyed digest of their
+    value for tenants' allowlists (`scanner.digest`).
+
     `extra_recognizers` names presidio national recognizers to add (``"ES_NIF"``, ``"UK_NHS"``...).
-    `digest_key` (a deployment secret) makes bank-account findings carry `value_digest`, for
-    per-tenant allowlists of the tenant's own accounts; None (the default) computes none.
     Network lookups are disabled before anything presidio-related is built.
     """
     from scanner.assets import models_dir as default_models_dir
@@ -331,5 +336,5 @@ def build_engine(
         MedicalDetector(root),
         nlp_models=_load_spacy() if nlp else None,
         window=window,
-        digest_key=digest_key,
+        digest_key=digest_key.encode("utf-8") if digest_key else None,
     )

@@ -41,11 +41,19 @@ class NegativeContext(enum.IntEnum):
 
 
 SCORES = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.75, Confidence.HIGH: 0.95}
+# how far evidence moves a score inside its confidence's band (never into the next band)
+BAND = 0.05
 # one step down inside a band when look-alike context was seen next to positive context
-_NEGATIVE_PENALTY = 0.05
+_NEGATIVE_PENALTY = BAND
 
 
-def decide(
+def score(confidence: Confidence, adjust: float = 0.0) -> float:
+    """The one score ladder of every finding: its confidence's rung, moved by at most `BAND`
+    (less for look-alike context, more for abundant evidence)."""
+    return SCORES[confidence] + max(-BAND, min(BAND, adjust))
+
+
+def grade(
     check: Check, positive: bool, negative: NegativeContext, *, requires_context: bool = False
 ) -> tuple[Confidence, float] | None:
     """Confidence and score for one candidate, or None when it is not a finding at all."""
@@ -68,4 +76,4 @@ def decide(
         if level < 1:
             return None
     confidence = Confidence(level)
-    return confidence, SCORES[confidence] - score_penalty
+    return confidence, score(confidence, -score_penalty)

@@ -149,10 +149,19 @@ def bounded(data: bytes) -> tuple[bytes, bool]:
 
 
 def build_view(
-    data: bytes, findings: Sequence[Finding], envelope: Envelope, *, reveal: bool = False
+    data: bytes,
+    findings: Sequence[Finding],
+    envelope: Envelope,
+    *,
+    reveal: bool = False,
+    headers_scanned: bool = True,
 ) -> MessageView:
     """The view of a held message: headers, envelope, excerpts (findings masked, or revealed),
-    parts with what was found where. Bounded (see module doc); never raises on any bytes."""
+    parts with what was found where. Bounded (see module doc); never raises on any bytes.
+
+    `headers_scanned` is False for a message whose scan may predate header scanning (a row held
+    without a stored view): its header values are then treated as unscanned (withheld, addresses
+    without display names), since its findings say nothing about them."""
     cut_data, cut = bounded(data)
     extraction = extract(cut_data)
     segments = list(extraction.segments)
@@ -173,12 +182,13 @@ def build_view(
     text_shown = not lost or cut or reveal
     if not text_shown:
         notes.append("findings could not be placed on the text: text and header values withheld")
-    headers, hidden = _headers(cut_data, by_location, placed, withheld, text_shown, reveal)
-    rcpts = len(env_segments) - 1
-    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
-    env = tuple(
-        _value(n, s, placed, withheld, reveal, True) for n, s in zip(names, env_segments, strict=True)
+    header_segments = (
+        by_location
+        if headers_scanned
+        else {k: v for k, v in by_location.items() if not k.startswith("header:")}
     )
+    headers, hidden = _headers(cut_data, header_segments, placed, withheld, text_shown, reveal)
+    env = envelope_values(envelope, findings, reveal=reveal)
     excerpts = _excerpts(segments, placed, withheld, reveal, notes) if text_shown else ()
     parts = _parts(segments, findings)
     if len(parts) > MAX_PARTS:
@@ -204,6 +214,26 @@ def _placeable(f: Finding) -> bool:
 
 def _in_attachment(location: str) -> bool:
     return location.startswith("attachment[") or "/attachment[" in location
+
+
+def envelope_values(
+    envelope: Envelope, findings: Sequence[Finding], *, reveal: bool = False
+) -> tuple[ShownValue, ...]:
+    """MAIL FROM and each RCPT TO as shown, findings at ``envelope:*`` locations masked. Pure and
+    cheap (no parsing): the store computes it for the queue even if the view could not be built."""
+    segments = _envelope_segments(envelope)
+    placed, withheld = _place({s.location: s for s in segments}, [f for f in findings if _placeable(f)])
+    rcpts = len(segments) - 1
+    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
+    return tuple(_value(n, s, placed, withheld, reveal, True) for n, s in zip(names, segments, strict=True))
+
+
+def masked_envelope(envelope: Envelope, findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
+    """(MAIL FROM, RCPT TOs) as a viewer may see them when a finding sits in the envelope, else None."""
+    values = envelope_values(envelope, findings)
+    if not any(r.category for v in values for r in v.runs) and not any(v.note for v in values):
+        return None
+    return values[0].text, tuple(v.text for v in values[1:])
 
 
 def _envelope_segments(envelope: Envelope) -> list[Segment]:
@@ -360,11 +390,14 @@ def _excerpts(
     return tuple(out)
 
 
+_NOT_PARTS = frozenset({SegmentKind.SUBJECT, SegmentKind.HEADER, SegmentKind.MARKUP})
+
+
 def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[PartFindings]:
     out = []
     for seg in segments:
-        if seg.kind is SegmentKind.SUBJECT:
-            continue
+        if seg.kind in _NOT_PARTS:
+            continue  # the subject, header values, file names, HTML markup: not parts of the tree
         found = tuple(
             (f.category, shown(f.location), shown(f.masked))
             for f in findings

@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.model import Role
 from scanner.review import api, views
 from scanner.review.auth import (
@@ -64,6 +64,7 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
     hostname: str = "sendguard.localhost",
     sessions: SessionStore | None = None,
+    journal: EventJournal | None = None,
 ) -> Starlette:
     """The console over `store`; releases and reject notices go out through `relay`.
 
@@ -109,6 +110,7 @@ def create_app(
         hostname=hostname,
         sessions=sessions,
         trusted_proxies=tuple(settings.trusted_proxies),
+        journal=journal,
     )
     app.max_body = settings.max_body_bytes
     return app
@@ -229,7 +231,7 @@ class ReviewServer:
         self._sock.close()  # a no-op when uvicorn already closed it
 
 
-async def serve_review(app: ASGIApp, host: str, port: int) -> ReviewServer:
+async def serve_review(app: ASGIApp, host: str, port: int, *, name: str = "review console") -> ReviewServer:
     """Start serving `app` on host:port (0 = any free port) in the running loop; returns once listening.
 
     We bind the socket ourselves so a busy port raises OSError here (uvicorn would sys.exit).
@@ -245,7 +247,7 @@ async def serve_review(app: ASGIApp, host: str, port: int) -> ReviewServer:
         if task.done():
             sock.close()
             task.result()
-            raise RuntimeError("review console failed to start")
+            raise RuntimeError(f"{name} failed to start")
         await asyncio.sleep(0.01)
-    log.info("review console listening on http://%s:%d", host, sock.getsockname()[1])
+    log.info("%s listening on http://%s:%d", name, host, sock.getsockname()[1])
     return ReviewServer(server, task, sock)

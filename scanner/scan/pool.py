@@ -184,6 +184,12 @@ class WorkerPool:
     def has_capacity(self) -> bool:
         return self._pick() is not None
 
+    def ready_workers(self) -> int:
+        """Workers that built their engine (readiness: all of them)."""
+        return sum(
+            1 for w in self._workers if w is not None and w.ready.done() and w.ready.exception() is None
+        )
+
     def idle_workers(self) -> int:
         """Ready workers with nothing in flight."""
         return sum(

@@ -3,7 +3,7 @@ the tag headers and the console -- where and why, never a value."""
 
 from __future__ import annotations
 
-from scanner.model import Action, Confidence, Finding, Group, Unscanned, Verdict
+from scanner.model import Action, Confidence, Envelope, Finding, Group, Unscanned, Verdict
 from scanner.policy import Policy, decide
 from scanner.report import held_reply, rejection_reply, tag_headers
 from scanner.review.render import build_view
@@ -61,8 +61,8 @@ def test_the_console_shows_names_and_header_values_masked() -> None:
         Confidence.HIGH,
         "***-**-8843",
     )
-    view = build_view(raw, [found, name, TRUNCATED])
+    view = build_view(raw, [found, name, TRUNCATED], Envelope("a@example.com", ("b@example.org",)))
     assert view.text_shown  # an unscanned finding is not a span: the text is still shown
-    assert dict(view.headers)["From"] == '"Jane ***-**-8843" <a@example.com>'
-    assert [a.name for a in view.attachments] == ["SSN ***-**-****.txt"]
+    assert {h.name: h.text for h in view.headers}["From"] == '"Jane ***-**-8843" <a@example.com>'
+    assert [a.filename for a in view.attachments] == ["SSN ***-**-****.txt"]
     assert "536-22-8843" not in repr(view)

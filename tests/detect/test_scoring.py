@@ -6,7 +6,7 @@ import pytest
 
 from scanner.detect.language import guess_language
 from scanner.detect.masking import mask
-from scanner.detect.scoring import SCORES, Check, NegativeContext, decide
+from scanner.detect.scoring import SCORES, Check, NegativeContext, grade
 from scanner.model import Confidence
 
 N, L, S = NegativeContext.NONE, NegativeContext.LOWER, NegativeContext.SUPPRESS
@@ -33,14 +33,14 @@ N, L, S = NegativeContext.NONE, NegativeContext.LOWER, NegativeContext.SUPPRESS
         (Check.INVALID, True, N, False, None),
     ],
 )
-def test_decide(
+def test_grade(
     check: Check,
     positive: bool,
     negative: NegativeContext,
     requires_context: bool,
     expected: Confidence | None,
 ) -> None:
-    result = decide(check, positive, negative, requires_context=requires_context)
+    result = grade(check, positive, negative, requires_context=requires_context)
     if expected is None:
         assert result is None
     else:

@@ -358,18 +358,26 @@ class Sendguard:
                 env=self.env,
                 stdout=fh,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: SIGKILL takes the workers too
             )
         proc = self.proc
         wait_for_port(self.port, timeout, alive=lambda: proc.poll() is None)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 40) -> int:
+        """SIGTERM: graceful (the process stops its workers); SIGKILL: the whole group, as a
+        container runtime or the OOM killer would."""
         assert self.proc is not None
-        self.proc.send_signal(sig)
+        if sig == signal.SIGKILL:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
         try:
             return self.proc.wait(timeout=timeout)
         finally:
             if self.proc.poll() is None:
-                self.proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
     def log(self) -> str:

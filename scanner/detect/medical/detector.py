@@ -42,6 +42,7 @@ from scanner.detect.medical.evidence import (
     id_hits,
 )
 from scanner.detect.medical.patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, fold, mask_tail
+from scanner.detect.scoring import score
 from scanner.model import Confidence, Finding, Group, Segment
 
 if TYPE_CHECKING:
@@ -253,9 +254,10 @@ def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidenc
 def _finding(
     segment: Segment, category: str, start: int, end: int, level: Confidence, masked: str, total: float = 0.0
 ) -> Finding:
-    base = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.65, Confidence.HIGH: 0.85}[level]
-    score = round(base + min(0.1, total / 100), 3)
-    return Finding(category, Group.MEDICAL, segment.location, start, end, score, level, masked)
+    # the one ladder (scoring.score): more evidence moves the score up inside its band
+    return Finding(
+        category, Group.MEDICAL, segment.location, start, end, score(level, total / 200), level, masked
+    )
 
 
 def _densest_span(hits: list[Hit]) -> tuple[int, int]:
