@@ -199,7 +199,7 @@ def _grade(local: Local, marketing: int) -> Confidence | None:
         len(categories) == 1
         and local.anchor >= NAMED
         and local.care
-        and (local.distinct_terms >= 2 or categories[0] in _TELLING)
+        and (local.distinct_terms >= 2 or categories[0] in _TELLING or local.measured)
     )
     if len(categories) < 2 and not single:
         return None
