@@ -105,15 +105,35 @@ class RssMeter:
 
 
 async def _attack(port: int, payload: bytes) -> str:
-    client = await LeanSmtpClient.connect(port)
+    """One transaction on a plain stream; the final reply's code and enhanced code (e.g. 451 4.3.2)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def reply() -> bytes:
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            if line[3:4] != b"-":
+                return line
+
     try:
-        await client.sendmail(b"attacker@example.com", b"victim@example.org", payload)
-        return "250"
-    except SmtpReplyError as exc:
-        return str(exc.args[0]) if exc.args else "error"
+        await reply()
+        for command in (
+            b"EHLO attacker\r\n",
+            b"MAIL FROM:<a@example.com>\r\n",
+            b"RCPT TO:<v@example.org>\r\n",
+        ):
+            writer.write(command)
+            await reply()
+        writer.write(b"DATA\r\n")
+        if not (await reply()).startswith(b"354"):
+            return "DATA refused"
+        writer.write(payload)
+        final = await reply()
+        writer.write(b"QUIT\r\n")
+        return " ".join(final.decode("ascii", "replace").split()[:2])
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        return type(exc).__name__
     finally:
-        with contextlib.suppress(Exception):
-            await client.quit()
+        writer.close()
 
 
 async def _clean(port: int, rate: float, stop: asyncio.Event, out: Result) -> None:
@@ -193,14 +213,14 @@ def _pct(values: Sequence[float], q: float) -> float:
 
 
 def report(results: Sequence[Result]) -> None:
-    print("\n| scenario | attack replies | proxy RSS peak | worker RSS peak / after | loop lag max |"
+    print("\n| scenario | attack replies (code, enhanced) | proxy RSS peak | worker RSS peak / after | loop lag max |"
           " clean mail p50 / p99 / max (n, failed) |")  # fmt: skip
     print("|---|---|---:|---:|---:|---:|")
     for r in results:
         lat = r.latencies
         p50 = statistics.median(lat) if lat else float("nan")
         print(
-            f"| {r.scenario} | {' '.join(r.replies) or '-'} | {r.proxy_rss:.0f} MiB |"
+            f"| {r.scenario} | {', '.join(r.replies) or '-'} | {r.proxy_rss:.0f} MiB |"
             f" {r.worker_rss:.0f} / {r.worker_after:.0f} MiB | {r.lag_ms:.1f} ms |"
             f" {p50:.1f} / {_pct(lat, 0.99):.1f} / {max(lat, default=float('nan')):.1f} ms"
             f" ({len(lat)}, {r.clean_failed}) |"

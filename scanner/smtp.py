@@ -19,9 +19,11 @@ Protocol limits handled here:
 - PROXY protocol v1/v2 (`listen.proxy_protocol`, behind HAProxy): the header's source address
   is the client's (in `Received`); a connection without a valid header is closed.
 
-Bounded under hostile input (`_BoundedData`): DATA is read in chunks of up to 64 KiB into one
-buffer, dot-unstuffed (RFC 5321 §4.5.2) chunk by chunk with C-level byte operations -- never a
-Python object per line, so a 26 MB message of empty lines costs ~2x its size and no loop stall;
+Bounded under hostile input (`_receive_data`): DATA is read in chunks of up to 64 KiB,
+dot-unstuffed (RFC 5321 §4.5.2) chunk by chunk with C-level byte operations -- never a Python
+object per line -- and joined once at the end, in a thread for large messages (``bytes.join``
+copies without the GIL), so a 26 MB message of empty lines costs ~2x its size and the loop
+keeps serving other sessions meanwhile;
 every session's bytes are charged as they arrive to one budget (``listen.max_inflight_bytes``)
 held until the message is answered: beyond it the rest of DATA is drained unstored and answered
 ``451 4.3.2`` (RFC 5321 §4.5.3.1.10: insufficient storage is transient); at most
@@ -113,6 +115,7 @@ class _Handler:
 
 
 _CHUNK = 64 * 1024
+_JOIN_IN_THREAD = 2 * 1024 * 1024
 _END = b"\r\n.\r\n"
 
 
@@ -264,7 +267,7 @@ class _SendguardSMTP(SMTP):
         Returns the data and None, or empty data and the refusal once a limit was crossed
         (the rest is still read, unstored, so the session stays in step with the client).
         """
-        buf = bytearray()
+        parts: list[bytes] = []
         carry = b"\r\n"
         size = 0
         refusal: str | None = None
@@ -291,16 +294,19 @@ class _SendguardSMTP(SMTP):
                 elif not self._reserve(len(body)):
                     refusal = "451 4.3.2 Too much mail in progress, try again later"
                 else:
-                    buf += body.replace(b"\r\n.", b"\r\n")
+                    parts.append(body.replace(b"\r\n.", b"\r\n"))
                 if refusal is not None:
-                    buf = bytearray()
+                    parts = []
                     self._release()
             if end >= 0:
                 break
         if refusal is not None:
             return b"", refusal
-        del buf[:2]  # the virtual CRLF
-        return bytes(buf), None
+        parts[0] = parts[0][2:]  # the virtual CRLF
+        if size < _JOIN_IN_THREAD:
+            return b"".join(parts), None
+        # bytes.join copies without the GIL above 1 MiB: in a thread, the loop runs meanwhile
+        return await asyncio.to_thread(b"".join, parts), None
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status.startswith("552 Error"):

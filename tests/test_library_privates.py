@@ -82,3 +82,17 @@ def test_aiosmtpd_mail_and_rcpt_still_need_dsn_split_off_first() -> None:
     assert hasattr(SMTP.smtp_MAIL, "__smtp_syntax__") and hasattr(SMTP.smtp_RCPT, "__smtp_syntax__")
     assert isinstance(vars(SMTP)["command_size_limits"], collections.defaultdict)
     assert "self.command_size_limits['MAIL'] += 26" in inspect.getsource(SMTP.smtp_EHLO)
+
+
+def test_aiosmtpd_data_command_privates_the_bounded_reader_uses() -> None:
+    # scanner.smtp replaces SMTP.smtp_DATA's line-by-line loop (a Python object per line) with
+    # chunked reads: it needs the post-DATA state reset, the hook call and the reader, and gives
+    # pipelined bytes read past the end of data back to the reader's buffer
+    import asyncio
+
+    for name in ("_set_post_data_state", "_call_handler_hook", "check_helo_needed", "check_auth_needed"):
+        assert callable(getattr(SMTP, name, None)), f"aiosmtpd SMTP.{name} moved"
+    assert "self._reader" in inspect.getsource(SMTP.connection_made)
+    assert "await self._call_handler_hook('DATA')" in inspect.getsource(SMTP.smtp_DATA)
+    assert isinstance(asyncio.StreamReader()._buffer, bytearray)
+    assert aiosmtpd.smtp.MISSING is not None

@@ -33,6 +33,7 @@ from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bo
 from scanner.detect.language import guess_language
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
+from scanner.detect.packing import pack, unpack
 from scanner.detect.recognizers.base import Rule
 from scanner.detect.scoring import Check, NegativeContext, grade
 from scanner.digest import ALLOWLISTABLE, value_digest
@@ -111,10 +112,11 @@ class DetectionEngine:
 
     def detect_batch(self, messages: Sequence[Sequence[Segment]]) -> list[list[Finding]]:
         """Findings per message; spaCy, when needed, runs once per language over the batch."""
-        scans = [[self._scan(segment) for segment in segments] for segments in messages]
+        packed = [pack(segments) for segments in messages]  # a message's header fields as one
+        scans = [[self._scan(segment) for segment in p.segments] for p in packed]
         if self._nlp:
             self._run_nlp([scan for message in scans for scan in message])
-        return [self._findings(message) for message in scans]
+        return [unpack(p, self._findings(message)) for p, message in zip(packed, scans, strict=True)]
 
     # -- stages ----------------------------------------------------------------------------------
 

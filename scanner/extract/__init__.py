@@ -62,6 +62,7 @@ from scanner.extract.mime import (
     unfold_8bit,
     uudecode_blocks,
 )
+from scanner.extract.parsing import fewer_blank_lines, parse
 from scanner.extract.reader import Reader
 from scanner.model import Envelope, Extraction, Segment, SegmentKind, Unscanned
 
@@ -108,9 +109,9 @@ def extract(
     if envelope is not None:
         for where, text in envelope_texts(envelope):
             reader.add_text(where, text, SegmentKind.HEADER)
-    raw = bytes(data)
+    raw = fewer_blank_lines(bytes(data))
     try:
-        msg = BytesParser(policy=email.policy.compat32).parsebytes(raw)
+        msg = parse(raw)
     except Exception as exc:  # RecursionError on ~1000-deep multiparts, or a parser bug
         reader.unread(
             Unscanned.UNDECODABLE, "ParserFailed", "message", f"MIME parser failed ({type(exc).__name__})"

@@ -34,6 +34,14 @@ __all__ = ["envelope_texts", "first_header", "header_texts", "masked_name"]
 # What the scanner reads elsewhere (the subject), or what carries no sender text: transfer and
 # version fields, and MIME structure whose parameters are read below.
 _NOT_TEXT = frozenset({"subject", "content-transfer-encoding", "mime-version"})
+# Trace and signature fields (RFC 5321 §4.4, RFC 6376, RFC 8617, RFC 8601): written by relays on
+# the way, shown by no client, digit-dense (addresses, dates, queue ids, base64). On the ham
+# corpus `Received` alone was 60 % of the cost of scanning headers. Not read.
+_TRACE = frozenset(
+    {"received", "x-received", "return-path", "dkim-signature", "domainkey-signature",
+     "x-google-dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
+     "authentication-results", "received-spf", "delivered-to", "x-original-to"}
+)  # fmt: skip
 _PARAM_FIELDS = frozenset({"content-type", "content-disposition"})
 # parameters that are structure, not text (the file name is scanned as the part's name)
 _STRUCTURAL_PARAMS = frozenset({"boundary", "charset", "filename", "name", "format", "delsp", "type"})
@@ -59,7 +67,7 @@ def header_texts(msg: Message, skip_params: bool = False) -> Iterator[tuple[str,
         if i >= _MAX_FIELDS:
             return
         lname = name.lower()
-        if lname in _NOT_TEXT:
+        if lname in _NOT_TEXT or lname in _TRACE:
             continue
         if lname in _PARAM_FIELDS:
             if skip_params:
@@ -110,10 +118,15 @@ def envelope_texts(envelope: Envelope) -> Iterator[tuple[str, str]]:
     separator between a letter and a digit is read as a space, so a number glued to a word
     stands alone, as a reader splits it."""
     if _WORTH.search(envelope.mail_from):
-        yield "envelope:mail-from", _ADDRESS_GLUE.sub(" ", envelope.mail_from)
+        yield "envelope:mail-from", _unglued(envelope.mail_from)
     for i, rcpt in enumerate(envelope.rcpt_tos, 1):
         if _WORTH.search(rcpt):
-            yield f"envelope:rcpt[{i}]", _ADDRESS_GLUE.sub(" ", rcpt)
+            yield f"envelope:rcpt[{i}]", _unglued(rcpt)
+
+
+def _unglued(address: str) -> str:
+    """Glue characters as spaces, one for one: offsets stay those of the address as received."""
+    return _ADDRESS_GLUE.sub(lambda m: " " * len(m[0]), address)
 
 
 def masked_name(name: str) -> str:

@@ -11,9 +11,9 @@ are kept apart by `ITEM_BREAK`, a blank stretch wider than every context window 
 detectors (keywords 60/30 characters, a routing number 80), so an item's context is its own
 words only (``card=`` in a URL parameter, ``aria-label="SSN 536-22-8843"``) and two numbers
 in neighbouring items never vouch for each other (a tracking id beside another is not a
-routing number beside an account). Only items that can hold an identifier are kept (a digit,
-or a character outside ASCII that normalisation may fold into one), which keeps the segment
-small on ordinary newsletters. URLs are percent-decoded (twice: double encoding is decoded by
+routing number beside an account). Only items that can hold an identifier are kept (five
+digits, or a character outside ASCII that normalisation may fold into one), which keeps the
+segment small on ordinary newsletters. URLs are percent-decoded (twice: double encoding is decoded by
 the receiving server in turn) and each of their parameters (split at ``?``/``&``/``#``/``;``)
 is an item of its own, read as ``name=value``.
 """
@@ -35,8 +35,17 @@ _TEXT_ATTRS = frozenset(
 )  # fmt: skip
 # attributes holding a URL (RFC 3986): percent-decoded
 _URL_ATTRS = frozenset({"href", "src", "action", "background", "poster", "longdesc", "formaction", "srcset"})
-# an item worth scanning: a digit, or a non-ASCII character normalisation may fold into one
-_WORTH = re.compile(r"[0-9\x80-\U0010ffff]")
+# an item worth scanning: five digits (every identifier we detect has more), or a non-ASCII
+# character normalisation may fold into a digit; short ids and sizes in URLs are not read
+# (anchored `match`: the two classes are disjoint, so it is one linear pass)
+_FIVE_DIGITS = re.compile(r"(?:[^0-9]*[0-9]){5}")
+_NON_ASCII = re.compile(r"[\x80-\U0010ffff]")
+
+
+def _worth(text: str) -> bool:
+    return _FIVE_DIGITS.match(text) is not None or _NON_ASCII.search(text) is not None
+
+
 _CSS_CONTENT = re.compile(r"content\s*:\s*(?:\"([^\"]{0,2000})\"|'([^']{0,2000})')", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?")
 _URL_SEPARATORS = re.compile(r"[?&#;]")
@@ -80,7 +89,7 @@ class Markup:
         self._items: list[str] = []
 
     def add(self, item: str) -> None:
-        if len(self._items) < MAX_ITEMS and _WORTH.search(item):
+        if len(self._items) < MAX_ITEMS and _worth(item):
             item = _SPACES.sub(" ", item[:_MAX_ITEM_CHARS]).strip()
             if item:
                 self._items.append(item)
@@ -100,7 +109,7 @@ class Markup:
 
     def comment(self, content: str) -> None:
         """A comment; Outlook's conditional comments hold HTML, read here as its text."""
-        if _WORTH.search(content):
+        if _worth(content):
             self.add(unescape(_COMMENT_TAGS.sub(" ", content)))
 
     def element_text(self, tag: str, text: str) -> None:

@@ -323,7 +323,10 @@ def decode_header_value(value: str) -> str:
 
 # --- inline uuencode (pre-MIME attachments inside text/plain) -----------------------------------
 
-_UU_BLOCK = re.compile(r"^begin(?:-base64)? [0-7]{3,4} [^\n]*\n(.*?)^end[ \t]*$", re.M | re.S)
+# begin and end lines, found in one pass and paired in order: a lazy "begin (.*?) end" would
+# rescan to the end of the text from every unmatched "begin" line (quadratic on hostile text)
+_UU_END = re.compile(r"^end[ \t]*$", re.M)
+_UU_MARK = re.compile(r"^(?:(begin) [0-7]{3,4} [^\n]*|end[ \t]*)$", re.M)
 _MAX_UU_BLOCKS = 100
 
 
@@ -333,11 +336,20 @@ def uudecode_blocks(text: str) -> list[bytes]:
     Clients (and humans with uudecode) still open them; line by line, tolerant of bad lines.
     """
     out: list[bytes] = []
-    for m in _UU_BLOCK.finditer(text):
+    if _UU_END.search(text) is None:  # no block ends: nothing to decode (and no begin to walk)
+        return out
+    start = -1
+    for m in _UU_MARK.finditer(text):
+        if m.group(1):
+            start = m.end() + 1
+            continue
+        if start < 0:
+            continue
+        block, start = text[start : m.start()], -1
         if len(out) >= _MAX_UU_BLOCKS:
             break
         data = bytearray()
-        for line in m.group(1).encode("latin-1", "replace").splitlines():
+        for line in block.encode("latin-1", "replace").splitlines():
             if not line or line in (b"`", b" "):
                 continue
             try:

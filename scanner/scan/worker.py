@@ -76,11 +76,10 @@ def _detect(
     it (`scanner.scan.budget`); one that spends it is answered with an unscanned finding, so the
     worker is free for the next."""
     out: dict[int, PieceResult] = {}
-    segments: list[tuple[Segment, ...]] = []
-    defects: list[tuple[str, ...]] = []
+    segments: dict[int, tuple[Segment, ...]] = {}
+    defects: dict[int, tuple[str, ...]] = {}
     unread: dict[int, tuple[Finding, ...]] = {}  # fail closed: text not read is a finding
     left: dict[int, float] = {}  # CPU seconds each piece has left for detection
-    todo: list[int] = []
     for i, piece in enumerate(pieces):
         left[i] = budget * PIECE_SHARE
         if isinstance(piece, RawMessage):
@@ -97,29 +96,41 @@ def _detect(
             if sum(len(seg.text) for seg in extraction.segments) > piece.piece_chars:
                 out[i] = NeedsSplit(extraction)
                 continue
-            segments.append(extraction.segments)
-            defects.append(extraction.defects)
-            unread[i] = extraction.unscanned
+            segments[i], defects[i], unread[i] = extraction.segments, extraction.defects, extraction.unscanned
             left[i] = max(budget - (time.process_time() - started), 0.01) if budget > 0 else 0.0
         else:
-            segments.append(piece)
-            defects.append(())
-        todo.append(i)
+            segments[i], defects[i] = piece, ()
+    # Pieces of split messages are detected one by one under a budget: a batch that spends the
+    # sum of its budgets would be detected again piece by piece, paying twice for a flood.
+    together = [i for i in segments if budget <= 0 or isinstance(pieces[i], RawMessage)]
     try:
-        with cpu_budget(sum(left[i] for i in todo)):
-            found = engine.detect_batch(segments) if segments else []
-        for i, findings, notes in zip(todo, found, defects, strict=True):
-            out[i] = Detected((*findings, *unread.get(i, ())), notes)
+        with cpu_budget(sum(left[i] for i in together)):
+            found = engine.detect_batch([segments[i] for i in together]) if together else []
+        for i, findings in zip(together, found, strict=True):
+            out[i] = Detected((*findings, *unread.get(i, ())), defects[i])
     except (Exception, BudgetSpent):  # find the piece that broke the engine or spent its budget
-        for i, one, notes in zip(todo, segments, defects, strict=True):
-            try:
-                with cpu_budget(left[i]):
-                    out[i] = Detected((*engine.detect_batch([one])[0], *unread.get(i, ())), notes)
-            except BudgetSpent:
-                out[i] = Detected((budget_finding(budget), *unread.get(i, ())), notes)
-            except Exception as exc:
-                out[i] = Failed(type(exc).__name__)
+        pass
+    for i in segments:
+        if i not in out:
+            out[i] = _detect_one(engine, segments[i], defects[i], unread.get(i, ()), left[i], budget)
     return tuple(out[i] for i in range(len(pieces)))
+
+
+def _detect_one(
+    engine: BatchEngine,
+    segments: tuple[Segment, ...],
+    defects: tuple[str, ...],
+    unread: tuple[Finding, ...],
+    left: float,
+    budget: float,
+) -> PieceResult:
+    try:
+        with cpu_budget(left):
+            return Detected((*engine.detect_batch([segments])[0], *unread), defects)
+    except BudgetSpent:
+        return Detected((budget_finding(budget), *unread), defects)
+    except Exception as exc:
+        return Failed(type(exc).__name__)
 
 
 def _parent_hung_up(sock: socket.socket) -> bool:

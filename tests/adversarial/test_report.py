@@ -3,10 +3,10 @@ the tag headers and the console -- where and why, never a value."""
 
 from __future__ import annotations
 
-from scanner.model import Action, Confidence, Finding, Group, Unscanned, Verdict
+from scanner.model import Action, Confidence, Envelope, Finding, Group, Unscanned, Verdict
 from scanner.policy import Policy, decide
+from scanner.quarantine.view import build_view
 from scanner.report import held_reply, rejection_reply, tag_headers
-from scanner.review.render import build_view
 
 SSN = Finding(
     "US_SSN",
@@ -51,18 +51,9 @@ def test_the_console_shows_names_and_header_values_masked() -> None:
         b'Content-Type: text/plain; name="SSN 536-22-8843.txt"\r\n\r\nnotes\r\n--b--\r\n'
     )
     found = Finding("US_SSN", Group.GOVERNMENT_ID, "header:From", 6, 17, 0.9, Confidence.HIGH, "***-**-8843")
-    name = Finding(
-        "US_SSN",
-        Group.GOVERNMENT_ID,
-        "attachment[2:SSN ***-**-****.txt]/name",
-        4,
-        15,
-        0.9,
-        Confidence.HIGH,
-        "***-**-8843",
-    )
-    view = build_view(raw, [found, name, TRUNCATED])
+    env = Envelope("shop@example.com", ("you@example.org",))
+    view = build_view(raw, [found, SSN, TRUNCATED], env)  # SSN: the finding on the file name
     assert view.text_shown  # an unscanned finding is not a span: the text is still shown
-    assert dict(view.headers)["From"] == '"Jane ***-**-8843" <a@example.com>'
-    assert [a.name for a in view.attachments] == ["SSN ***-**-****.txt"]
+    assert {h.name: h.text for h in view.headers}["From"] == '"Jane ***-**-8843" <a@example.com>'
+    assert [p.filename for p in view.attachments] == ["SSN ***-**-****.txt"]
     assert "536-22-8843" not in repr(view)

@@ -104,3 +104,26 @@ def test_first_header_is_one_search() -> None:
     data = b"From: a\r\nX-Tenant-ID:  acme\r\n  corp\r\n\r\nX-Tenant-ID: body"
     assert first_header(data, "x-tenant-id") == "acme corp"
     assert first_header(b"From: a\r\n\r\nX-Tenant-ID: body", "X-Tenant-ID") is None
+
+
+def test_large_single_part_bodies_read_as_the_parser_reads_them(monkeypatch: object) -> None:
+    import scanner.extract.parsing as extract_module
+
+    body = (
+        b"".join(b"line %d SSN 536-22-%04d\r\n" % (i, i % 10_000) for i in range(60_000)) + b"last\n\nno crlf"
+    )
+    raw = b"Subject: big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
+    assert len(raw) > extract_module._SINGLE_PART_BYTES
+    fast = extract(raw)
+    setattr(extract_module, "_SINGLE_PART_BYTES", 1 << 40)  # noqa: B010 - the plain parse
+    try:
+        plain = extract(raw)
+    finally:
+        setattr(extract_module, "_SINGLE_PART_BYTES", 1 << 20)  # noqa: B010
+    assert fast == plain
+
+
+def test_runs_of_blank_lines_cost_nothing_and_hide_nothing() -> None:
+    raw = b"Subject: x\r\n\r\n" + b"\r\n" * 200_000 + b"SSN 536-22-8843\r\n"
+    ex = extract(raw)
+    assert [s.text for s in ex.segments] == ["x", "SSN 536-22-8843\n"]

@@ -23,6 +23,7 @@ change the decision: some stretch has rich clinical evidence but no cheap person
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,7 +57,7 @@ _PERSON_REACH = 300
 _SPAN_WINDOW = 300
 
 
-# segments remembered between `needs_nlp` and `detect` (a batch is at most a few hundred)
+# results remembered (by digest) between `needs_nlp` and `detect`, and across messages
 _MEMO_SIZE = 1024
 
 
@@ -66,7 +67,7 @@ class MedicalDetector:
     def __init__(self, models_dir: Path) -> None:
         base = models_dir / "medical"
         self._lexicon = Lexicon(base)
-        self._memo: dict[str, tuple[Evidence, list[tuple[str, bool, int, int]]]] = {}
+        self._memo: dict[bytes, tuple[Evidence, list[tuple[str, bool, int, int]]]] = {}
         self._icd_ranges: list[tuple[str, str]] = []
         for line in (base / "icd10_ranges.txt").read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
@@ -76,7 +77,7 @@ class MedicalDetector:
     # --- public API ----------------------------------------------------------------------------
     def needs_nlp(self, text: str) -> bool:
         """True when some stretch has rich clinical evidence but no cheap person anchor (no spaCy)."""
-        evidence = self._collect(text, fold(text), Prose(text), keep=True)[0]
+        evidence = self._collect(text, fold(text), Prose(text))[0]
         if evidence.marketing:
             return False
         # a cheap anchor a little before a stretch would have made the record already: look around it
@@ -116,22 +117,22 @@ class MedicalDetector:
 
     # --- analysis ------------------------------------------------------------------------------
     def _collect(
-        self, text: str, folded: str, prose: Prose, keep: bool = False
+        self, text: str, folded: str, prose: Prose
     ) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
-        # The engine asks `needs_nlp` and then `detect` about the same text: remember the last
-        # few results (a pure function of `text`) instead of scanning every segment twice.
-        # `pop`: `detect` takes the entry `needs_nlp` left, so no segment text (message content)
-        # stays in worker memory once its batch is done
-        cached = self._memo.pop(text, None)
+        # The engine asks `needs_nlp` and then `detect` about the same text, and templated mail
+        # repeats segments from message to message: results (a pure function of `text`) are
+        # remembered by a 128-bit digest of the text, never the text itself -- a result holds
+        # offsets and lexicon categories only, so no message content stays in worker memory.
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        cached = self._memo.get(key)
         if cached is not None:
             return cached
         terms = list(self._lexicon.terms(folded, prose))
         ids = [i for i in id_hits(folded, terms) if prose(i[2], i[3])]
         result = collect(text, folded, prose, terms, ids), ids
-        if keep:
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.pop(next(iter(self._memo)))
-            self._memo[text] = result
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = result
         return result
 
     def _people(self, doc: Doc, evidence: Evidence) -> list[Anchor]:
@@ -198,7 +199,7 @@ def _grade(local: Local, marketing: int) -> Confidence | None:
         len(categories) == 1
         and local.anchor >= NAMED
         and local.care
-        and (local.distinct_terms >= 2 or categories[0] in _TELLING)
+        and (local.distinct_terms >= 2 or categories[0] in _TELLING or local.measured)
     )
     if len(categories) < 2 and not single:
         return None

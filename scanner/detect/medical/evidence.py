@@ -85,6 +85,7 @@ class Hit:
     end: int
     term: str
     weight: float = 1.0
+    measured: bool = False  # a number follows within a few words (a result, not a topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,11 @@ class Local:
     @property
     def total(self) -> float:
         return sum(h.weight for h in self.evidence)
+
+    @property
+    def measured(self) -> bool:
+        """A lab or vital sign with its value ("PSA came back at 6.8", "TSH 4.2"): a result."""
+        return any(h.kind in ("lab", "vitals") and h.measured for h in self.evidence if h.weight >= 1.0)
 
     @property
     def ner_could_anchor(self) -> bool:
@@ -288,8 +294,12 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
     for m in suffix_matches(folded):
         raw.append(Hit("procedure" if m.group("procedure") else "diagnosis", m.start(), m.end(), m.group(0)))
     raw = [h for h in _longest_first(raw) if prose(h.start, h.end)]
+    cues["care"] += _possessed(folded, raw)
     cue_ends = {kind: sorted(end for _, end in spans) for kind, spans in cues.items()}
-    hits = tuple(Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cue_ends)) for h in raw)
+    hits = tuple(
+        Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cue_ends), bool(_VALUE.match(folded, h.end)))
+        for h in raw
+    )
 
     anchors = [Anchor(CONTEXTUAL, start) for start, _ in cues["anchor"]]
     for start, end in cues["anchor"]:
@@ -316,6 +326,24 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
         tuple(sorted(s for s, _ in cues["care"])),
         bool(cues["property"]),
     )
+
+
+# "your"/"votre" a few words before a clinical term ("your colonoscopy prep", "votre bilan
+# sanguin", "your blood pressure readings"): mail about the reader's own care
+_POSSESSIVE = re.compile(r"(?<!\w)(?:your|votre|vos|ton|ta|tes)\s+(?:[\w'’-]+\s+){0,3}?$")
+_POSSESSIVE_REACH = 40
+# a value right after a lab or vital term: "TSH 4.2", "PSA came back at 6.8", "ferritine basse a 8"
+_VALUE = re.compile(r"[^\n\d.;]{0,20}?\d")
+
+
+def _possessed(folded: str, hits: list[Hit]) -> list[tuple[int, int]]:
+    """Care cues: a second-person possessive governing an evidence term in the same clause."""
+    out = []
+    for hit in hits:
+        m = _POSSESSIVE.search(folded, max(0, hit.start - _POSSESSIVE_REACH), hit.start)
+        if m is not None:
+            out.append((m.start(), m.end()))
+    return out
 
 
 # cues that a segment is no one's record: an advert or newsletter, a teaching case, a pet
