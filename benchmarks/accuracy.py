@@ -1,6 +1,7 @@
 """Detection accuracy and speed: sendguard's engine vs stock Presidio, same messages, same run.
 
     python -m benchmarks.accuracy [--corpus PATH] [--no-presidio] [--limit N] [--show-flagged]
+                                  [--sets corpus,generated,customer-dev,customer-held] [--show-class C]
 
 Messages: ../shared/corpus or $SENDGUARD_CORPUS (labels.jsonl; kinds pii, medical, ham) plus generated English and
 French positives and look-alike negatives (fixed seed, built at run time): identifiers in
@@ -11,6 +12,12 @@ group when it has a MEDIUM or HIGH finding in that identifier group, or any medi
 Presidio's results are mapped to groups (CREDIT_CARD -> payment_card, IBAN_CODE/US_BANK_NUMBER ->
 bank_account, US_SSN/US_ITIN/US_DRIVER_LICENSE/US_PASSPORT/... -> government_id) and counted at
 its own default (any score) and at score >= 0.5.
+
+"Realistic customer mail" (`benchmarks.generate_customer`, split `dev` tuned on and `held` never
+tuned on) is scored per class, by what the default policy does: a message is *stopped* when a
+finding is MEDIUM or HIGH (reject or hold), *tagged* when it has only LOW findings. Positive
+classes show the share stopped for the expected group (recall); negative classes the share
+stopped (and tagged) for anything.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ PRESIDIO_GROUPS = {
     "MEDICAL_LICENSE": "medical",
 }
 # rows of negatives (message kinds where any flag is wrong); the first is all of them
+SETS = ("corpus", "generated", "customer-dev", "customer-held")
 NEGATIVES = {
     "ham_flagged": ("ham", "lookalike", "lookalike-medical"),
     "medical_lookalikes_flagged": ("lookalike-medical",),
@@ -149,25 +157,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-presidio", action="store_true")
     parser.add_argument("--threshold", type=float, default=0.5, help="second Presidio score cut")
     parser.add_argument("--show-flagged", action="store_true", help="list flagged ham (masked findings)")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated, from: " + ", ".join(SETS))
+    parser.add_argument("--show-class", default=None, help="customer sets: print one class's errors")
     args = parser.parse_args(argv)
 
-    corpus = corpus_messages(args.corpus, args.limit) if (args.corpus / "labels.jsonl").is_file() else []
-    generated = generated_messages(seed=20261127)
-    sets = {"corpus": corpus, "generated": generated}
-    for name, messages in sets.items():
+    chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
+    for name in chosen:
+        if name not in SETS:
+            parser.error(f"unknown set {name!r}")
+        if name == "corpus":
+            exists = (args.corpus / "labels.jsonl").is_file()
+            messages = corpus_messages(args.corpus, args.limit) if exists else []
+        elif name == "generated":
+            messages = generated_messages(seed=20261127)
+        else:
+            from benchmarks.generate_customer import customer_messages
+
+            messages = customer_messages(name.split("-", 1)[1])
         if not messages:
             print(f"(no {name} messages)")
             continue
         ours, our_time, findings = run_ours(messages)
         columns = {"sendguard": table(messages, ours)}
         speeds = [f"sendguard {len(messages) / our_time:,.0f} msg/s"]
+        presidio: list[tuple[set[str], set[str]]] | None = None
         if not args.no_presidio:
             any_score, above, p_time = run_presidio(messages, args.threshold)
             columns["presidio"] = table(messages, any_score)
             columns[f"presidio>={args.threshold}"] = table(messages, above)
+            presidio = list(zip(any_score, above, strict=True))
             speeds.append(f"presidio {len(messages) / p_time:,.1f} msg/s")
             speeds.append(f"speed-up x{p_time / our_time:,.0f}")
-        _print(f"{name}: {len(messages)} messages", columns, "ham" if name == "corpus" else "look-alikes")
+        if name.startswith("customer"):
+            from benchmarks.accuracy_customer import print_classes, show_class
+
+            title = f"realistic customer mail, {name.split('-', 1)[1]} split: {len(messages)} messages"
+            print_classes(title, messages, findings, presidio, args.threshold)
+            if args.show_class:
+                show_class(messages, findings, args.show_class)
+        else:
+            _print(f"{name}: {len(messages)} messages", columns, "ham" if name == "corpus" else "look-alikes")
         print("\nspeed (detection only, same segments): " + ", ".join(speeds))
         if args.show_flagged:
             for message, found in zip(messages, findings, strict=True):

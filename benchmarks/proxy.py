@@ -402,6 +402,13 @@ def run(args: argparse.Namespace) -> int:
         f"{sum(len(s.raw) for s in samples) / len(samples):.0f} bytes average"
     )
     messages = [prepare(s.raw) for s in samples]  # DATA payloads, prepared once
+    if args.pdf_share:
+        from benchmarks.attachments import statement_mail
+
+        step = max(1, round(1 / args.pdf_share))  # every step-th message carries a ~100 KB PDF
+        pdfs = [prepare(statement_mail(seed)) for seed in range(5)]
+        messages = [pdfs[i // step % 5] if i % step == step - 1 else m for i, m in enumerate(messages)]
+        print(f"1 message in {step} carries a PDF of ~100 KB ({len(pdfs[0]) / 1e3:.0f} kB as mailed)")
     modes = {"off": ["scanning off"], "on": ["scanning on"], "both": ["scanning off", "scanning on"]}
     results = [ModeRuns(mode) for mode in modes[args.modes]]
     sink_port = free_port()
@@ -446,6 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--kinds",
         default="ham,pii",
         help="corpus kinds sent (ham only: every message passes and is relayed in both modes)",
+    )
+    p.add_argument(
+        "--pdf-share", type=float, default=0.0, help="share of messages carrying a ~100 KB PDF (e.g. 0.1)"
     )
     p.add_argument("--start-timeout", type=float, default=180.0)
     p.add_argument(

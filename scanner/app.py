@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.admin import Readiness, create_admin_app, directory_writable, tcp_reachable
+from scanner.events.service import EventsService, build_events, start_events
 from scanner.logformat import configure_logging
 from scanner.metrics import (
     MeteredGateway,
@@ -29,7 +30,7 @@ from scanner.metrics import (
     refresh_gauges,
 )
 from scanner.monitor import LoopLagMonitor, log_stats, report_stats
-from scanner.policy import Policy
+from scanner.policy_watch import PolicyHolder
 from scanner.ports import QuarantineStore, Relay, Scanner
 from scanner.quarantine.claims import claimed
 from scanner.quarantine.engine import FileIdentity, sqlite_identity
@@ -37,6 +38,7 @@ from scanner.quarantine.guarded import GuardedQuarantine
 from scanner.quarantine.model import QueueFilter
 from scanner.quarantine.store import SqlQuarantineStore
 from scanner.relay import OutboxRelay, SmtpRelay
+from scanner.reports.reporter import Reporter
 from scanner.review.app import ReviewServer
 from scanner.scan.batcher import BatchingScanner
 from scanner.scan.pool import WorkerPool
@@ -74,16 +76,29 @@ def build_relay(settings: Settings) -> Relay:
     return OutboxRelay(settings.relay.outbox_dir)
 
 
-def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_engine") -> BatchingScanner:
-    """The production scanner from settings; `await scanner.start()` before the first scan."""
+def build_scanner(
+    settings: ScanSettings, factory: str = "scanner.detect:build_engine", *, digest_key: str | None = None
+) -> BatchingScanner:
+    """The production scanner from settings; `await scanner.start()` before the first scan.
+
+    `digest_key` (``tenants.digest_key``) goes to the workers over their local socket, so that
+    they digest allowlistable values where the value is known (`scanner.digest`).
+    """
+    engine_kwargs: dict[str, object] = {
+        "nlp": settings.nlp,
+        "extra_recognizers": tuple(settings.extra_recognizers),
+    }
+    if digest_key is not None:
+        engine_kwargs["digest_key"] = digest_key
     pool = WorkerPool(
         factory,
-        {"nlp": settings.nlp, "extra_recognizers": tuple(settings.extra_recognizers)},
+        engine_kwargs,
         workers=settings.workers,
         batch_timeout=settings.timeout,
         extract_kwargs={
             "max_depth": settings.max_depth,
             "max_text_bytes": settings.max_text_bytes,
+            "attachments": settings.attachments,
             "cpu_budget": settings.cpu_budget,
         },
     )
@@ -96,11 +111,11 @@ def build_scanner(settings: ScanSettings, factory: str = "scanner.detect:build_e
     )
 
 
-async def start_scanner(settings: ScanSettings) -> Scanner | None:
+async def start_scanner(settings: ScanSettings, *, digest_key: str | None = None) -> Scanner | None:
     """The started scanner, or None when scanning is off (relay only, for comparison)."""
     if not settings.enabled:
         return None
-    scanner = build_scanner(settings)
+    scanner = build_scanner(settings, digest_key=digest_key)
     await scanner.start()
     return scanner
 
@@ -115,12 +130,14 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    policy = Policy.from_file(settings.policy_file)
+    policies = PolicyHolder(settings.policy_file)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
     if isinstance(relay, OutboxRelay):  # the CLI may release into this outbox (same settings)
         relay.mark_served(settings.quarantine.url)
-    scanner = await start_scanner(settings.scan)
+    key = settings.tenants.digest_key
+    scanner = await start_scanner(settings.scan, digest_key=key.get_secret_value() if key else None)
+    events = await start_events(settings, store, relay)
     metrics = Metrics(
         tenant_label=settings.admin.tenant_label, tenant_limit=settings.admin.tenant_label_limit
     )
@@ -128,23 +145,35 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
     gateway = MeteredGateway(
         metrics=metrics,
         scanner=MeteredScanner(scanner, metrics) if scanner is not None else None,
-        policy=policy,
+        policy=policies.current.default,
+        policies=policies,
         relay=MeteredRelay(relay, metrics),
+        # a hold and its message.held event commit together (`scanner.events.journal`)
         quarantine=MeteredQuarantine(
-            GuardedQuarantine(store, timeout=settings.quarantine.hold_timeout, identity=identity), metrics
+            GuardedQuarantine(events.journal, timeout=settings.quarantine.hold_timeout, identity=identity),
+            metrics,
         ),
         hostname=settings.listen.hostname,
-        tenant_header=settings.tenant_header,
+        tenant_header=settings.tenants.header or settings.tenant_header,
+        reporter=Reporter(
+            events.journal,
+            settings.report,
+            hostname=settings.listen.hostname,
+            language_of=lambda tenant: policies.current.language_of(tenant),
+        ),
     )
     monitor = LoopLagMonitor()
     stats = loop.create_task(report_stats(monitor, lambda: gateway.counters, stats_every))
     purger = loop.create_task(purge_periodically(store, every=3600))
+    watcher = loop.create_task(policies.watch())
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, policies.reload)
     smtp_server = await start_smtp_server(gateway, settings.listen)
     admin = await start_admin(settings, metrics, scanner, store, identity) if settings.admin.enabled else None
     lag_probe = loop.create_task(metrics.sample_loop_lag())
     review = None
     if settings.review.enabled and settings.review.embedded:
-        review = await start_console(settings, store, relay)
+        review = await start_console(settings, store, relay, events)
     elif settings.review.enabled:
         log.info("review console not embedded: run `sendguard review` as its own process")
     # Start-up objects (imports, settings, templates) live for the whole run: keep the cyclic GC
@@ -174,6 +203,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         lag_probe.cancel()
         stats.cancel()
         purger.cancel()
+        watcher.cancel()
+        await events.stop()
         log_stats(monitor, gateway.counters)
         await monitor.stop()
         if scanner is not None:
@@ -182,11 +213,16 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, stats_
         await store.close()
 
 
-async def start_console(settings: Settings, store: QuarantineStore, relay: Relay) -> ReviewServer:
-    """The review console on `review.host:port`, in the running loop, over `store` and `relay`."""
+async def start_console(
+    settings: Settings, store: SqlQuarantineStore, relay: Relay, events: EventsService
+) -> ReviewServer:
+    """The review console on `review.host:port`, in the running loop, over `store` and `relay`;
+    reviewers' decisions become events, the outbox and references are served (`events_api`)."""
     from scanner.review import create_app, serve_review
+    from scanner.review.events_api import with_events
 
-    app = create_app(store, relay, settings.review, hostname=settings.listen.hostname)
+    app = create_app(store, relay, settings.review, hostname=settings.listen.hostname, journal=events.journal)
+    app = with_events(app, events.outbox)
     server = await serve_review(app, settings.review.host, settings.review.port)
     log.info("review console on http://%s:%d/", settings.review.host, server.port)
     return server
@@ -204,8 +240,10 @@ async def serve_console(settings: Settings, *, stop: asyncio.Event | None = None
             loop.add_signal_handler(sig, stop.set)
     store = await open_store(settings.quarantine)
     relay = build_relay(settings)
+    # no dispatcher here: `sendguard serve` sends what this process queues
+    events = build_events(settings, store, relay)
     try:
-        server = await start_console(settings, store, relay)
+        server = await start_console(settings, store, relay, events)
         try:
             await stop.wait()
         finally:

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     from scanner.quarantine.commands import add_arguments
 
     add_arguments(q)
+    from scanner.policy_commands import add_arguments as add_policy_arguments
+
+    add_policy_arguments(sub.add_parser("policy", help="check a policy file, explain a decision"))
     return p
 
 
@@ -61,9 +64,10 @@ def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: 
     Exit status: 0 all scanned, 1 some message would not pass, 2 some file could not be processed.
     """
     from scanner.detect import build_engine
-    from scanner.policy import Policy, decide
+    from scanner.policy import decide
+    from scanner.tenants import load_book
 
-    policy = Policy.from_file(settings.policy_file)
+    policy = load_book(settings.policy_file).default  # tenants' own rules: `sendguard policy explain`
     engine = build_engine(nlp=nlp and settings.scan.nlp, extra_recognizers=settings.scan.extra_recognizers)
     files = list(iter_messages(paths))
     status = 0
@@ -99,7 +103,10 @@ def _load(settings: Settings, path: Path) -> Extraction | str:
         data = path.read_bytes()
         if len(data) > settings.listen.max_message_size:
             return f"message larger than {settings.listen.max_message_size} bytes"
-        return extract(data, max_depth=settings.scan.max_depth, max_text_bytes=settings.scan.max_text_bytes)
+        scan = settings.scan
+        return extract(
+            data, max_depth=scan.max_depth, max_text_bytes=scan.max_text_bytes, attachments=scan.attachments
+        )
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 
@@ -153,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "scan":
         return scan_command(settings, args.paths, args.json, not args.no_nlp, sys.stdout)
+    if args.command == "policy":
+        from scanner.policy_commands import run as run_policy
+
+        return run_policy(settings, args, sys.stdout)
     if args.quarantine_command == "new-key":  # needs no store
         from scanner.quarantine.crypto import generate_key
 
@@ -195,6 +206,7 @@ def release_refusal(settings: Settings) -> str | None:
 
 async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
     from scanner.app import build_relay
+    from scanner.events.journal import Journal
     from scanner.quarantine.commands import run
     from scanner.quarantine.store import open_store
 
@@ -218,7 +230,7 @@ async def _quarantine(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     relay = build_relay(settings)
     try:
-        code: int = await run(args, store, relay, sys.stdout)
+        code: int = await run(args, store, relay, sys.stdout, journal=Journal(store, settings.webhooks))
         return code
     finally:
         await relay.close()

@@ -22,11 +22,14 @@ from datetime import UTC, datetime
 from scanner._errors import RelayPermanentError, SendguardError, describe
 from scanner.extract.headers import first_header
 from scanner.headers import prepend, received_header
-from scanner.model import Action, Envelope, Verdict
+from scanner.model import Action, Envelope, Scanned, Verdict
 from scanner.policy import Policy, decide
+from scanner.policy_watch import PolicyHolder
 from scanner.ports import Quarantine, Relay, Scanner
 from scanner.quarantine.model import HeldMessage
 from scanner.report import held_reply, rejection_reply, tag_headers
+from scanner.reports.reporter import Reporter
+from scanner.tenants import decide_for
 
 log = logging.getLogger("sendguard.gateway")
 
@@ -64,6 +67,8 @@ class Gateway:
         tenant_header: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_reference: Callable[[], str] = new_reference,
+        reporter: Reporter | None = None,
+        policies: PolicyHolder | None = None,
     ) -> None:
         # the clock and the reference maker are seams: tests pin what the Received header and
         # the held record say, and which reference a reply names
@@ -75,6 +80,8 @@ class Gateway:
         self._quarantine = quarantine
         self._hostname = hostname
         self._tenant_header = tenant_header
+        self._reporter = reporter  # None: 550 reply only, nothing recorded (unit tests)
+        self._policies = policies  # per-tenant policy, hot-reloaded; None: `policy` for everyone
         self.counters: dict[str, int] = {}
         # (stage, seconds) for the metrics; the other stages are timed around their seams
         self.stage_observer: Callable[[str, float], None] | None = None
@@ -116,17 +123,21 @@ class Gateway:
         return outcome
 
     async def _handle(self, envelope: Envelope, data: bytes, ref: str) -> Outcome:
+        tenant = self._tenant_of(envelope, data)
         if self._scanner is None:
             verdict = Verdict(Action.PASS)
         else:
             scanned = await self._scanner.scan(data, envelope)
             decided = time.perf_counter()
-            verdict = decide(self._policy, scanned.findings, scanned.defects)
+            verdict = self._decide(scanned, envelope, tenant)
             if self.stage_observer is not None:
                 self.stage_observer("decide", time.perf_counter() - decided)
 
         if verdict.action is Action.REJECT:
-            return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)
+            if self._reporter is None:
+                return Outcome(rejection_reply(verdict, ref), Action.REJECT, ref, verdict)
+            reply = await self._reporter.rejected(envelope, data, verdict, ref, tenant)
+            return Outcome(reply, Action.REJECT, ref, verdict)
 
         if verdict.action is Action.HOLD:
             held = HeldMessage(
@@ -135,7 +146,7 @@ class Gateway:
                 data=data,
                 verdict=verdict,
                 received_at=self._now(),
-                tenant=self._tenant(data),
+                tenant=tenant,
             )
             await self._quarantine.hold(held)  # raises StoreError -> 451: nothing held, nothing lost
             return Outcome(held_reply(verdict, ref), Action.HOLD, ref, verdict)
@@ -149,6 +160,8 @@ class Gateway:
         )
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
         await self._relay.deliver(envelope, prepend(data, fields, received))
+        if verdict.action is Action.TAG and self._reporter is not None:
+            await self._reporter.tagged(verdict, ref, tenant)
         return Outcome(f"250 2.0.0 Ok: queued as {ref}", verdict.action, ref, verdict)
 
     async def drain(self, within: float) -> bool:
@@ -158,6 +171,19 @@ class Gateway:
         except TimeoutError:
             return False
         return True
+
+    def _decide(self, scanned: Scanned, envelope: Envelope, tenant: str | None) -> Verdict:
+        if self._policies is None:
+            return decide(self._policy, scanned.findings, scanned.defects)
+        verdict, _ = decide_for(self._policies.current, tenant, envelope, scanned.findings, scanned.defects)
+        return verdict
+
+    def _tenant_of(self, envelope: Envelope, data: bytes) -> str | None:
+        """The header's tenant; with per-tenant policies, else the sender domain's tenant."""
+        header = self._tenant(data)
+        if self._policies is None:
+            return header
+        return self._policies.current.tenant_of(header, envelope.mail_from)
 
     def _tenant(self, data: bytes) -> str | None:
         """The customer, from a header the sending platform sets (e.g. X-Tenant-ID)."""

@@ -154,6 +154,9 @@ class Finding:
     score: float
     confidence: Confidence
     masked: str
+    # keyed digest of the value (`scanner.digest`), for allowlistable categories when a key is
+    # configured; compared with a tenant's allowlist, never shown
+    digest: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {

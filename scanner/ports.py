@@ -8,13 +8,14 @@ fakes in `tests/fakes.py`.
                may temp-fail)
 - `Relay`      delivers bytes + envelope upstream (SMTP, or the local outbox)
 - `Quarantine` durable store for held mail
+- `EventJournal` rejections, events and reports, committed with the decision (`scanner.events`)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scanner.model import Envelope, Finding, Scanned, Segment
 from scanner.quarantine.lifecycle import Step
@@ -27,6 +28,11 @@ from scanner.quarantine.model import (
     QueueFilter,
 )
 from scanner.quarantine.view import MessageView
+
+if TYPE_CHECKING:
+    from scanner.events.journal import Rejection
+    from scanner.events.model import Event
+    from scanner.reports.dsn import Report
 
 
 class Detector(Protocol):
@@ -73,6 +79,14 @@ class Quarantine(Protocol):
     async def close(self) -> None: ...
 
 
+class EventJournal(Protocol):
+    """Records what a decision leaves behind; returns once it is committed (else `StoreError`)."""
+
+    async def rejected(self, rejection: Rejection, report: Report | None) -> None: ...
+
+    async def emit(self, event: Event) -> None: ...
+
+
 # --- the review side of the quarantine (store, console, CLI) -----------------------------------
 
 
@@ -112,6 +126,10 @@ class QuarantineStore(Quarantine, Protocol):
 
     async def get_view(self, message_id: str) -> MessageView | None:
         """What the console shows, computed at hold time; None if absent or the content is gone."""
+        ...
+
+    async def masked_envelopes(self, ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """(MAIL FROM, RCPT TOs) with their findings masked, for those of `ids` that have any."""
         ...
 
     async def delete(self, message_id: str) -> bool: ...

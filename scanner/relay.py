@@ -21,6 +21,7 @@ from pathlib import Path
 import aiosmtplib
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
+from scanner.dsn import is_dsn_param
 from scanner.envelope_check import header_safe
 from scanner.model import Envelope
 from scanner.settings import RelaySettings
@@ -121,11 +122,12 @@ class SmtpRelay:
             options.append(f"SIZE={len(data)}")
         if not client.supports_extension("8bitmime"):
             options = [o for o in options if o.upper() != "BODY=8BITMIME"]
+        options = _dsn_passed_on(client, options)
         try:
             await client.mail(envelope.mail_from, options=options, encoding=encoding)
             for i, rcpt in enumerate(envelope.rcpt_tos):
                 rcpt_opts = envelope.rcpt_options[i] if i < len(envelope.rcpt_options) else ()
-                await client.rcpt(rcpt, options=list(rcpt_opts), encoding=encoding)
+                await client.rcpt(rcpt, options=_dsn_passed_on(client, rcpt_opts), encoding=encoding)
         except aiosmtplib.SMTPResponseException:
             # all or nothing: never let a partial recipient list through
             with contextlib.suppress(aiosmtplib.SMTPException):
@@ -145,6 +147,17 @@ class SmtpRelay:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.quit(), timeout=2)
             client.close()
+
+
+def _dsn_passed_on(client: aiosmtplib.SMTP, options: list[str] | tuple[str, ...]) -> list[str]:
+    """RFC 3461 parameters go upstream only if it advertises DSN (§4: else they are refused).
+
+    Without DSN upstream we drop them: a delivery failure is then reported by the upstream's
+    ordinary bounce, and NOTIFY=SUCCESS/ENVID are lost (§6.2.2's "relayed" DSN is not sent).
+    """
+    if client.supports_extension("dsn"):
+        return list(options)
+    return [o for o in options if not is_dsn_param(o)]
 
 
 class OutboxRelay:

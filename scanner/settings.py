@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from scanner.assets import config_dir
+from scanner.extract.attachments.walk import AttachmentLimits
 
 
 class ListenSettings(BaseModel):
@@ -109,6 +110,9 @@ class ScanSettings(BaseModel):
     # run spaCy (sentences, NER) around candidates that need it
     nlp: bool = True
     extra_recognizers: list[str] = Field(default_factory=list)
+    # bounds of reading PDF, Office documents, spreadsheets and archives (defaults and meaning:
+    # `scanner.extract.attachments.AttachmentLimits`); each bound reached is an unscanned finding
+    attachments: AttachmentLimits = AttachmentLimits()
 
 
 class ReviewSettings(BaseModel):
@@ -143,6 +147,61 @@ class AdminSettings(BaseModel):
     tenant_label_limit: int = 20
 
 
+class ReportSettings(BaseModel):
+    """``[report]``: how a rejected message is reported to its sender (see `scanner.reports`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # reply: 550 5.7.1 at end of DATA (before-queue); dsn: 250, then our RFC 3464 report to the
+    # envelope sender (after-queue: the MTA in front would bounce the whole message otherwise)
+    mode: Literal["reply", "dsn"] = "reply"
+    # language of the human part when the tenant's policy names none
+    language: Literal["en", "fr"] = "en"
+    # days a rejected message's metadata record is kept (GET /api/references/{ref})
+    retention_days: int = Field(default=90, ge=1)
+
+
+class WebhookEndpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    # Standard Webhooks secret, ``whsec_`` + base64 (at least 24 bytes)
+    secret: SecretStr
+
+
+class WebhookSettings(BaseModel):
+    """``[webhooks]``: signed events from the durable outbox (see `scanner.events`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # the default endpoint; a tenant listed in `tenants` gets its own instead
+    url: str | None = None
+    secret: SecretStr | None = None
+    tenants: dict[str, WebhookEndpoint] = Field(default_factory=dict)
+    timeout: float = 10.0
+    # retries back off exponentially (with jitter) from `min_backoff` up to `max_backoff` seconds
+    min_backoff: float = 1.0
+    max_backoff: float = 900.0
+    # an item still undelivered this long after it was queued is dead-lettered
+    dead_after_hours: float = 72.0
+    # how long a claimed item is leased to one delivery task (then another may take it)
+    lease_seconds: float = 60.0
+    poll_interval: float = 1.0
+    batch_size: int = 20
+
+
+class TenantSettings(BaseModel):
+    """``[tenants]``: who the customer is, and the key allowlisted values are hashed with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # tenant from this header when present, else from the sender's domain (`domains` in the policy)
+    header: str | None = None
+    # HMAC-SHA256 key for allowlisted IBANs / card numbers (``sendguard policy digest``);
+    # empty: allowlists by digest are off
+    digest_key: SecretStr | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SENDGUARD_",
@@ -156,6 +215,9 @@ class Settings(BaseSettings):
     scan: ScanSettings = ScanSettings()
     review: ReviewSettings = ReviewSettings()
     admin: AdminSettings = AdminSettings()
+    report: ReportSettings = ReportSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    tenants: TenantSettings = TenantSettings()
     policy_file: Path = Field(default_factory=lambda: config_dir() / "policy.toml")
     log_level: str = "INFO"
     # "text" (one line per event) or "json" (one JSON object per line, for log shippers)

@@ -9,6 +9,10 @@ Protocol limits handled here:
 - RFC 3207 STARTTLS when a certificate is configured (optionally required before MAIL).
 - SMTP smuggling: only ``<CRLF>.<CRLF>`` ends DATA (aiosmtpd ≥ 1.4.5 enforces it).
 - Per-recipient RCPT parameters are kept per recipient (aiosmtpd flattens them).
+- RFC 3461 DSN: advertised in EHLO; ``RET``/``ENVID`` on MAIL and ``NOTIFY``/``ORCPT`` on RCPT are
+  split off and checked by `scanner.dsn` before aiosmtpd parses the rest (it would refuse them
+  with 555 and upper-case ENVID/ORCPT), then kept on the envelope as sent. The command length
+  limits grow by the DSN parameters' maxima (ENVID 100, ORCPT 500: RFC 3461 §4.2, §4.4).
 - RFC 5321 §4.1.2 / RFC 6531 §3.3-3.4: MAIL FROM and RCPT TO paths with a CR, LF, NUL, another
   control character or invalid UTF-8, or non-ASCII without SMTPUTF8, are refused there with a 5xx
   naming the problem (`scanner.envelope_check`), never stored, relayed or shown.
@@ -29,13 +33,15 @@ held until the message is answered: beyond it the rest of DATA is drained unstor
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import ssl
 from typing import Any, Literal
 
-from aiosmtpd.smtp import MISSING, SMTP, Session
+from aiosmtpd.smtp import MISSING, SMTP, Session, syntax
 from aiosmtpd.smtp import Envelope as AioEnvelope
 
+from scanner.dsn import MAIL_KEYWORDS, RCPT_KEYWORDS, DsnSyntaxError, split_params, split_path
 from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
@@ -45,11 +51,23 @@ log = logging.getLogger("sendguard.smtp")
 
 MAX_RECIPIENTS = 1000
 _RCPT_OPTS = "_sendguard_rcpt_options"
+# command line limits with DSN (RFC 3461 §4.2, §4.4): base 512, + SIZE 26 + SMTPUTF8 10 + RET/ENVID 110
+_MAIL_LIMIT = 512 + 26 + 10 + 110
+_RCPT_LIMIT = 512 + 510
 
 
 class _Handler:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: AioEnvelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Advertise DSN (RFC 3461 §4) before the final ``250 HELP`` line."""
+        session.host_name = hostname  # aiosmtpd leaves it to a handler that has this hook
+        server.command_size_limits["MAIL"] = _MAIL_LIMIT
+        server.command_size_limits["RCPT"] = _RCPT_LIMIT
+        return [*responses[:-1], "250-DSN", responses[-1]]
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: AioEnvelope, address: str, mail_options: list[str]
@@ -124,6 +142,53 @@ class _SendguardSMTP(SMTP):
     active = 0  # per-server count, set on the class made by `_protocol_class`
     max_sessions = 1000
     limits = _Limits(200, 512 * 1024 * 1024)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # aiosmtpd keeps this dict on the class (shared by every session); ours is per session
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """RET and ENVID (RFC 3461 §4.3-4.4) split off, checked, kept once aiosmtpd accepted MAIL."""
+        rest, dsn = await self._split_dsn(arg, "FROM:", MAIL_KEYWORDS)
+        if rest is None:
+            return
+        assert self.envelope is not None
+        had_sender = bool(self.envelope.mail_from)
+        await super().smtp_MAIL(rest)
+        if dsn and not had_sender and self.envelope.mail_from:
+            self.envelope.mail_options.extend(dsn)
+
+    @syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        """NOTIFY and ORCPT (RFC 3461 §4.1-4.2) kept with the recipient they came with."""
+        rest, dsn = await self._split_dsn(arg, "TO:", RCPT_KEYWORDS)
+        if rest is None:
+            return
+        assert self.envelope is not None
+        before = len(self.envelope.rcpt_tos)
+        await super().smtp_RCPT(rest)
+        per_rcpt: list[tuple[str, ...]] = self.envelope.__dict__.get(_RCPT_OPTS, [])
+        if dsn and len(self.envelope.rcpt_tos) > before and per_rcpt:
+            per_rcpt[-1] = per_rcpt[-1] + dsn
+
+    async def _split_dsn(
+        self, arg: str | None, keyword: str, dsn_keywords: frozenset[str]
+    ) -> tuple[str | None, tuple[str, ...]]:
+        """(the command without DSN parameters, the DSN parameters); (None, ()) once answered."""
+        if arg is None or arg[: len(keyword)].upper() != keyword:
+            return arg, ()  # aiosmtpd answers the syntax error
+        path, params = split_path(arg[len(keyword) :])
+        try:
+            others, dsn = split_params(params, dsn_keywords)
+        except DsnSyntaxError as exc:
+            await self.push(exc.reply)
+            return None, ()
+        if dsn and (self.session is None or not self.session.extended_smtp):
+            await self.push("555 5.5.4 DSN parameters need EHLO (RFC 3461 §4)")
+            return None, ()
+        return f"{keyword}{path} {others}".rstrip(), dsn
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         type(self).active += 1

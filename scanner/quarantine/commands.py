@@ -34,7 +34,7 @@ from typing import Protocol, TextIO
 from argon2 import PasswordHasher
 
 from scanner.headers import header_fields
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.crypto import generate_key
 from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
 from scanner.quarantine.model import Account, HeldRecord, HeldStatus, QueueFilter, Role
@@ -128,12 +128,14 @@ async def run(
     out: TextIO,
     *,
     stdin: TextIO | None = None,
+    journal: EventJournal | None = None,
 ) -> int:
     """Run the parsed quarantine command; returns the process exit code."""
     command: str = args.quarantine_command
     actor: str = getattr(args, "actor", None) or _default_actor()
 
-    decisions = Decisions(store, relay, hostname="localhost")  # the CLI sends no reject notice
+    # the CLI sends no reject notice; its decisions are webhook events like the console's
+    decisions = Decisions(store, relay, hostname="localhost", journal=journal)
 
     async def audit(action: str, message_id: str | None = None, reason: str | None = None) -> None:
         await decisions.audit(actor, action, message_id, reason)

@@ -33,9 +33,11 @@ from email.utils import format_datetime, make_msgid
 
 from scanner._errors import RelayAmbiguousError, RelayPermanentError, RelayTemporaryError
 from scanner.envelope_check import address_problem, envelope_problem, header_safe
+from scanner.events.decisions import decided
+from scanner.events.model import EventType
 from scanner.headers import strip_our_headers
 from scanner.model import Envelope
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.lifecycle import Step
 from scanner.quarantine.model import AuditEvent
 
@@ -87,11 +89,14 @@ class Decisions:
         *,
         hostname: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        journal: EventJournal | None = None,
     ) -> None:
         self.store = store
         self.relay = relay
         self.hostname = hostname
         self.clock = clock
+        # releases and rejections become webhook events through it (`scanner.events.decisions`)
+        self.journal = journal
 
     async def audit(
         self, actor: str, action: str, message_id: str | None = None, reason: str | None = None
@@ -137,6 +142,7 @@ class Decisions:
         await self.store.transition(message_id, Step.DELIVERED, actor)
         await self.audit(actor, "release_again" if again else "release", message_id)
         log.info("released %s by %s", message_id, actor)
+        await decided(self.journal, EventType.RELEASED, record, actor)
         return ReleaseResult(ReleaseOutcome.RELEASED)
 
     async def mark_delivered(self, message_id: str, actor: str, reason: str | None = None) -> bool:
@@ -180,6 +186,7 @@ class Decisions:
         if not await self.store.transition(message_id, Step.REJECT, actor, reason, audit_event=event):
             return RejectResult(RejectOutcome.NOT_HELD)
         log.info("audit reject by %s on %s", actor, message_id)
+        await decided(self.journal, EventType.REJECTED_BY_REVIEWER, record, actor)
         if skipped is not None:
             await self.audit(actor, "notice_skipped", message_id, skipped)
         if notice is None:

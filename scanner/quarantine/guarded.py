@@ -24,7 +24,7 @@ from scanner.ports import Quarantine
 from scanner.quarantine.engine import FileIdentity
 from scanner.quarantine.model import HeldMessage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("sendguard.quarantine")
 
 
 class GuardedQuarantine:

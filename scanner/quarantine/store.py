@@ -11,9 +11,11 @@ double submits cannot both win.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,8 +38,8 @@ from scanner.quarantine.model import (
     QueueFilter,
     Role,
 )
-from scanner.quarantine.tables import accounts, audit, findings, messages, sessions, views
-from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.tables import accounts, audit, envelope_masks, findings, messages, sessions, views
+from scanner.quarantine.view import MessageView, build_view, masked_envelope
 from scanner.quarantine.view_codec import VERSION as VIEW_VERSION
 from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
@@ -46,6 +48,15 @@ log = logging.getLogger("sendguard.quarantine")
 
 # Above this size, encryption/decryption runs in a thread rather than on the event loop.
 _OFFLOAD_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedHold:
+    id: str
+    values: dict[str, Any]
+    finding_rows: list[dict[str, Any]]
+    view: bytes | None
+    envelope_mask: bytes | None = None  # sealed (MAIL FROM, RCPT TOs) as a viewer sees them
 
 
 def _now() -> datetime:
@@ -79,6 +90,15 @@ class SqlQuarantineStore:
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction (queued behind this store's other writers on SQLite), for
+        writes that must commit together with a hold (the outbox: `scanner.events`)."""
+        return self._write()
+
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._write_lock is None:
@@ -108,23 +128,40 @@ class SqlQuarantineStore:
 
     async def hold(self, message: HeldMessage) -> None:
         """Store `message`; returns only after the transaction is committed (durable)."""
-        view = await self._sealed_view(message)
         try:
-            values = rows.message_values(message, await self._seal(message.data))
-            finding_rows = rows.finding_values(message, self._sealer)
+            prepared = await self.prepare_held(message)
             async with self._write() as conn:
-                await conn.execute(messages.insert().values(values))
-                if finding_rows:
-                    await conn.execute(findings.insert(), finding_rows)
-                if view is not None:
-                    await conn.execute(
-                        views.insert().values(message_id=message.id, version=VIEW_VERSION, sealed=view)
-                    )
+                await self.insert_held(conn, prepared)
         except Exception as exc:
             # whatever went wrong (database down, disk full, a duplicate id, a naive datetime),
             # the SMTP layer turns StoreError into 451: the client retries, nothing is lost
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
+
+    async def prepare_held(self, message: HeldMessage) -> PreparedHold:
+        """Everything `insert_held` writes, sealed before any transaction starts (CPU work never
+        holds the write lock)."""
+        view = await self._sealed_view(message)
+        values = rows.message_values(message, await self._seal(message.data))
+        mask = masked_envelope(message.envelope, message.verdict.findings)
+        sealed_mask = (
+            self._sealer.seal(json.dumps([mask[0], list(mask[1])]).encode()) if mask is not None else None
+        )
+        return PreparedHold(message.id, values, rows.finding_values(message, self._sealer), view, sealed_mask)
+
+    async def insert_held(self, conn: AsyncConnection, prepared: PreparedHold) -> None:
+        """The INSERTs of `hold`, inside the caller's transaction (see `transaction`)."""
+        await conn.execute(messages.insert().values(prepared.values))
+        if prepared.finding_rows:
+            await conn.execute(findings.insert(), prepared.finding_rows)
+        if prepared.view is not None:
+            await conn.execute(
+                views.insert().values(message_id=prepared.id, version=VIEW_VERSION, sealed=prepared.view)
+            )
+        if prepared.envelope_mask is not None:
+            await conn.execute(
+                envelope_masks.insert().values(message_id=prepared.id, sealed=prepared.envelope_mask)
+            )
 
     async def _sealed_view(self, message: HeldMessage) -> bytes | None:
         """What the console will show, built now (bounded, in a thread) and sealed; None if that
@@ -153,6 +190,20 @@ class SqlQuarantineStore:
         if row is None or row.version != VIEW_VERSION:
             return None
         return decode_view(self._sealer.open(row.sealed, what=f"view of {message_id}"))
+
+    async def masked_envelopes(self, ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """For the messages among `ids` whose envelope holds a finding: (MAIL FROM, RCPT TOs) as a
+        viewer may see them (the queue shows these instead of the clear columns)."""
+        if not ids:
+            return {}
+        query = sa.select(envelope_masks).where(envelope_masks.c.message_id.in_(ids))
+        async with self._read() as conn:
+            found = (await conn.execute(query)).all()
+        out = {}
+        for message_id, sealed in found:
+            mail_from, rcpts = json.loads(self._sealer.open(sealed, what=f"envelope of {message_id}"))
+            out[message_id] = (str(mail_from), tuple(str(r) for r in rcpts))
+        return out
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -141,6 +141,19 @@ views = sa.Table(
     sa.Column("sealed", sa.LargeBinary(), nullable=False),
 )
 
+# The envelope as the console shows it when a finding sits in it (issue 10 scans the envelope:
+# `envelope:mail-from`, `envelope:rcpt[N]`): sealed [mail_from, [rcpt...]] with the findings masked.
+# Metadata like the clear envelope columns: kept after the content is purged, so the queue never
+# shows those values in clear. No row when the envelope has no finding.
+envelope_masks = sa.Table(
+    "quarantine_envelope_masks",
+    metadata,
+    sa.Column(
+        "message_id", sa.String(64), sa.ForeignKey(messages.c.id, ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("sealed", sa.LargeBinary(), nullable=False),
+)
+
 # Console sign-ins (`scanner.review.sessions`): the cookie carries a random id, the row only its
 # SHA-256, so a copy of the database holds no usable session. Revoked by deleting rows.
 sessions = sa.Table(
@@ -153,3 +166,5 @@ sessions = sa.Table(
     sa.Column("seen_at", UtcDateTime(), nullable=False),
     sa.Index(None, "account"),
 )
+# the outbox, rejection records and tenant tokens live in this database, on this metadata
+import scanner.events.tables  # noqa: E402,F401

@@ -29,6 +29,7 @@ overrides made visible) so that a page cannot be reordered or broken by the text
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -36,7 +37,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 from scanner.extract import extract
-from scanner.extract.headers import masked_name
+from scanner.extract.headers import envelope_texts, masked_name
 from scanner.extract.mime import decode_header_value
 from scanner.model import Envelope, Finding, Group, Segment, SegmentKind
 
@@ -149,36 +150,48 @@ def bounded(data: bytes) -> tuple[bytes, bool]:
 
 
 def build_view(
-    data: bytes, findings: Sequence[Finding], envelope: Envelope, *, reveal: bool = False
+    data: bytes,
+    findings: Sequence[Finding],
+    envelope: Envelope,
+    *,
+    reveal: bool = False,
+    headers_scanned: bool = True,
 ) -> MessageView:
     """The view of a held message: headers, envelope, excerpts (findings masked, or revealed),
-    parts with what was found where. Bounded (see module doc); never raises on any bytes."""
+    parts with what was found where. Bounded (see module doc); never raises on any bytes.
+
+    `headers_scanned` is False for a message whose scan may predate header scanning (a row held
+    without a stored view): its header values are then treated as unscanned (withheld, addresses
+    without display names), since its findings say nothing about them."""
     cut_data, cut = bounded(data)
-    extraction = extract(cut_data)
-    segments = list(extraction.segments)
+    # the envelope too, as the scanner read it (first, so the text budget is spent the same way)
+    extraction = extract(cut_data, envelope=envelope)
+    segments = [s for s in extraction.segments if not s.location.startswith("envelope:")]
     notes: list[str] = []
     if cut:
         notes.append(f"more than {MAX_BOUNDARY_LINES} MIME boundary lines: only the first parts are listed")
         # the part the cut fell into may be incomplete: its text is not the text the scanner read
-        leaves = [s for s in segments if s.kind is not SegmentKind.SUBJECT]
+        leaves = [s for s in segments if s.kind not in (SegmentKind.SUBJECT, SegmentKind.HEADER)]
         if leaves:
             segments.remove(leaves[-1])
     own = [f for f in findings if _placeable(f)]
-    env_segments = _envelope_segments(envelope)
-    by_location = {s.location: s for s in (*segments, *env_segments)}
+    by_location = {s.location: s for s in (*segments, *_envelope_segments(envelope))}
     placed, withheld = _place(by_location, own)
+    # a field repeated (two To: lines) shares one location: which text an offset means is unknown
+    withheld |= {loc for loc, n in Counter(s.location for s in segments).items() if n > 1}
     lost = [f for f in own if f.location not in by_location and not _in_attachment(f.location)]
     # when the input was cut, findings of the parts past the cut have nowhere to show; otherwise a
     # finding we cannot locate means our text is not the scanner's: show none of it
     text_shown = not lost or cut or reveal
     if not text_shown:
         notes.append("findings could not be placed on the text: text and header values withheld")
-    headers, hidden = _headers(cut_data, by_location, placed, withheld, text_shown, reveal)
-    rcpts = len(env_segments) - 1
-    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
-    env = tuple(
-        _value(n, s, placed, withheld, reveal, True) for n, s in zip(names, env_segments, strict=True)
+    header_segments = (
+        by_location
+        if headers_scanned
+        else {k: v for k, v in by_location.items() if not k.startswith("header:")}
     )
+    headers, hidden = _headers(cut_data, header_segments, placed, withheld, text_shown, reveal)
+    env = envelope_values(envelope, findings, reveal=reveal)
     excerpts = _excerpts(segments, placed, withheld, reveal, notes) if text_shown else ()
     parts = _parts(segments, findings)
     if len(parts) > MAX_PARTS:
@@ -206,11 +219,40 @@ def _in_attachment(location: str) -> bool:
     return location.startswith("attachment[") or "/attachment[" in location
 
 
+def envelope_values(
+    envelope: Envelope, findings: Sequence[Finding], *, reveal: bool = False
+) -> tuple[ShownValue, ...]:
+    """MAIL FROM and each RCPT TO as shown, findings at ``envelope:*`` locations masked. Pure and
+    cheap (no parsing): the store computes it for the queue even if the view could not be built."""
+    segments = _envelope_segments(envelope)
+    placed, withheld = _place({s.location: s for s in segments}, [f for f in findings if _placeable(f)])
+    raw = (envelope.mail_from, *envelope.rcpt_tos)
+    rcpts = len(segments) - 1
+    names = ["MAIL FROM", *(f"RCPT TO {i}" if rcpts > 1 else "RCPT TO" for i in range(1, rcpts + 1))]
+    # shown as written when the scanner's reading has the same length (its spaces stand where
+    # the address has @ or one glue character, so the offsets fit); otherwise as read
+    shown_as = [
+        s if len(s.text) != len(a) else Segment(s.location, a) for s, a in zip(segments, raw, strict=True)
+    ]
+    return tuple(_value(n, s, placed, withheld, reveal, True) for n, s in zip(names, shown_as, strict=True))
+
+
+def masked_envelope(envelope: Envelope, findings: Sequence[Finding]) -> tuple[str, tuple[str, ...]] | None:
+    """(MAIL FROM, RCPT TOs) as a viewer may see them when a finding sits in the envelope, else None."""
+    values = envelope_values(envelope, findings)
+    if not any(r.category for v in values for r in v.runs) and not any(v.note for v in values):
+        return None
+    return values[0].text, tuple(v.text for v in values[1:])
+
+
 def _envelope_segments(envelope: Envelope) -> list[Segment]:
-    """The envelope as pseudo-segments, at the locations the scanner gives envelope findings."""
-    out = [Segment("envelope:mail-from", envelope.mail_from)]
-    out += [Segment(f"envelope:rcpt[{i}]", r) for i, r in enumerate(envelope.rcpt_tos, 1)]
-    return out
+    """MAIL FROM, then each RCPT TO, at the locations the scanner gives envelope findings, each
+    with the text the scanner read (`envelope_texts`: punctuation between letters and digits read
+    as a space, so offsets fit) when it read the address, else the address itself."""
+    scanned = dict(envelope_texts(envelope))
+    located = [("envelope:mail-from", envelope.mail_from)]
+    located += [(f"envelope:rcpt[{i}]", r) for i, r in enumerate(envelope.rcpt_tos, 1)]
+    return [Segment(loc, scanned.get(loc, raw), SegmentKind.HEADER) for loc, raw in located]
 
 
 def _place(
@@ -309,7 +351,10 @@ def _headers(
         if len(out) >= 50:
             hidden += 1
             continue
-        seg = by_location.get("subject" if name == "Subject" else f"header:{name}")
+        # the scanner names a field as written (``header:Message-Id``); Content-Type's segment
+        # holds its parameters only, and we show its type alone
+        seg = None if name == "Content-Type" else by_location.get(f"header:{raw_name}")
+        seg = by_location.get("subject") if name == "Subject" else seg
         value = decode_header_value(str(raw_value))[:MAX_HEADER_CHARS]
         if reveal:
             out.append(ShownValue(name, (Run(shown(value)),)))
@@ -360,11 +405,14 @@ def _excerpts(
     return tuple(out)
 
 
+_NOT_PARTS = frozenset({SegmentKind.SUBJECT, SegmentKind.HEADER, SegmentKind.MARKUP})
+
+
 def _parts(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[PartFindings]:
     out = []
     for seg in segments:
-        if seg.kind in (SegmentKind.SUBJECT, SegmentKind.HEADER, SegmentKind.MARKUP):
-            continue  # not parts: header fields, file names, envelope, a part's HTML markup
+        if seg.kind in _NOT_PARTS:
+            continue  # the subject, header values, file names, HTML markup: not parts of the tree
         found = tuple(
             (f.category, shown(f.location), shown(f.masked))
             for f in findings

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scanner.model import Finding
+from scanner.ports import QuarantineStore
 from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
 from scanner.quarantine.model import Account, AuditEvent, HeldStatus, HeldSummary, QueueFilter, Role
 from scanner.review.auth import hash_password, issue_api_token
@@ -119,6 +120,22 @@ def summary_json(s: HeldSummary, now: datetime) -> dict[str, Any]:
     return {**safe_summary(s), "age_seconds": max(0, int((now - s.received_at).total_seconds()))}
 
 
+async def summaries_json(
+    store: QuarantineStore, items: list[HeldSummary], now: datetime
+) -> list[dict[str, Any]]:
+    """Queue rows as shown: an envelope holding a finding shows its masked form, never the clear
+    columns (which exist for filtering)."""
+    masks = await store.masked_envelopes([s.id for s in items])
+    out = []
+    for s in items:
+        row = summary_json(s, now)
+        if s.id in masks:
+            row["mail_from"], rcpts = masks[s.id]
+            row["rcpt_tos"] = list(rcpts)
+        out.append(row)
+    return out
+
+
 def finding_json(f: Finding) -> dict[str, Any]:
     return {**f.as_dict(), "location": shown(f.location), "masked": shown(f.masked)}
 
@@ -135,7 +152,7 @@ async def list_messages(request: Request) -> Response:
     counts = await ctx.store.category_counts(replace(flt, category=None, offset=0))
     return JSONResponse(
         {
-            "items": [summary_json(s, now) for s in items],
+            "items": await summaries_json(ctx.store, items, now),
             "total": total,
             "offset": flt.offset,
             "limit": flt.limit,
@@ -152,11 +169,12 @@ async def get_message(request: Request) -> Response:
     if record is None:
         return JSONResponse({"error": "not found"}, status_code=404)
     await ctx.audit(who.name, "view", record.summary.id)
+    [summary] = await summaries_json(ctx.store, [record.summary], ctx.clock())
     body: dict[str, Any] = {
-        "summary": summary_json(record.summary, ctx.clock()),
+        "summary": summary,
         "envelope": {
-            "mail_from": shown(record.envelope.mail_from),
-            "rcpt_tos": [shown(r) for r in record.envelope.rcpt_tos],
+            "mail_from": summary["mail_from"],
+            "rcpt_tos": summary["rcpt_tos"],
             "client_address": shown(record.envelope.client_address),
             "helo": shown(record.envelope.helo),
         },
@@ -205,7 +223,7 @@ async def not_held_reason(request: Request, message_id: str) -> str:
 
 def decisions(request: Request) -> Decisions:
     ctx = context(request)
-    return Decisions(ctx.store, ctx.relay, hostname=ctx.hostname, clock=ctx.clock)
+    return Decisions(ctx.store, ctx.relay, hostname=ctx.hostname, clock=ctx.clock, journal=ctx.journal)
 
 
 async def do_release(request: Request, message_id: str) -> tuple[int, dict[str, Any]]:

@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.model import Role
 from scanner.review import api, views
 from scanner.review.auth import (
@@ -64,6 +64,7 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
     hostname: str = "sendguard.localhost",
     sessions: SessionStore | None = None,
+    journal: EventJournal | None = None,
 ) -> Starlette:
     """The console over `store`; releases and reject notices go out through `relay`.
 
@@ -109,6 +110,7 @@ def create_app(
         hostname=hostname,
         sessions=sessions,
         trusted_proxies=tuple(settings.trusted_proxies),
+        journal=journal,
     )
     app.max_body = settings.max_body_bytes
     return app

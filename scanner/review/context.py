@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from scanner.ports import QuarantineStore, Relay
+from scanner.ports import EventJournal, QuarantineStore, Relay
 from scanner.quarantine.model import AuditEvent, Role
 from scanner.review.auth import (
     LOGIN_COOKIE,
@@ -47,6 +47,8 @@ class ReviewContext:
     hostname: str
     sessions: SessionStore
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # reviewer decisions become webhook events through it (None: no events)
+    journal: EventJournal | None = None
 
     def login_form_session(self, request: Request) -> Session | None:
         """The anonymous login form's signed CSRF cookie."""

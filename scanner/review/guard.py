@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scanner._errors import describe
 
-log = logging.getLogger("scanner.review")
+log = logging.getLogger("sendguard.review")
 
 SECURITY_HEADERS = [
     (

@@ -16,6 +16,7 @@ a bidirectional override cannot break the encoder (500) or reorder the page.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from scanner.ports import QuarantineStore
@@ -32,7 +33,10 @@ async def message_view(store: QuarantineStore, record: HeldRecord) -> MessageVie
     view = await store.get_view(record.summary.id)
     if view is not None:
         return view
-    return await asyncio.to_thread(build_view, record.data, record.findings, record.envelope)
+    # no view stored at hold time: a row held before views (and before headers were scanned)
+    return await asyncio.to_thread(
+        partial(build_view, record.data, record.findings, record.envelope, headers_scanned=False)
+    )
 
 
 async def revealed_view(record: HeldRecord) -> MessageView | None:

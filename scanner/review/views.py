@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scanner.quarantine.model import HeldStatus, Role
-from scanner.review.api import BadRequest, do_reject, do_release, finding_json, parse_filter, summary_json
+from scanner.review.api import BadRequest, do_reject, do_release, finding_json, parse_filter, summaries_json
 from scanner.review.auth import allows
 from scanner.review.context import context, principal_of, requires
 from scanner.review.render import message_view, revealed_view, shown
@@ -85,7 +85,7 @@ async def queue(request: Request) -> Response:
         request,
         "queue.html",
         {
-            "items": [summary_json(s, now) for s in items],
+            "items": await summaries_json(ctx.store, items, now),
             "total": total,
             "flt": flt,
             "counts": dict(sorted(counts.items())),
@@ -112,7 +112,7 @@ async def _message_page(request: Request, *, reveal: bool = False, error: str | 
         request,
         "message.html",
         {
-            "s": summary_json(record.summary, ctx.clock()),
+            "s": (await summaries_json(ctx.store, [record.summary], ctx.clock()))[0],
             "client": f"{shown(env.client_address) or '—'} {shown(env.helo)}",
             "findings": [finding_json(f) for f in record.findings],
             "view": view,

@@ -30,7 +30,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -259,13 +259,26 @@ class BatchingScanner:
         return self._queue[0].enqueued_at if self._queue else None
 
     def _take_batch(self, limit: int) -> list[_Entry]:
-        """Round-robin over waiting messages, one piece each per round, bounded in count and chars."""
+        batch = self._take(self._queue, limit)
+        self._queue = deque(j for j in self._queue if j.pending)
+        return batch
+
+    def _take_retry(self) -> list[_Entry]:
+        """A retried message goes alone: if it is what kills workers, it dies alone."""
+        job = self._retry[0]
+        batch = self._take([job], self.max_batch)
+        if not job.pending:
+            self._retry.popleft()
+        return batch
+
+    def _take(self, jobs: Iterable[_Job], limit: int) -> list[_Entry]:
+        """Round-robin over `jobs`, one piece each per round, bounded in count and characters."""
         batch: list[_Entry] = []
         chars = 0
         progressed = True
         while progressed and len(batch) < limit:
             progressed = False
-            for job in self._queue:
+            for job in jobs:
                 if len(batch) >= limit:
                     break
                 if not job.pending:
@@ -277,24 +290,6 @@ class BatchingScanner:
                 batch.append(entry)
                 chars += entry.chars
                 progressed = True
-        self._waiting -= len(batch)
-        self._queue = deque(j for j in self._queue if j.pending)
-        return batch
-
-    def _take_retry(self) -> list[_Entry]:
-        """A retried message goes alone: if it is what kills workers, it dies alone."""
-        job = self._retry[0]
-        batch: list[_Entry] = []
-        chars = 0
-        while job.pending and len(batch) < self.max_batch:
-            entry = _Entry(job, job.pending[0])
-            if batch and chars + entry.chars > self.max_batch_chars:
-                break
-            job.pending.popleft()
-            batch.append(entry)
-            chars += entry.chars
-        if not job.pending:
-            self._retry.popleft()
         self._waiting -= len(batch)
         return batch
 

@@ -27,24 +27,9 @@ from types import FrameType
 from typing import Any, Protocol
 
 from scanner.model import Extraction, Finding, Segment
+from scanner.scan import protocol
 from scanner.scan.budget import PIECE_SHARE, BudgetSpent, budget_finding, cpu_budget
-from scanner.scan.protocol import (
-    HEADER,
-    Batch,
-    Detected,
-    Failed,
-    Frame,
-    NeedsSplit,
-    PieceBody,
-    PieceResult,
-    RawMessage,
-    Ready,
-    Results,
-    StartFailed,
-    decode,
-    encode,
-    frame_length,
-)
+from scanner.scan.protocol import Detected, Failed, NeedsSplit, PieceBody, PieceResult, RawMessage
 
 Extractor = Callable[..., Extraction]
 
@@ -78,8 +63,8 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
     return bytes(buf)
 
 
-def _send(sock: socket.socket, frame: Frame) -> None:
-    sock.sendall(encode(frame))
+def _send(sock: socket.socket, frame: protocol.Frame) -> None:
+    sock.sendall(protocol.encode(frame))
 
 
 def _detect(
@@ -194,19 +179,19 @@ def worker_main(
         extractor: Extractor = functools.partial(extract, **limits)
     except Exception as exc:
         with contextlib.suppress(OSError):  # the parent may be gone already
-            _send(sock, StartFailed(type(exc).__name__))
+            _send(sock, protocol.StartFailed(type(exc).__name__))
         return
     # the parent closing our socket (shutdown, or it died) ends the worker, quietly
     with contextlib.suppress(ConnectionError):
-        _send(sock, Ready(os.getpid()))
+        _send(sock, protocol.Ready(os.getpid()))
         while True:
-            header = _recv_exactly(sock, HEADER.size)
+            header = _recv_exactly(sock, protocol.HEADER.size)
             if header is None:
                 return
-            body = _recv_exactly(sock, frame_length(header))
+            body = _recv_exactly(sock, protocol.frame_length(header))
             if body is None:
                 return
-            batch = decode(body)
-            if not isinstance(batch, Batch):
+            batch = protocol.decode(body)
+            if not isinstance(batch, protocol.Batch):
                 return  # not a conversation we know: the parent sees EOF and replaces us
-            _send(sock, Results(batch.batch_id, _detect(engine, extractor, batch.pieces, budget)))
+            _send(sock, protocol.Results(batch.batch_id, _detect(engine, extractor, batch.pieces, budget)))

@@ -49,10 +49,10 @@ def test_detects_each_category(engine: DetectionEngine, text: str, category: str
 @pytest.mark.parametrize(
     ("text", "confidence"),
     [
-        ("4111 1111 1111 1111", Confidence.MEDIUM),  # pattern + checksum
-        ("card 4111 1111 1111 1111", Confidence.HIGH),  # + context
-        ("ref 4111 1111 1111 1111", Confidence.LOW),  # checksum but look-alike context
-        ("card 4111 1111 1111 1111, order ref", Confidence.MEDIUM),  # both kinds of context
+        ("4556 7375 8686 1111", Confidence.MEDIUM),  # pattern + checksum
+        ("card 4556 7375 8686 1111", Confidence.HIGH),  # + context
+        ("ref 4556 7375 8686 1111", Confidence.LOW),  # checksum but look-alike context
+        ("card 4556 7375 8686 1111, order ref", Confidence.MEDIUM),  # both kinds of context
         ("054-28-6917", Confidence.MEDIUM),  # formatted, area/group/serial rules
         ("SSN 054-28-6917", Confidence.HIGH),
         ("passport number 512345678", Confidence.MEDIUM),  # no checksum exists: context
@@ -65,7 +65,7 @@ def test_confidence_ladder(fast_engine: DetectionEngine, text: str, confidence: 
 
 
 def test_scores_follow_confidence(fast_engine: DetectionEngine) -> None:
-    texts = ("ref 4111 1111 1111 1111", "4111 1111 1111 1111", "visa 4111 1111 1111 1111")
+    texts = ("ref 4556 7375 8686 1111", "4556 7375 8686 1111", "visa 4556 7375 8686 1111")
     low, medium, high = (scan(fast_engine, t)[0] for t in texts)
     assert low.score < medium.score < high.score
 
@@ -87,15 +87,15 @@ def test_context_only_identifiers_need_context(fast_engine: DetectionEngine, tex
 @pytest.mark.parametrize(
     "text",
     [
-        "card ４１１１ １１１１ １１１１ １１１１",  # fullwidth digits
-        "card 4111\u200b1111\u200b1111\u200b1111",  # zero-width spaces
-        "card 4111\u00a01111\u00a01111\u00a01111",  # NBSP
-        "card 4111\u202f1111\u20091111 1111",  # narrow and thin spaces
-        "card 4111-1111.1111 1111",  # mixed separators
-        "card 4111\u20131111\u20131111\u20131111",  # en dashes
-        "card ٤١١١١١١١١١١١١١١١",  # Arabic-Indic digits
-        "card 4111\x011111\x021111\x7f1111",  # ASCII control characters (invisible in clients)
-        "card 4111\u200e1111\u202e1111\u20621111",  # bidi marks, invisible times
+        "card ４５５６ ７３７５ ８６８６ １１１１",  # fullwidth digits
+        "card 4556\u200b7375\u200b8686\u200b1111",  # zero-width spaces
+        "card 4556\u00a07375\u00a08686\u00a01111",  # NBSP
+        "card 4556\u202f7375\u20098686 1111",  # narrow and thin spaces
+        "card 4556-7375.8686 1111",  # mixed separators
+        "card 4556\u20137375\u20138686\u20131111",  # en dashes
+        "card ٤٥٥٦٧٣٧٥٨٦٨٦١١١١",  # Arabic-Indic digits
+        "card 4556\x017375\x028686\x7f1111",  # ASCII control characters (invisible in clients)
+        "card 4556\u200e7375\u202e8686\u20621111",  # bidi marks, invisible times
     ],
 )
 def test_evasions_are_seen_through(fast_engine: DetectionEngine, text: str) -> None:
@@ -118,7 +118,7 @@ def test_offsets_index_the_original_segment(fast_engine: DetectionEngine) -> Non
     ("text", "masked"),
     [
         ("SSN 123-45-6780", "***-**-6780"),
-        ("card 4111 1111 1111 1111", "**** **** **** 1111"),
+        ("card 4556 7375 8686 1111", "**** **** **** 1111"),
         ("IBAN FR14 2004 1010 0505 0001 3M02 606", "FR14 **** **** **** **** ***2 606"),
         ("NIR 1 85 05 78 006 084 91", "1 ** ** ** *** *** 91"),
         ("RIB 30002 00550 0000157845Z 02", "***** ***** *********** 02"),
@@ -147,7 +147,7 @@ def test_masked_forms_never_leak_more_than_four_characters_of_the_tail(engine: D
 
 def test_detect_is_deterministic_and_batch_equals_single(engine: DetectionEngine) -> None:
     messages = [
-        [Segment("subject", "SSN 054-28-6917"), Segment("body[1]", "card 4111 1111 1111 1111")],
+        [Segment("subject", "SSN 054-28-6917"), Segment("body[1]", "card 4556 7375 8686 1111")],
         [Segment("body[1]", "rien à signaler, commande 12345678")],
         [Segment("body[1]", "NIR 2 84 12 2A 500 512 30 et IBAN FR14 2004 1010 0505 0001 3M02 606")],
     ]

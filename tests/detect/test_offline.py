@@ -12,7 +12,7 @@ from tests.detect.conftest import CONNECT_ATTEMPTS, NoNetwork, scan
 def test_build_and_detect_open_no_socket(engine: DetectionEngine) -> None:
     # `engine` was built under NoNetwork (see conftest): any connect attempt was recorded
     with NoNetwork():
-        assert scan(engine, "contact jane@example.co.uk, card 4111 1111 1111 1111")
+        assert scan(engine, "contact jane@example.co.uk, card 4556 7375 8686 1111")
     assert CONNECT_ATTEMPTS == []
 
 

@@ -26,7 +26,7 @@ def test_class_names_do_not_shadow_presidio_recognizers() -> None:
 def test_validate_result_is_usable_through_presidio_analyze() -> None:
     from scanner.detect.recognizers.payment_card import PaymentCardRecognizer
 
-    text = "card 4111 1111 1111 1111 and 4111 1111 1111 1112"
+    text = "card 4556 7375 8686 1111 and 4556 7375 8686 1112"
     results = PaymentCardRecognizer().analyze(text, ["PAYMENT_CARD"])
     # presidio raises the Luhn-valid match to 1.0 and drops the invalid one
     assert [(r.start, r.end, r.score) for r in results] == [(5, 24, 1.0)]

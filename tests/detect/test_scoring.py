@@ -56,7 +56,7 @@ def test_scores_are_ordered_in_unit_interval() -> None:
     ("value", "kwargs", "expected"),
     [
         ("123-45-6789", {}, "***-**-6789"),
-        ("4111 1111 1111 1111", {}, "**** **** **** 1111"),
+        ("4556 7375 8686 1111", {}, "**** **** **** 1111"),
         ("FR7630006000011234567890189", {"keep_head": 4}, "FR76*******************0189"),
         ("1 85 05 78 006 084 91", {"keep_head": 1, "keep_tail": 2}, "1 ** ** ** *** *** 91"),
         ("6940579", {"keep_tail": 2}, "*****79"),
@@ -72,7 +72,7 @@ def test_mask(value: str, kwargs: dict[str, int], expected: str) -> None:
     [
         ("Le patient est venu pour une douleur dans la poitrine et il a été examiné.", "fr"),
         ("The patient came in with chest pain and was seen by the doctor.", "en"),
-        ("4111 1111 1111 1111", "en"),
+        ("4556 7375 8686 1111", "en"),
         ("Bonjour, voici mon numéro de carte pour la commande.", "fr"),
     ],
 )

@@ -219,16 +219,15 @@ def test_binary_labelled_part_that_is_binary_is_recorded_only() -> None:
     ]
 
 
-def test_binary_extractor_seam(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A later issue plugs PDF/DOCX text extraction in by content type."""
+def test_attachments_are_read_by_their_bytes() -> None:
+    """PDF/DOCX/archives go to scanner.extract.attachments (tests in tests/extract/attachments);
+    a damaged one is listed and becomes an unscanned finding, never a silent pass."""
     msg = EmailMessage()
     msg.set_content("see attached")
-    msg.add_attachment(b"%PDF-1.7 ...", maintype="application", subtype="pdf", filename="r.pdf")
-    assert _texts(extract(msg.as_bytes()))["attachment[2:r.pdf]"] == ""
-    monkeypatch.setattr(
-        "scanner.extract.BINARY_EXTRACTORS", {"application/pdf": lambda data: f"{len(data)} bytes of pdf"}
-    )
-    assert _texts(extract(msg.as_bytes()))["attachment[2:r.pdf]"] == "12 bytes of pdf"
+    msg.add_attachment(b"%PDF-1.7 ...", maintype="application", subtype="octet-stream", filename="r.bin")
+    ex = extract(msg.as_bytes())
+    assert _texts(ex)["attachment[2:r.bin]"] == ""
+    assert [(f.category, f.location) for f in ex.unscanned] == [("UNSCANNED_CORRUPT", "attachment[2:r.bin]")]
 
 
 def test_delivery_status_fields_are_text() -> None:

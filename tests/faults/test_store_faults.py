@@ -9,6 +9,7 @@ import os
 import sqlite3
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,36 @@ async def test_a_sqlite_file_removed_or_replaced_under_the_proxy_is_never_acknow
     with pytest.raises(StoreError, match=how):
         await guarded.hold(held("AFTER"))
     await store.close()
+
+
+async def test_a_full_disk_under_sqlite_answers_451_and_keeps_every_acknowledged_hold(tiny_fs: Path) -> None:
+    """Holds until the 256 KiB filesystem is full: the failing ones raise StoreError (451), and
+    every hold that returned is there, readable, after the store is reopened."""
+    backend = Backend("sqlite", f"sqlite+aiosqlite:///{tiny_fs}/q.db", None, tiny_fs / "key")
+    store = await backend.open()
+    guarded = GuardedQuarantine(store, timeout=5, identity=sqlite_identity(backend.url))
+    acknowledged, failed = [], 0
+    for i in range(60):
+        message = held(f"FULL{i:03d}")
+        message = HeldMessage(
+            id=message.id,
+            envelope=message.envelope,
+            data=os.urandom(6000).hex().encode(),  # incompressible, ~12 KB sealed
+            verdict=message.verdict,
+            received_at=message.received_at,
+        )
+        try:
+            await guarded.hold(message)
+        except StoreError:
+            failed += 1
+        else:
+            acknowledged.append(message.id)
+    await store.close()
+    assert failed > 0 and acknowledged  # the disk really filled up
+    reopened = await backend.open()
+    try:
+        for ref in acknowledged:
+            record = await reopened.get(ref)
+            assert record is not None and record.data is not None and len(record.data) == 12000
+    finally:
+        await reopened.close()

@@ -276,8 +276,11 @@ class Postfix:
         result = self._run(POSTFIX, "-c", str(self.etc), "start", check=False)
         if result.returncode != 0:
             raise RuntimeError(f"postfix start failed: {result.stdout}{result.stderr}{self.log()}")
-        wait_for_port(self.ports.front, 20)
-        wait_for_port(self.ports.reinject, 20)
+        try:
+            wait_for_port(self.ports.front, 60)
+            wait_for_port(self.ports.reinject, 60)
+        except TimeoutError as exc:
+            raise RuntimeError(f"postfix did not listen: {exc}\n{self.log()[-3000:]}") from None
 
     def master_pid(self) -> int | None:
         with contextlib.suppress(FileNotFoundError, ValueError):
@@ -361,7 +364,10 @@ class Sendguard:
                 start_new_session=True,  # its own process group: SIGKILL takes the workers too
             )
         proc = self.proc
-        wait_for_port(self.port, timeout, alive=lambda: proc.poll() is None)
+        try:
+            wait_for_port(self.port, timeout, alive=lambda: proc.poll() is None)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"sendguard serve did not start: {exc}\n{self.log()[-3000:]}") from None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 40) -> int:
         """SIGTERM: graceful (the process stops its workers); SIGKILL: the whole group, as a

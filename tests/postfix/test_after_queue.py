@@ -115,8 +115,9 @@ def test_8bitmime_and_smtputf8_pass_through_unchanged(after_queue: Stack) -> Non
 
 
 def test_dsn_parameters_are_honoured_by_postfix_and_the_message_arrives_once(after_queue: Stack) -> None:
-    """sendguard announces no DSN: Postfix answers a NOTIFY=SUCCESS at the sendguard hop with one
-    "relayed" notice (RFC 3461 §6.2.2) and delivers the message once."""
+    """sendguard announces DSN and passes the parameters on: the re-injection Postfix answers a
+    NOTIFY=SUCCESS at the sink (no DSN there) with one "relayed" notice (RFC 3461 §6.2.2), and the
+    message arrives once."""
     mid, data = make_message(f"{CLEAN} dsn")
     code, text = submit(
         after_queue.postfix.ports.front,

@@ -6,8 +6,6 @@ filter, 550 5.7.1 with the report (no bounce), 4xx while sendguard is down (noth
 
 from __future__ import annotations
 
-import smtplib
-
 import pytest
 
 from tests.postfix.conftest import CLEAN, MEDICAL, SSN, Stack, make_message, submit
@@ -57,16 +55,4 @@ def test_sendguard_down_means_4xx_to_the_client_and_nothing_queued(before_queue:
     assert before_queue.sink.count([mid]) == {mid: 1}
 
 
-def test_dsn_is_not_offered_and_a_client_asking_anyway_is_refused_before_data(before_queue: Stack) -> None:
-    """sendguard announces no DSN, so the shipped front smtpd does not either (see master.cf)."""
-    with smtplib.SMTP("127.0.0.1", before_queue.postfix.ports.front, timeout=30) as client:
-        client.ehlo("client.test")
-        assert "dsn" not in client.esmtp_features
-        code, _ = client.mail("shop@example.com", ["RET=HDRS", "ENVID=sg-bq-dsn"])
-        if code == 250:
-            code, _ = client.rcpt("client@example.org", ["NOTIFY=SUCCESS"])
-        assert code >= 500  # refused before DATA: the client still has its message
-    mid, data = make_message(f"{CLEAN} bq no-dsn")
-    assert submit(before_queue.postfix.ports.front, data)[0] == 250  # without DSN: delivered
-    before_queue.wait_delivered([mid])
-    assert before_queue.sink.count([mid]) == {mid: 1}
+# DSN in this mode (offered, accepted, passed on): tests/postfix/test_reports.py

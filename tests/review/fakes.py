@@ -32,8 +32,10 @@ def make_mail(
     return msg.as_bytes()
 
 
+OTHER_SSN = "536-22-8843"
 _SPECS = {
     SSN: ("US_SSN", Group.GOVERNMENT_ID, SSN_MASKED),
+    OTHER_SSN: ("US_SSN", Group.GOVERNMENT_ID, "***-**-8843"),
     CARD: ("PAYMENT_CARD", Group.PAYMENT_CARD, CARD_MASKED),
 }
 

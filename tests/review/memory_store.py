@@ -25,7 +25,7 @@ from scanner.quarantine.model import (
     HeldSummary,
     QueueFilter,
 )
-from scanner.quarantine.view import MessageView, build_view
+from scanner.quarantine.view import MessageView, build_view, masked_envelope
 from scanner.review.sessions import LiveSession
 
 
@@ -85,6 +85,12 @@ class MemoryStore:
     async def get(self, message_id: str) -> HeldRecord | None:
         h = self.held.get(message_id)
         return None if h is None else HeldRecord(h.summary, h.envelope, h.findings, h.data)
+
+    async def masked_envelopes(self, ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        masks = {
+            i: masked_envelope(self.held[i].envelope, self.held[i].findings) for i in ids if i in self.held
+        }
+        return {i: m for i, m in masks.items() if m is not None}
 
     async def get_view(self, message_id: str) -> MessageView | None:
         h = self.held.get(message_id)

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from scanner.detect import build_engine
+from scanner.extract import extract
 from scanner.model import Envelope
 from scanner.ports import QuarantineStore
 from scanner.quarantine.model import Account, HeldMessage, Role
@@ -28,7 +30,7 @@ from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long console passphrase"
-OTHER_VALUE = "536-22-8843"  # in places the scanner did not read (display name, Message-ID)
+OTHER_VALUE = "536-22-8843"  # in a display name and a Message-ID: scanned, so masked for a viewer
 
 HOSTILE = (
     "From: \"Jane \u202eeoR <script>window.__pwned='from'</script>\" <jane@shop.test>\r\n"
@@ -61,12 +63,15 @@ def _with(message: HeldMessage, envelope: Envelope) -> HeldMessage:
 
 async def _seed(store: QuarantineStore) -> list[str]:
     now = datetime.now(UTC)
-    hostile = held("hostile", HOSTILE, now - timedelta(minutes=1))
+    # the findings the real engine makes of HOSTILE (headers are scanned too), not hand-placed ones
+    found = tuple(build_engine(nlp=False).detect(list(extract(HOSTILE).segments)))
+    assert any(f.location.startswith("header:") for f in found)
+    hostile = held("hostile", HOSTILE, now - timedelta(minutes=1), findings=found)
     # RCPT TO held with invalid UTF-8 (as aiosmtpd decodes it) and markup, before the edge checked it
     await store.hold(
         _with(hostile, Envelope("billing@shop.test", ("v\udcfe<img src=x onerror=alert(5)>@example.org",)))
     )
-    rtl = held("rtl", HOSTILE, now - timedelta(minutes=2))
+    rtl = held("rtl", HOSTILE, now - timedelta(minutes=2), findings=found)
     await store.hold(_with(rtl, Envelope("evil\u202egro.elpmaxe@shop.test", ("a@example.org",))))
     await store.hold(held("many", _many_parts(20_000), now - timedelta(minutes=3), findings=()))
     return ["hostile", "rtl", "many"]
@@ -134,7 +139,9 @@ async def test_hostile_mail_renders_inert_and_masked_for_a_viewer(console: tuple
             assert response is not None and response.status == 200
             assert await page.locator("h1").count() == 1
             html = await page.content()
-            for clear in (SSN, OTHER_VALUE, "Jane"):
+            # every header is scanned now (issue 10): values are masked where they stand; a name
+            # alone is not forbidden data, so display names show with their values masked
+            for clear in (SSN, OTHER_VALUE):
                 assert clear not in html, (mid, clear)
             assert "\u202e" not in html
             await _nothing_ran(page, dialogs)

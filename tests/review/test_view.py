@@ -16,7 +16,7 @@ from scanner.quarantine.tables import views
 from scanner.quarantine.view import MAX_BOUNDARY_LINES, MessageView, build_view, shown
 from scanner.quarantine.view_codec import decode_view, encode_view
 from tests.review.conftest import NOW
-from tests.review.fakes import CARD, CARD_MASKED, SSN, SSN_MASKED, findings_for, held, make_mail
+from tests.review.fakes import CARD, CARD_MASKED, OTHER_SSN, SSN, SSN_MASKED, findings_for, held, make_mail
 
 ENV = Envelope("billing@shop.test", ("client@example.org",))
 
@@ -65,6 +65,8 @@ def test_placement_fails_closed(findings: list[Finding], withheld: tuple[str, ..
 
 
 def test_odd_message_id_and_display_names_never_shown_unscanned(caplog: pytest.LogCaptureFixture) -> None:
+    """A scan that did not read the headers (a row held before header scanning): their free text
+    is withheld, whatever its findings say."""
     caplog.set_level(logging.DEBUG)
     data = (
         b'From: "Jane 536-22-8843 Roe" <jane@shop.test>\r\n'
@@ -73,15 +75,71 @@ def test_odd_message_id_and_display_names_never_shown_unscanned(caplog: pytest.L
         b"Date: not a date 536-22-8843\r\n"
         b"Subject: hello\r\n\r\nbody\r\n"
     )
-    view = build_view(data, [], ENV)
+    view = build_view(data, [], ENV, headers_scanned=False)
     by_name = {h.name: h for h in view.headers}
     assert by_name["From"].text == "jane@shop.test" and by_name["From"].note
     assert "Bob" not in by_name["To"].text and "bob@example.org" in by_name["To"].text
     assert by_name["Message-ID"].text == "" and "withheld" in (by_name["Message-ID"].note or "")
     assert by_name["Date"].text == ""
     assert "8843" not in encode_view(view).decode() and "8843" not in caplog.text
-    revealed = build_view(data, [], ENV, reveal=True)
+    revealed = build_view(data, [], ENV, reveal=True, headers_scanned=False)
     assert "536-22-8843" in {h.name: h for h in revealed.headers}["Message-ID"].text
+
+
+def test_header_values_show_only_as_scanned_text_with_findings_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    data = (
+        b'From: "Jane 536-22-8843 Roe" <jane@shop.test>\r\n'
+        b"To: =?utf-8?q?Bob_=E2=80=AE_536-22-8843?= <bob@example.org>\r\n"
+        b"Message-Id: <<SSN 536-22-8843 Jane Roe>@x>\r\n"
+        b"Date: not a date 536-22-8843\r\n"
+        b"Subject: hello\r\n\r\nbody\r\n"
+    )
+    view = build_view(data, findings_for(data, (OTHER_SSN,)), ENV)
+    by_name = {h.name: h for h in view.headers}
+    assert by_name["From"].text == '"Jane ***-**-8843 Roe" <jane@shop.test>'
+    assert by_name["To"].text == "Bob \u27e8U+202E\u27e9 ***-**-8843 <bob@example.org>"
+    assert by_name["Message-ID"].text == "<<SSN ***-**-8843 Jane Roe>@x>"  # as written: Message-Id
+    assert by_name["Date"].text == "not a date ***-**-8843"
+    assert OTHER_SSN not in encode_view(view).decode() and "8843" not in caplog.text
+    revealed = build_view(data, [], ENV, reveal=True)
+    assert OTHER_SSN in {h.name: h for h in revealed.headers}["Message-ID"].text
+
+
+def test_header_the_scanner_did_not_read_shows_no_free_text() -> None:
+    # no digit, no non-ASCII: nothing the scanner reads, and still no display name or odd id shown
+    data = b'From: "Jane Roe" <jane@shop.test>\r\nMessage-ID: <<SSN Jane Roe>@x>\r\nSubject: s\r\n\r\nb\r\n'
+    by_name = {h.name: h for h in build_view(data, [], ENV).headers}
+    assert by_name["From"].text == "jane@shop.test" and by_name["From"].note
+    assert by_name["Message-ID"].text == "" and "withheld" in (by_name["Message-ID"].note or "")
+
+
+def test_repeated_fields_are_withheld() -> None:
+    data = f"To: a {SSN} <a@x.test>\r\nTo: b <b@x.test>\r\nSubject: s\r\n\r\nb\r\n".encode()
+    view = build_view(data, findings_for(data, (SSN,)), ENV)
+    assert SSN not in encode_view(view).decode()
+
+
+def test_envelope_findings_are_placed_on_the_text_the_scanner_read() -> None:
+    env = Envelope("ssn--536228741@shop.test", ("ok@example.org",))
+    scanned = "ssn 536228741 shop.test"  # what `envelope_texts` gives the scanner (glue read as space)
+    start = scanned.index("536")
+    found = [
+        Finding(
+            "US_SSN",
+            Group.GOVERNMENT_ID,
+            "envelope:mail-from",
+            start,
+            start + 9,
+            0.9,
+            Confidence.HIGH,
+            "*****8741",
+        )
+    ]
+    values = build_view(make_mail("s", "b"), found, env).envelope
+    assert values[0].text == "ssn *****8741 shop.test" and values[1].text == "ok@example.org"
 
 
 def test_medical_record_mask_hides_the_person() -> None:

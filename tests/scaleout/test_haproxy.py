@@ -8,7 +8,6 @@ shared quarantine; the client's own address survives through HAProxy into Receiv
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -16,23 +15,21 @@ import shutil
 import signal
 import subprocess
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from scanner.assets import config_dir
 from scanner.quarantine.crypto import generate_key
 from tests.loadclient import check_accounting, run_load
+from tests.pgdatabase import fresh_database
 from tests.postfix.conftest import CLEAN, MEDICAL, make_message
 from tests.postfix.harness import Sendguard, free_port, running_sink, wait_for_port
-from tests.stores import PG_URL, REQUIRE_PG, _pg_unreachable
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 REQUIRE_HAPROXY = os.environ.get("SENDGUARD_REQUIRE_HAPROXY") == "1"
+__all__ = ["fresh_database"]
 CLIENT_ADDRESS = "127.0.0.2"  # HAProxy itself connects from 127.0.0.1
 
 
@@ -48,30 +45,7 @@ def render_haproxy(front: int, servers: list[tuple[int, int]]) -> str:
     return text.rstrip("\n") + "\n" + lines
 
 
-@pytest.fixture
-def shared_database() -> Iterator[str]:
-    """A throw-away PostgreSQL database both instances use (the URL)."""
-    problem = asyncio.run(_pg_unreachable())
-    if problem is not None:
-        if REQUIRE_PG:
-            pytest.fail(problem)
-        pytest.skip(problem)
-    name = f"sg_scaleout_{uuid.uuid4().hex[:10]}"
-
-    async def run(sql: str) -> None:
-        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.exec_driver_sql(sql)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def test_two_instances_behind_haproxy_one_killed_mid_load(tmp_path: Path, shared_database: str) -> None:
+def test_two_instances_behind_haproxy_one_killed_mid_load(tmp_path: Path, fresh_database: str) -> None:
     if shutil.which("haproxy") is None:
         if REQUIRE_HAPROXY:
             pytest.fail("haproxy is not installed (SENDGUARD_REQUIRE_HAPROXY=1)")
@@ -88,9 +62,10 @@ def test_two_instances_behind_haproxy_one_killed_mid_load(tmp_path: Path, shared
                     {
                         "SENDGUARD_RELAY__HOST": "127.0.0.1",
                         "SENDGUARD_RELAY__PORT": sink_port,
-                        "SENDGUARD_QUARANTINE__URL": shared_database,
+                        "SENDGUARD_QUARANTINE__URL": fresh_database,
                         "SENDGUARD_QUARANTINE__KEYS": json.dumps([key]),
                         "SENDGUARD_LISTEN__PROXY_PROTOCOL": 5,
+                        "SENDGUARD_SCAN__NLP": "false",
                         "SENDGUARD_ADMIN__PORT": free_port(),
                     },
                 )

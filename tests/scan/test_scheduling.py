@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -12,7 +12,7 @@ from scanner.model import Scanned
 from scanner.scan.batcher import BatchingScanner
 from tests.scan.fake_pool import FakePool
 
-MakeScanner = Callable[..., BatchingScanner]
+MakeScanner = Callable[..., Awaitable[BatchingScanner]]
 
 
 async def settle() -> None:
@@ -22,12 +22,13 @@ async def settle() -> None:
 
 
 @pytest.fixture
-async def make_scanner() -> AsyncIterator[Callable[..., BatchingScanner]]:
+async def make_scanner() -> AsyncIterator[MakeScanner]:
     made: list[BatchingScanner] = []
 
-    def make(pool: FakePool, **kw: object) -> BatchingScanner:
+    async def make(pool: FakePool, **kw: object) -> BatchingScanner:
         scanner = BatchingScanner(pool, **kw)  # type: ignore[arg-type]
         made.append(scanner)
+        await scanner.start()
         return scanner
 
     yield make
@@ -41,8 +42,7 @@ def scans(scanner: BatchingScanner, *texts: str) -> list[asyncio.Task[Scanned]]:
 
 async def test_idle_workers_share_what_is_waiting_at_once(make_scanner: MakeScanner) -> None:
     pool = FakePool(workers=2, max_inflight=1)
-    scanner = make_scanner(pool, max_batch=8, max_wait_ms=60_000)
-    await scanner.start()
+    scanner = await make_scanner(pool, max_batch=8, max_wait_ms=60_000)
     tasks = scans(scanner, *(f"m{i}" for i in range(6)))
     await settle()
     assert [(s.worker, len(s.pieces)) for s in pool.sent] == [(0, 3), (1, 3)]
@@ -55,8 +55,7 @@ async def test_busy_workers_gather_a_full_batch_without_waiting_for_the_timer(
     make_scanner: MakeScanner,
 ) -> None:
     pool = FakePool(workers=1, max_inflight=2)
-    scanner = make_scanner(pool, max_batch=4, max_wait_ms=60_000)
-    await scanner.start()
+    scanner = await make_scanner(pool, max_batch=4, max_wait_ms=60_000)
     first = scans(scanner, "busy")
     await settle()
     later = scans(scanner, *(f"m{i}" for i in range(5)))
@@ -75,8 +74,7 @@ async def test_busy_workers_gather_a_full_batch_without_waiting_for_the_timer(
 
 async def test_batches_take_one_piece_per_message_per_round(make_scanner: MakeScanner) -> None:
     pool = FakePool(workers=1, max_inflight=1)
-    scanner = make_scanner(pool, max_batch=3, max_wait_ms=0, piece_chars=10)
-    await scanner.start()
+    scanner = await make_scanner(pool, max_batch=3, max_wait_ms=0, piece_chars=10)
     (big,) = scans(scanner, "SSN a\nbbbb\ncccc\ndddd")  # 17 characters: comes back to be split
     await settle()
     small = scans(scanner, "s1", "s2 SSN")
@@ -94,8 +92,7 @@ async def test_batches_take_one_piece_per_message_per_round(make_scanner: MakeSc
 
 async def test_a_lost_batch_is_retried_each_message_alone(make_scanner: MakeScanner) -> None:
     pool = FakePool(workers=1, max_inflight=1)
-    scanner = make_scanner(pool, max_batch=8, max_wait_ms=0)
-    await scanner.start()
+    scanner = await make_scanner(pool, max_batch=8, max_wait_ms=0)
     tasks = scans(scanner, "a SSN", "b", "c")
     await settle()
     assert pool.sent[0].texts() == ["a SSN", "b", "c"]
@@ -113,8 +110,7 @@ async def test_a_lost_batch_is_retried_each_message_alone(make_scanner: MakeScan
 
 async def test_a_message_lost_twice_fails_alone(make_scanner: MakeScanner) -> None:
     pool = FakePool(workers=1, max_inflight=1)
-    scanner = make_scanner(pool, max_batch=8, max_wait_ms=0)
-    await scanner.start()
+    scanner = await make_scanner(pool, max_batch=8, max_wait_ms=0)
     killer, mate = scans(scanner, "killer", "mate")
     await settle()
     pool.lose(0)
@@ -133,8 +129,7 @@ async def test_a_message_lost_twice_fails_alone(make_scanner: MakeScanner) -> No
 
 async def test_queue_limit_counts_messages_in_the_scanner(make_scanner: MakeScanner) -> None:
     pool = FakePool(workers=1, max_inflight=1)
-    scanner = make_scanner(pool, queue_limit=2, max_wait_ms=0)
-    await scanner.start()
+    scanner = await make_scanner(pool, queue_limit=2, max_wait_ms=0)
     tasks = scans(scanner, "a", "b")
     await settle()
     with pytest.raises(Overloaded):
@@ -148,8 +143,7 @@ async def test_queue_limit_counts_messages_in_the_scanner(make_scanner: MakeScan
 
 async def test_close_fails_what_waits_and_closes_the_pool(make_scanner: MakeScanner) -> None:
     pool = FakePool(workers=1, max_inflight=1)
-    scanner = make_scanner(pool, max_batch=1, max_wait_ms=0)
-    await scanner.start()
+    scanner = await make_scanner(pool, max_batch=1, max_wait_ms=0)
     tasks = scans(scanner, "sent", "waiting")
     await settle()
     await scanner.close()

@@ -104,9 +104,11 @@ class MedicalDetector:
         findings.extend(_mbi_findings(segment, folded, prose, evidence))
         for category, strong, start, end in ids:
             local = evidence.near(start, end)
+            # a car or home insurer's name ("Mutuelle de Poitiers") is no health context
+            health = local.health and (bool(local.evidence) or not evidence.property)
             if strong:
-                level = Confidence.HIGH if local.health or local.categories else Confidence.MEDIUM
-            elif not local.health:
+                level = Confidence.HIGH if health or local.categories else Confidence.MEDIUM
+            elif not health:
                 continue
             else:
                 level = Confidence.HIGH if local.categories else Confidence.MEDIUM
@@ -180,12 +182,25 @@ class MedicalDetector:
             yield _finding(segment, "ICD10_CODE", m.start(), m.end(), level, masked)
 
 
+_TELLING = frozenset({"procedure", "diagnosis"})
+
+
 def _grade(local: Local, marketing: int) -> Confidence | None:
     """The confidence of a record resting on one stretch of text, or None when it is no record."""
     categories = local.categories
     # One kind of evidence is enough only when it is rich (a procedure note naming the catheter,
     # the brachytherapy and the treatment plan) and someone is anchored.
     single = len(categories) == 1 and local.anchor and not marketing and local.distinct_terms >= 3
+    # Mail about the recipient's own care ("Hi Jane, your refill of metformin 500 mg is ready",
+    # "Bonjour Marie, votre séance de dialyse..."): a named recipient, a second-person care
+    # phrase, and two terms of one kind or one treatment or diagnosis (dialysis tells
+    # the illness).
+    single = single or (
+        len(categories) == 1
+        and local.anchor >= NAMED
+        and local.care
+        and (local.distinct_terms >= 2 or categories[0] in _TELLING or local.measured)
+    )
     if len(categories) < 2 and not single:
         return None
     if local.ner_only and not local.ner_could_anchor:

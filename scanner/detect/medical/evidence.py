@@ -16,6 +16,7 @@ Every match must also read as text (`Prose`): binary noise is full of "qd" and "
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from scanner.detect.medical.patterns import (
     FREQUENCY,
     ID_TAIL,
     LABELLED_NAME,
+    NOT_A_NAME,
+    RECIPIENT,
     TITLE_NAME,
     VITALS,
     Prose,
@@ -42,7 +45,19 @@ from scanner.detect.medical.patterns import (
 )
 
 EVIDENCE_KINDS = ("diagnosis", "medication", "procedure", "lab", "vitals", "anatomy")
-CUE_KINDS = ("section", "anchor", "negation", "hypothetical", "marketing", "health")
+CUE_KINDS = (
+    "section",
+    "layout",
+    "anchor",
+    "negation",
+    "hypothetical",
+    "marketing",
+    "health",
+    "care",
+    "education",
+    "veterinary",
+    "property",
+)
 # Everything one record rests on (its evidence kinds and its anchor) lies within this many
 # characters: about 20 lines of a note, so a header ("Patient: ... DOB: ...") reaches the
 # history and the first findings below it, but not a paragraph a few screens away. The 66
@@ -70,6 +85,7 @@ class Hit:
     end: int
     term: str
     weight: float = 1.0
+    measured: bool = False  # a number follows within a few words (a result, not a topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +103,7 @@ class Local:
     anchor: int  # 0 = none, else CONTEXTUAL / NAMED / IDENTIFYING
     health: bool
     ner_only: bool = False  # the only anchor is a spaCy PERSON/PER
+    care: bool = False  # a second-person care phrase ("your refill", "vos résultats") lies here
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -102,6 +119,11 @@ class Local:
     @property
     def total(self) -> float:
         return sum(h.weight for h in self.evidence)
+
+    @property
+    def measured(self) -> bool:
+        """A lab or vital sign with its value ("PSA came back at 6.8", "TSH 4.2"): a result."""
+        return any(h.kind in ("lab", "vitals") and h.measured for h in self.evidence if h.weight >= 1.0)
 
     @property
     def ner_could_anchor(self) -> bool:
@@ -123,7 +145,9 @@ class Evidence:
     anchors: tuple[Anchor, ...]
     sections: tuple[tuple[int, str], ...]  # (start, folded heading)
     health: tuple[int, ...]  # starts of health cues
-    marketing: int  # distinct advertising / newsletter cues in the whole segment
+    marketing: int  # distinct advertising / newsletter / teaching / veterinary cues in the segment
+    care: tuple[int, ...] = ()  # starts of second-person care phrases
+    property: bool = False  # car/home insurance words: "Mutuelle" in an insurer's name is no health cue
     # start offsets of `hits` and `anchors`, for bisection
     hit_starts: tuple[int, ...] = field(init=False)
     anchor_starts: tuple[int, ...] = field(init=False)
@@ -136,7 +160,9 @@ class Evidence:
 
     def with_anchors(self, extra: list[Anchor]) -> Evidence:
         anchors = tuple(sorted((*self.anchors, *extra), key=lambda a: a.start))
-        return Evidence(self.hits, anchors, self.sections, self.health, self.marketing)
+        return Evidence(
+            self.hits, anchors, self.sections, self.health, self.marketing, self.care, self.property
+        )
 
     def around(self, lo: int, hi: int) -> Local:
         """What lies in ``[lo, hi)`` (by start offset)."""
@@ -148,7 +174,8 @@ class Evidence:
             cheap = max(cheap, CONTEXTUAL)
         ner_only = cheap == 0 and any(a.ner for a in anchors)
         health = bool(hits) or bool(_slice(self.health, self.health, lo, hi))
-        return Local(hits, CONTEXTUAL if ner_only else cheap, health, ner_only)
+        care = bool(_slice(self.care, self.care, lo, hi))
+        return Local(hits, CONTEXTUAL if ner_only else cheap, health, ner_only, care)
 
     def windows(self) -> Iterator[Local]:
         """Every stretch of `WINDOW` characters that starts at a hit, an anchor or a heading.
@@ -158,7 +185,7 @@ class Evidence:
         previous one's holds a subset of it and cannot grade higher: it is skipped, so a
         segment shorter than `WINDOW` is read once.
         """
-        starts = sorted({*self.hit_starts, *self.anchor_starts, *self.section_starts})
+        starts = sorted({*self.hit_starts, *self.anchor_starts, *self.section_starts, *self.care})
         last_end = -1
         for start in starts:
             end = bisect.bisect_left(starts, start + WINDOW)
@@ -252,9 +279,11 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
     for kind, start, end in terms:
         if kind in EVIDENCE_KINDS:
             raw.append(Hit(kind, start, end, folded[start:end]))
-        elif kind == "section":
+        elif kind in ("section", "layout"):
             if is_heading(text, folded, start, end):
                 sections.append((start, folded[start:end]))
+                if kind == "layout":  # a report heading no other mail uses
+                    cues["anchor"].append((start, end))
         elif kind in cues:
             cues[kind].append((start, end))
     for pattern, kind in ((DOSE, "medication"), (VITALS, "vitals"), (CPT, "procedure")):
@@ -265,8 +294,12 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
     for m in suffix_matches(folded):
         raw.append(Hit("procedure" if m.group("procedure") else "diagnosis", m.start(), m.end(), m.group(0)))
     raw = [h for h in _longest_first(raw) if prose(h.start, h.end)]
+    cues["care"] += _possessed(folded, raw)
     cue_ends = {kind: sorted(end for _, end in spans) for kind, spans in cues.items()}
-    hits = tuple(Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cue_ends)) for h in raw)
+    hits = tuple(
+        Hit(h.kind, h.start, h.end, h.term, _weight(folded, h, cue_ends), bool(_VALUE.match(folded, h.end)))
+        for h in raw
+    )
 
     anchors = [Anchor(CONTEXTUAL, start) for start, _ in cues["anchor"]]
     for start, end in cues["anchor"]:
@@ -276,17 +309,53 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
     found += [
         (CONTEXTUAL if m.group("doctor") else NAMED, m.start(), m.end()) for m in TITLE_NAME.finditer(text)
     ]
-    found += [(IDENTIFYING, m.start(), m.end()) for p in (AGE_EN, AGE_FR) for m in p.finditer(folded)]
+    # a teaching case's "67-year-old woman" is nobody: with teaching cues an age only points
+    age = CONTEXTUAL if cues["education"] else IDENTIFYING
+    found += [(age, m.start(), m.end()) for p in (AGE_EN, AGE_FR) for m in p.finditer(folded)]
+    if cues["care"]:
+        found += [(NAMED, m.start(), m.end()) for m in _recipients(text)]
     anchors += [Anchor(strength, start) for strength, start, end in found if prose(start, end)]
     anchors += [Anchor(IDENTIFYING, start) for _, _, start, _ in ids]
-    marketing = len({folded[s:e] for s, e in cues["marketing"]})
+    marketing = len({folded[s:e] for kind in _AGAINST for s, e in cues[kind]})
     return Evidence(
         hits,
         tuple(sorted(anchors, key=lambda a: a.start)),
         tuple(sorted(sections)),
         tuple(sorted(s for s, _ in cues["health"])),
         marketing,
+        tuple(sorted(s for s, _ in cues["care"])),
+        bool(cues["property"]),
     )
+
+
+# "your"/"votre" a few words before a clinical term ("your colonoscopy prep", "votre bilan
+# sanguin", "your blood pressure readings"): mail about the reader's own care
+_POSSESSIVE = re.compile(r"(?<!\w)(?:your|votre|vos|ton|ta|tes)\s+(?:[\w'’-]+\s+){0,3}?$")
+_POSSESSIVE_REACH = 40
+# a value right after a lab or vital term: "TSH 4.2", "PSA came back at 6.8", "ferritine basse a 8"
+_VALUE = re.compile(r"[^\n\d.;]{0,20}?\d")
+
+
+def _possessed(folded: str, hits: list[Hit]) -> list[tuple[int, int]]:
+    """Care cues: a second-person possessive governing an evidence term in the same clause."""
+    out = []
+    for hit in hits:
+        m = _POSSESSIVE.search(folded, max(0, hit.start - _POSSESSIVE_REACH), hit.start)
+        if m is not None:
+            out.append((m.start(), m.end()))
+    return out
+
+
+# cues that a segment is no one's record: an advert or newsletter, a teaching case, a pet
+_AGAINST = ("marketing", "education", "veterinary")
+
+
+def _recipients(text: str) -> Iterator[re.Match[str]]:
+    """Greetings that name the recipient ("Hi Jane,"), not "Hi team,"."""
+    for m in RECIPIENT.finditer(text):
+        name = m.group("name") or m.group("name2") or m.group("name3") or ""
+        if name.split()[0].lower() not in NOT_A_NAME:
+            yield m
 
 
 def _weight(folded: str, hit: Hit, cue_ends: dict[str, list[int]]) -> float:

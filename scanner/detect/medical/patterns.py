@@ -188,6 +188,7 @@ BIRTH_CUES = frozenset(
         "date de naissance",
         "ne le",
         "nee le",
+        "ne(e) le",
     )
 )
 DATE_NEAR = re.compile(r"[^\n]{0,25}?\d")
@@ -206,6 +207,22 @@ LABELLED_NAME = re.compile(
     r"|(?<=a)ssurée?|(?<=b)énéficiaire)\s*:\s*"
     r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
 )
+# A greeting that names the recipient ("Hi Jane,", "Dear Mr. Roe,", "Bonjour Marie Dupont,"),
+# "Reminder for Jane:", or a line opening "Jane, your ...": in mail about the recipient's own
+# care (a `care` phrase in the segment) the recipient is the person the record is about.
+_NAME = r"[A-ZÀ-Þ][a-zà-ÿ'’-]+(?:[ -][A-ZÀ-Þ][a-zà-ÿ'’-]+)?"
+_TITLE = r"(?:(?:Mr|Mrs|Ms|Miss|Mx|M|Mme|Mlle|Madame|Monsieur|Mademoiselle)\.?\s+)"
+RECIPIENT = re.compile(
+    r"^[ \t]*(?:(?:(?:Hi|Hello|Hey|Dear|Good (?:morning|afternoon|evening)|Bonjour|Bonsoir|Cher|Chère|Salut)"
+    rf"\s+{_TITLE}?(?P<name>{_NAME})\s*[,!:\n])|(?:Reminder|Rappel|Note)\s+(?:for|pour)\s+{_TITLE}?"
+    rf"(?P<name2>{_NAME})\s*:|(?P<name3>{_NAME}),\s+(?:your|votre|vos|it's|c'est)\s)",
+    re.MULTILINE,
+)
+# salutations that name nobody ("Hi Team,", "Bonjour à tous")
+NOT_A_NAME = frozenset(
+    ("team", "there", "all", "everyone", "everybody", "friends", "friend", "patients", "folks", "tous",
+     "toutes", "chers", "customer", "client", "cliente", "member", "valued", "sir", "madam", "doctor")
+)  # fmt: skip
 ICD = re.compile(r"(?P<cat>[A-Z](?<![\w.-][A-Z])\d[0-9AB])(?:\.(?P<sub>[0-9A-Z]{1,4}))?(?![\w-])")
 ICD_CONTEXT = re.compile(
     r"(?<!\w)(?:icd(?:-?10)?(?:-cm)?|cim(?:-?10)?|dx|diagnosis|diagnoses|diagnostic|diagnostique|"

@@ -61,6 +61,8 @@ class Rule:
     sentence_bound: bool
     check: Callable[[str, int, int], tuple[Check, int]]
     mask: Callable[[str], str]
+    # the category reported when `check` says Check.LOOKALIKE (TEST_PAYMENT_CARD...)
+    lookalike_category: str | None = None
 
 
 class SendguardRecognizer(PatternRecognizer):
@@ -81,6 +83,7 @@ class SendguardRecognizer(PatternRecognizer):
     FLAGS: ClassVar[int] = re.IGNORECASE
     KEEP_HEAD: ClassVar[int] = 0
     KEEP_TAIL: ClassVar[int] = 4
+    LOOKALIKE_CATEGORY: ClassVar[str | None] = None
 
     def __init__(self, context_words: list[str] | None = None, supported_language: str = "en") -> None:
         super().__init__(
@@ -115,6 +118,7 @@ class SendguardRecognizer(PatternRecognizer):
             sentence_bound=self.SENTENCE_BOUND,
             check=self.check,
             mask=self.mask_value,
+            lookalike_category=self.LOOKALIKE_CATEGORY,
         )
 
 

@@ -7,6 +7,8 @@ with the account's letters first mapped to digits (A/J→1, B/K/S→2, … I/R/Z
 from __future__ import annotations
 
 from scanner.detect.recognizers.base import AFTER, BEFORE, SendguardRecognizer, compact
+from scanner.detect.recognizers.payee import payee_account
+from scanner.detect.scoring import Check
 from scanner.model import Group
 
 _LETTERS = str.maketrans(
@@ -36,6 +38,14 @@ class FrRibRecognizer(SendguardRecognizer):
     PATTERNS = (("rib", BEFORE + r"\d{5}[ \-]?\d{5}[ \-]?[0-9A-Z]{11}[ \-]?\d{2}" + AFTER),)
     CONTEXT = ("fr_rib",)
     KEEP_TAIL = 2
+    LOOKALIKE_CATEGORY = "PAYEE_BANK_ACCOUNT"
 
     def validate_result(self, pattern_text: str) -> bool | None:
         return valid_rib(pattern_text)
+
+    def check(self, text: str, start: int, end: int) -> tuple[Check, int]:
+        """A valid RIB an invoice asks to be paid to is the sender's own (see `payee`)."""
+        verdict, end = super().check(text, start, end)
+        if verdict is Check.CHECKSUM and payee_account(text, start, end):
+            return Check.LOOKALIKE, end
+        return verdict, end

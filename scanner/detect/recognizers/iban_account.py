@@ -1,10 +1,15 @@
-"""IBAN: every registered country, country length and mod-97, spaced or compact, any case."""
+"""IBAN: every registered country, country length and mod-97, spaced or compact, any case.
+
+The account an invoice asks to be paid to is the sender's own (`payee.payee_account`):
+reported as PAYEE_BANK_ACCOUNT at LOW confidence.
+"""
 
 from __future__ import annotations
 
 from stdnum import iban
 
 from scanner.detect.recognizers.base import AFTER, SendguardRecognizer, trim_groups
+from scanner.detect.recognizers.payee import payee_account
 from scanner.detect.scoring import Check
 from scanner.model import Group
 
@@ -27,10 +32,13 @@ class IbanAccountRecognizer(SendguardRecognizer):
     CONTEXT = ("iban",)
     KEEP_HEAD = 4
     KEEP_TAIL = 4
+    LOOKALIKE_CATEGORY = "PAYEE_BANK_ACCOUNT"
 
     def validate_result(self, pattern_text: str) -> bool | None:
         return valid_iban(pattern_text.replace(" ", "").replace("-", "").upper())
 
     def check(self, text: str, start: int, end: int) -> tuple[Check, int]:
         found = trim_groups(text, start, end, valid_iban, 15)
-        return (Check.INVALID, end) if found is None else (Check.CHECKSUM, found)
+        if found is None:
+            return Check.INVALID, end
+        return (Check.LOOKALIKE if payee_account(text, start, found) else Check.CHECKSUM), found

@@ -18,6 +18,14 @@ from scanner.detect.scoring import Check
 from scanner.model import Group
 
 _NINE_DIGITS = re.compile(BEFORE + r"\d{9}" + AFTER)
+# A label right before the digits naming them as something else: a bank's confirmation or
+# trace number printed under its routing number is not an account ("Confirmation #2024...").
+_OTHER_LABEL = re.compile(
+    r"(?<!\w)(?:confirmation|conf|trace|reference|ref|transaction|batch|order|ticket|invoice|receipt|"
+    r"tracking|case|claim|check|cheque|numero de confirmation|reference de transaction)"
+    r"(?:\s*(?:number|no|num|id|code|#|n°))?\.?\s*[:#=]?\s*#?\s*$",
+    re.IGNORECASE,
+)
 _NEAR = Window(before=80, after=80)
 
 
@@ -46,7 +54,7 @@ class UsBankAccountRecognizer(SendguardRecognizer):
 
     def check(self, text: str, start: int, end: int) -> tuple[Check, int]:
         value = text[start:end]
-        if len(set(value)) <= 2:
+        if len(set(value)) <= 2 or _OTHER_LABEL.search(text, max(0, start - 40), start):
             return Check.INVALID, end
         if valid_aba(value) and self._routing_words.find(text, start, end, Window(before=30, after=0)):
             return Check.INVALID, end  # this is the routing number itself
