@@ -94,5 +94,9 @@ def test_aiosmtpd_data_command_privates_the_bounded_reader_uses() -> None:
         assert callable(getattr(SMTP, name, None)), f"aiosmtpd SMTP.{name} moved"
     assert "self._reader" in inspect.getsource(SMTP.connection_made)
     assert "await self._call_handler_hook('DATA')" in inspect.getsource(SMTP.smtp_DATA)
-    assert isinstance(asyncio.StreamReader()._buffer, bytearray)
+    loop = asyncio.new_event_loop()
+    try:
+        assert isinstance(asyncio.StreamReader(loop=loop)._buffer, bytearray)
+    finally:
+        loop.close()
     assert aiosmtpd.smtp.MISSING is not None
