@@ -43,6 +43,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
     env.update(
         SENDGUARD_LISTEN__PORT=str(port),
         SENDGUARD_REVIEW__PORT=str(free_port()),
+        SENDGUARD_ADMIN__PORT=str(free_port()),
         SENDGUARD_RELAY__OUTBOX_DIR=str(tmp / "outbox"),
         SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{tmp}/q.db",
         SENDGUARD_QUARANTINE__KEY_FILE=str(tmp / "q.key"),

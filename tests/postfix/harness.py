@@ -342,6 +342,7 @@ class Sendguard:
             SENDGUARD_CONFIG=str(self.config),
             SENDGUARD_LISTEN__PORT=str(self.port),
             SENDGUARD_REVIEW__ENABLED="false",
+            SENDGUARD_ADMIN__PORT=str(free_port()),  # never the fixed 9025 another serve may hold
             SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{root}/quarantine.db",
             SENDGUARD_QUARANTINE__KEY_FILE=str(root / "quarantine.key"),
             SENDGUARD_RELAY__OUTBOX_DIR=str(root / "outbox"),

@@ -67,6 +67,7 @@ async def test_console_runs_as_its_own_process(tmp_path: Path) -> None:
     env.update(
         SENDGUARD_LISTEN__PORT=str(smtp_port),
         SENDGUARD_REVIEW__PORT=str(console_port),
+        SENDGUARD_ADMIN__PORT=str(free_port()),
         SENDGUARD_REVIEW__EMBEDDED="false",
         SENDGUARD_SCAN__ENABLED="false",
         SENDGUARD_RELAY__OUTBOX_DIR=str(tmp_path / "outbox"),
