@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.detect.normalize import fold
+
 # accent-insensitive letters: a keyword written with or without accents matches both forms
 _FOLD = {
     "a": "[aàâäá]",
@@ -29,7 +31,6 @@ _FOLD = {
     "o": "[oôöó]",
     "u": "[uùûüú]",
 }
-_FOLD_BACK = str.maketrans("àâäáçéèêëîïíôöóùûüú", "aaaaceeeeiiiooouuuu")
 LANGUAGES = ("en", "fr")
 
 
@@ -51,7 +52,7 @@ CONTEXT_WINDOW = Window()
 
 def _keyword_regex(keyword: str) -> str:
     out: list[str] = []
-    for ch in keyword.lower().translate(_FOLD_BACK):
+    for ch in fold(keyword):
         if ch == " ":
             out.append(r"[\s\-]+")
         elif ch in "'’":

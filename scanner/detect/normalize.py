@@ -216,3 +216,38 @@ def normalize(text: str) -> Normalized:
         folded, moved = _apply(folded, joins)
         offsets = [offsets[i] for i in moved] if offsets is not None else moved
     return Normalized(folded, tuple(offsets) if offsets is not None else None, len(text))
+
+
+# --- words: one fold for every keyword and lexicon match (context words, medical terms) ---------
+
+
+class _FoldTable(dict[int, int]):
+    """Lazy `str.translate` table: lowercase, strip accents, one character in, one out.
+
+    Keeping the length lets offsets in the folded text serve as offsets in the segment.
+    """
+
+    def __missing__(self, cp: int) -> int:
+        ch = chr(cp)
+        if ch in "\u2018\u2019\u02bc\u00b4":
+            out = "'"
+        elif ch in "\u2010\u2011\u2012\u2013\u2014":
+            out = "-"
+        elif ch in "\r\n\v\f\x85\u2028\u2029":
+            out = "\n"  # line breaks end a sentence for the negation window; keep them
+        elif ch.isspace():
+            out = " "
+        else:
+            base = unicodedata.normalize("NFD", ch)[0].lower()
+            out = base if len(base) == 1 and base.isprintable() else ch
+        if len(self) < 1 << 16:  # bounded: a text of many distinct code points must not grow it for good
+            self[cp] = ord(out)
+        return ord(out)
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Case- and accent-folded copy of `text` with the same length (``Écho`` -> ``echo``)."""
+    return text.translate(_FOLD)

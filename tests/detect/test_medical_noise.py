@@ -14,7 +14,8 @@ import pytest
 from scanner.assets import models_dir
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.medical.evidence import WINDOW
-from scanner.detect.medical.patterns import FREQUENCY, fold, in_prose
+from scanner.detect.medical.patterns import FREQUENCY, in_prose
+from scanner.detect.normalize import fold
 from scanner.model import Confidence, Finding, Segment
 from tests.corpus import corpus_dir, require_corpus
 

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from scanner.detect.medical import patterns as fast
-from scanner.detect.medical.patterns import fold
+from scanner.detect.normalize import fold
 from scanner.extract import extract
 from tests.corpus import corpus_dir
 from tests.generators.medical import medical_samples

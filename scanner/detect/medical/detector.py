@@ -42,7 +42,8 @@ from scanner.detect.medical.evidence import (
     collect,
     id_hits,
 )
-from scanner.detect.medical.patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, fold, mask_tail
+from scanner.detect.medical.patterns import ICD, ICD_CONTEXT, MBI, MBI_CONTEXT, Prose, mask_tail
+from scanner.detect.normalize import fold
 from scanner.detect.scoring import score
 from scanner.model import Confidence, Finding, Group, Segment
 

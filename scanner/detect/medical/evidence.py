@@ -39,10 +39,10 @@ from scanner.detect.medical.patterns import (
     TITLE_NAME,
     VITALS,
     Prose,
-    fold,
     is_heading,
     suffix_matches,
 )
+from scanner.detect.normalize import fold
 
 EVIDENCE_KINDS = ("diagnosis", "medication", "procedure", "lab", "vitals", "anatomy")
 CUE_KINDS = (

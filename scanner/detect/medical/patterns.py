@@ -14,41 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterator
-
-
-class _FoldTable(dict[int, int]):
-    """Lazy `str.translate` table: lowercase, strip accents, one character in, one out.
-
-    Keeping the length lets offsets in the folded text serve as offsets in the segment.
-    """
-
-    def __missing__(self, cp: int) -> int:
-        ch = chr(cp)
-        if ch in "\u2018\u2019\u02bc\u00b4":
-            out = "'"
-        elif ch in "\u2010\u2011\u2012\u2013\u2014":
-            out = "-"
-        elif ch in "\r\n\v\f\x85\u2028\u2029":
-            out = "\n"  # line breaks end a sentence for the negation window; keep them
-        elif ch.isspace():
-            out = " "
-        else:
-            base = unicodedata.normalize("NFD", ch)[0].lower()
-            out = base if len(base) == 1 and base.isprintable() else ch
-        if len(self) < 1 << 16:  # bounded: a text of many distinct code points must not grow it for good
-            self[cp] = ord(out)
-        return ord(out)
-
-
-_FOLD = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """Case- and accent-folded copy of `text` with the same length (``Écho`` -> ``echo``)."""
-    return text.translate(_FOLD)
-
 
 # --- binary noise ----------------------------------------------------------------------------
 # Bytes of an attachment or a WAV file decoded as text give a long segment where short words
