@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.admin import Readiness, create_admin_app, directory_writable, tcp_reachable
+from scanner.events.outbox import SqlOutbox, Status
 from scanner.events.service import EventsService, build_events, start_events
 from scanner.logformat import configure_logging
 from scanner.metrics import (
@@ -293,6 +294,8 @@ async def start_admin(
         )
         _, held = await store.list_held(QueueFilter(limit=1))
         metrics.held.set(held)
+        # events and DSN reports waiting in the durable outbox (pending, incl. retries)
+        metrics.webhook_backlog.set((await SqlOutbox(store).counts()).get(Status.PENDING, 0))
 
     readiness = Readiness({"workers": workers_ready, "store": store_ready, "upstream": upstream_ready})
     app = create_admin_app(metrics, readiness, refresh)

@@ -71,6 +71,7 @@ def test_metrics_count_outcomes_by_action_and_group_without_values(
     assert got[("sendguard_stage_seconds_count", (("stage", "relay"),))] == 1
     assert got[("sendguard_stage_seconds_count", (("stage", "decide"),))] == 2
     assert got[("sendguard_workers_ready", ())] == 1
+    assert got[("sendguard_webhook_backlog", ())] == 0  # refreshed from the durable outbox: nothing queued
     assert ("sendguard_quarantine_held", ()) in got and ("sendguard_loop_lag_seconds_count", ()) in got
     for needle in ("8843", "536-22", "example.org", "shop@"):  # no value or address in any label
         assert needle not in text
