@@ -80,6 +80,7 @@ class Upstream:
             if conn.stored_unacked is not None:
                 with self._lock:
                     self.unacknowledged[conn.stored_unacked] += 1
+                conn.stored_unacked = None  # counted once, not again when its session ends
             conn.writer.transport.abort()
         self._conns.clear()
 
@@ -113,6 +114,12 @@ class Upstream:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            # a connection that ends with no command after our last 250 (reset, aborted, closed
+            # by a kill) never proved that reply was read: the same window as an abort in _stop
+            if conn in self._conns and conn.stored_unacked is not None:
+                with self._lock:
+                    self.unacknowledged[conn.stored_unacked] += 1
+                conn.stored_unacked = None
             self._conns.discard(conn)
             writer.transport.abort()
 
@@ -137,8 +144,6 @@ class Upstream:
                 self.stored[mid] += 1
             conn.stored_unacked = mid
             if mode == "store_then_close":
-                with self._lock:
-                    self.unacknowledged[mid] += 1
-                return False
+                return False  # counted as unacknowledged when the session ends (no reply sent)
             await self._reply(conn, "250 2.0.0 stored")
         return True
