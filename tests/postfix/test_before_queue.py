@@ -57,16 +57,18 @@ def test_sendguard_down_means_4xx_to_the_client_and_nothing_queued(before_queue:
     assert before_queue.sink.count([mid]) == {mid: 1}
 
 
-def test_dsn_is_not_offered_and_a_client_asking_anyway_is_refused_before_data(before_queue: Stack) -> None:
-    """sendguard announces no DSN, so the shipped front smtpd does not either (see master.cf)."""
+def test_dsn_parameters_from_the_client_pass_through_sendguard(before_queue: Stack) -> None:
+    """Postfix's smtpd replays the client's DSN parameters to sendguard, which announces DSN
+    (RFC 3461) and accepts them: the message is queued once and arrives once."""
     with smtplib.SMTP("127.0.0.1", before_queue.postfix.ports.front, timeout=30) as client:
         client.ehlo("client.test")
-        assert "dsn" not in client.esmtp_features
-        code, _ = client.mail("shop@example.com", ["RET=HDRS", "ENVID=sg-bq-dsn"])
-        if code == 250:
-            code, _ = client.rcpt("client@example.org", ["NOTIFY=SUCCESS"])
-        assert code >= 500  # refused before DATA: the client still has its message
-    mid, data = make_message(f"{CLEAN} bq no-dsn")
-    assert submit(before_queue.postfix.ports.front, data)[0] == 250  # without DSN: delivered
-    before_queue.wait_delivered([mid])
-    assert before_queue.sink.count([mid]) == {mid: 1}
+        assert "dsn" in client.esmtp_features
+    mid, data = make_message(f"{CLEAN} bq dsn")
+    code, text = submit(
+        before_queue.postfix.ports.front,
+        data,
+        mail_options=["RET=HDRS", "ENVID=sg-bq-dsn"],
+        rcpt_options=["NOTIFY=FAILURE", "ORCPT=rfc822;client@example.org"],
+    )
+    assert code == 250, (code, text)
+    before_queue.assert_each_delivered_once([mid])
