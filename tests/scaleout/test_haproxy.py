@@ -124,7 +124,11 @@ def test_two_instances_behind_haproxy_one_killed_mid_load(tmp_path: Path, fresh_
         finally:
             if haproxy is not None:
                 haproxy.terminate()
-                haproxy.wait(timeout=10)
+                try:
+                    haproxy.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    haproxy.kill()
+                    haproxy.wait()
             for sg in instances:
                 if sg.proc is not None and sg.proc.poll() is None:
                     sg.stop()
