@@ -64,7 +64,9 @@ def build_events(settings: Settings, store: SqlQuarantineStore, relay: Relay) ->
     check_secrets(settings.webhooks)
     outbox = SqlOutbox(store, lease=settings.webhooks.lease_seconds)
     dispatcher = Dispatcher(outbox, settings.webhooks, relay, store.sealer)
-    journal = Journal(store, settings.webhooks, on_queued=dispatcher.wake)
+    journal = Journal(
+        store, settings.webhooks, on_queued=dispatcher.wake, timeout=settings.quarantine.hold_timeout
+    )
     return EventsService(outbox, journal, dispatcher)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -76,3 +77,23 @@ async def test_reviewer_decisions_are_events_and_release_carries_dsn_parameters(
     ]
     bodies = b"".join(i.payload for i in await SqlOutbox(store).list())
     assert b"contains an SSN" not in bodies and b"123-45-6789" not in bodies and b'"actor":"bob"' in bodies
+
+
+async def test_concurrent_rejections_share_a_commit_and_a_bad_one_fails_alone(
+    store: SqlQuarantineStore,
+) -> None:
+    journal = Journal(store, CONF)
+    env = Envelope("billing@shop.example", ("a@example.org",))
+    verdict = Verdict(Action.REJECT, (finding(),), (finding(),))
+    await journal.rejected(Rejection("DUP", "acme", env, datetime.now(UTC), verdict, "reply"), None)
+    refs = [f"G{i}" for i in range(40)] + ["DUP"]  # one duplicate among a burst
+    results = await asyncio.gather(
+        *(journal.rejected(Rejection(r, "acme", env, datetime.now(UTC), verdict, "reply"), None) for r in refs),
+        return_exceptions=True,
+    )
+    assert [type(x) for x in results[-1:]] == [StoreError]
+    assert results[:-1] == [None] * 40
+    records = Records(store)
+    assert all([await records.rejection(r) is not None for r in refs])
+    assert len(await _types(store)) == 41  # each committed rejection has its event, no more
+    await journal.close()

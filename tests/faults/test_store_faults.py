@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from scanner._errors import StoreError
+from scanner.events.journal import Journal, Rejection
+from scanner.events.records import Records
 from scanner.model import Action, Envelope, Verdict
 from scanner.quarantine.engine import sqlite_identity
 from scanner.quarantine.guarded import GuardedQuarantine
 from scanner.quarantine.model import HeldMessage
+from scanner.settings import WebhookSettings
 from tests.stores import Backend
 
 
@@ -67,6 +70,51 @@ async def test_holds_behind_a_locked_store_each_get_451_within_the_deadline(back
     assert elapsed < 3  # each within its own deadline, not one after the other (k x timeout)
     await guarded.hold(held("AFTERWARDS"))  # the store works again once the lock is gone
     assert (await store.get("AFTERWARDS")) is not None
+    await store.close()
+
+
+async def test_rejection_records_behind_a_locked_store_get_451_within_the_deadline(backend: Backend) -> None:
+    """The rejection record (reply or dsn mode) has the hold's deadline too: a 451, not a hang."""
+    store = await backend.open()
+    journal = Journal(store, WebhookSettings(), timeout=0.5)
+    env = Envelope("a@example.com", ("b@example.org",))
+
+    def rejection(ref: str) -> Rejection:
+        return Rejection(ref, None, env, datetime.now(UTC), Verdict(Action.REJECT), "reply")
+
+    if backend.name == "sqlite":
+        other = sqlite3.connect(backend.url.split("///", 1)[1], isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        unlock = other.close
+    else:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(
+            backend.url, connect_args={"server_settings": {"search_path": backend.schema or ""}}
+        )
+        conn = await engine.connect()
+        await conn.exec_driver_sql("BEGIN")
+        await conn.exec_driver_sql("LOCK TABLE quarantine_rejections IN ACCESS EXCLUSIVE MODE")
+
+        def unlock() -> None:
+            pass
+
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(journal.rejected(rejection(f"R{i}"), None) for i in range(4)), return_exceptions=True
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        unlock()
+        if backend.name != "sqlite":
+            await conn.close()
+            await engine.dispose()
+    assert all(isinstance(r, StoreError) for r in results), results
+    assert elapsed < 3
+    await journal.rejected(rejection("AFTER"), None)  # works again once the lock is gone
+    assert await Records(store).rejection("AFTER") is not None
+    await journal.close()
     await store.close()
 
 
