@@ -19,12 +19,17 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _UNSAFE = re.compile(r"[\r\n\x00]")
 
 
-def _split(data: bytes) -> tuple[bytes, bytes]:
-    """Header block (with its final line break) and the rest (blank line + body)."""
+def _header_end(data: bytes) -> int:
+    """Where the header block ends (after its final line break; the blank line follows)."""
     m = _HEADER_END.search(data)
     if m is None:  # no body: the whole message is headers
-        return data, b""
-    cut = m.start() + (2 if data[m.start() : m.start() + 2] == b"\r\n" else 1)
+        return len(data)
+    return m.start() + (2 if data[m.start() : m.start() + 2] == b"\r\n" else 1)
+
+
+def _split(data: bytes) -> tuple[bytes, bytes]:
+    """Header block (with its final line break) and the rest (blank line + body)."""
+    cut = _header_end(data)
     return data[:cut], data[cut:]
 
 
@@ -48,10 +53,15 @@ def header_fields(data: bytes, limit: int = 65536) -> list[tuple[str, str]]:
 
 def strip_our_headers(data: bytes) -> bytes:
     """Remove every ``PII-Scan-*`` header field, continuation lines included."""
-    head, rest = _split(data)
-    out: list[bytes] = []
+    return b"".join(_without_our_headers(data))
+
+
+def _without_our_headers(data: bytes) -> list[bytes | memoryview]:
+    """`strip_our_headers` as parts to join: the body is a view, not a copy."""
+    cut = _header_end(data)
+    out: list[bytes | memoryview] = []
     dropping = False
-    for line in head.splitlines(keepends=True):
+    for line in data[:cut].splitlines(keepends=True):
         if line[:1] in (b" ", b"\t"):  # folded continuation of the previous field
             if not dropping:
                 out.append(line)
@@ -59,7 +69,8 @@ def strip_our_headers(data: bytes) -> bytes:
         dropping = line.lower().startswith(OUR_PREFIX)
         if not dropping:
             out.append(line)
-    return b"".join(out) + rest
+    out.append(memoryview(data)[cut:])
+    return out
 
 
 def _field(name: str, value: str) -> bytes:
@@ -81,5 +92,5 @@ def received_header(*, helo: str, client_address: str, by: str, reference: str, 
 
 def prepend(data: bytes, fields: list[tuple[str, str]], received: bytes | None = None) -> bytes:
     """Strip incoming ``PII-Scan-*`` headers, then prepend Received and ``fields``."""
-    new = b"".join(_field(k, v) for k, v in fields)
-    return (received or b"") + new + strip_our_headers(data)
+    # one copy of the message (bytes.join, which runs without the GIL above 1 MiB)
+    return b"".join([received or b"", *(_field(k, v) for k, v in fields), *_without_our_headers(data)])

@@ -45,6 +45,7 @@ from scanner.dsn import MAIL_KEYWORDS, RCPT_KEYWORDS, DsnSyntaxError, split_para
 from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
+from scanner.offload import in_cpu_thread
 from scanner.settings import ListenSettings
 
 log = logging.getLogger("sendguard.smtp")
@@ -306,7 +307,7 @@ class _SendguardSMTP(SMTP):
         if size < _JOIN_IN_THREAD:
             return b"".join(parts), None
         # bytes.join copies without the GIL above 1 MiB: in a thread, the loop runs meanwhile
-        return await asyncio.to_thread(b"".join, parts), None
+        return await in_cpu_thread(b"".join, parts), None
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status.startswith("552 Error"):

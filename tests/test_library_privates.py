@@ -66,9 +66,16 @@ def test_aiosmtpd_size_errors_start_with_the_text_we_rewrite() -> None:
     assert "552 Error" in Path(scanner.__file__).parent.joinpath("smtp.py").read_text()
 
 
-def test_the_relay_uses_no_aiosmtplib_private() -> None:
+def test_the_relay_uses_no_aiosmtplib_private_but_the_protocols_drain() -> None:
     relay = Path(scanner.__file__).parent.joinpath("relay.py").read_text()
     assert re.search(r"client\._[a-z]", relay) is None
+    # the relay writes DATA in slices (scanner.wire) with the transport's flow control, which
+    # aiosmtplib keeps private: FlowControlMixin._drain_helper, as in asyncio's StreamWriter
+    assert set(re.findall(r"protocol\._[a-z_]+", relay)) == {"protocol._drain_helper"}
+    from aiosmtplib.protocol import SMTPProtocol
+
+    assert inspect.iscoroutinefunction(SMTPProtocol._drain_helper)
+    assert "self._paused" in inspect.getsource(SMTPProtocol._drain_helper)
 
 
 def test_aiosmtpd_mail_and_rcpt_still_need_dsn_split_off_first() -> None:

@@ -109,15 +109,17 @@ class Journal:
 
     async def hold(self, message: HeldMessage) -> None:
         ev = event(EventType.HELD, message.id, message.tenant, message.received_at, message.verdict.findings)
+        rows = self._event_rows(ev)
         try:
             prepared = await self._store.prepare_held(message)
             async with self._store.transaction() as conn:
                 await self._store.insert_held(conn, prepared)
-                await enqueue(conn, self._event_rows(ev))
+                await enqueue(conn, rows)
         except Exception as exc:
             log.error("quarantine hold failed for %s: %s", message.id, type(exc).__name__)
             raise StoreError(f"could not hold message {message.id}") from exc
-        self._on_queued()
+        if rows:
+            self._on_queued()
 
     async def rejected(self, rejection: Rejection, report: Report | None) -> None:
         """Record a rejection, its event and (dsn mode) its report in one transaction.
@@ -158,7 +160,8 @@ class Journal:
         except Exception as exc:
             log.error("rejection record failed for %s: %s", r.reference, type(exc).__name__)
             raise StoreError(f"could not record rejection {r.reference}") from exc
-        self._on_queued()
+        if rows:  # nothing queued, nothing to dispatch: no claim query per rejection
+            self._on_queued()
 
     async def _commit_pending(self) -> None:
         while self._pending:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scanner._errors import StoreError
 from scanner.model import count_categories
+from scanner.offload import in_cpu_thread
 from scanner.quarantine import rekey, rows
 from scanner.quarantine.crypto import Sealer, load_keys
 from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
@@ -115,13 +116,13 @@ class SqlQuarantineStore:
 
     async def _seal(self, data: bytes) -> bytes:
         if len(data) > _OFFLOAD_BYTES:
-            return await asyncio.to_thread(self._sealer.seal, data)
+            return await in_cpu_thread(self._sealer.seal, data)
         return self._sealer.seal(data)
 
     async def _open(self, token: bytes, message_id: str) -> bytes:
         what = f"message {message_id}"
         if len(token) > _OFFLOAD_BYTES:
-            return await asyncio.to_thread(self._sealer.open, token, what=what)
+            return await in_cpu_thread(self._sealer.open, token, what=what)
         return self._sealer.open(token, what=what)
 
     # --- the proxy side ---------------------------------------------------------------------
@@ -172,7 +173,7 @@ class SqlQuarantineStore:
             return self._sealer.seal(encode_view(view))
 
         try:
-            return await asyncio.to_thread(build)
+            return await in_cpu_thread(build)
         except Exception as exc:
             log.error("view for held message %s not built: %s", message.id, type(exc).__name__)
             return None

@@ -208,7 +208,7 @@ class WorkerPool:
         self._next_batch += 1
         batch_id = self._next_batch
         fut: asyncio.Future[tuple[PieceResult, ...]] = asyncio.get_running_loop().create_future()
-        worker.writer.write(encode(Batch(batch_id, tuple(pieces))))
+        worker.writer.writelines(encode(Batch(batch_id, tuple(pieces))))
         worker.inflight[batch_id] = fut
         worker.chars[batch_id] = chars
         if len(worker.inflight) == 1:

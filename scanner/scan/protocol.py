@@ -20,7 +20,6 @@ message). Batches on one worker are answered in order.
 
 from __future__ import annotations
 
-import io
 import pickle
 import struct
 from dataclasses import dataclass
@@ -93,15 +92,30 @@ class ProtocolError(Exception):
     """A frame that is not one of ours (a bug, or a peer from another version)."""
 
 
-def encode(frame: Frame) -> memoryview:
-    """One frame, header included, in ONE buffer: a batch of raw messages is megabytes, and
-    ``header + pickle.dumps(...)`` would hold it twice on the event loop."""
-    buf = io.BytesIO()
-    buf.write(bytes(HEADER.size))
-    pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(frame)
-    view = buf.getbuffer()
-    HEADER.pack_into(view, 0, len(view) - HEADER.size)
-    return view
+class _Parts:
+    """A pickler's file that keeps what it is given: the pickler hands a large bytes payload
+    (a raw message) to ``write`` as the object itself, after flushing its own small frame, so
+    the message is never copied into the frame (protocol 5 framing, CPython's C pickler)."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self) -> None:
+        self.parts: list[bytes | memoryview] = []
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.parts.append(data)
+        self.size += len(data)
+        return len(data)
+
+
+def encode(frame: Frame) -> list[bytes | memoryview]:
+    """One frame, header first, as buffers to write in order. A batch of raw messages is
+    megabytes: they go out as the very bytes objects received, with no copy on the event loop
+    (a 26 MB message copied into one buffer held the loop 20 ms)."""
+    out = _Parts()
+    pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(frame)
+    return [HEADER.pack(out.size), *out.parts]
 
 
 def frame_length(header: bytes) -> int:

@@ -64,7 +64,8 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 
 
 def _send(sock: socket.socket, frame: protocol.Frame) -> None:
-    sock.sendall(protocol.encode(frame))
+    for part in protocol.encode(frame):
+        sock.sendall(part)
 
 
 def _detect(

@@ -88,7 +88,10 @@ async def test_concurrent_rejections_share_a_commit_and_a_bad_one_fails_alone(
     await journal.rejected(Rejection("DUP", "acme", env, datetime.now(UTC), verdict, "reply"), None)
     refs = [f"G{i}" for i in range(40)] + ["DUP"]  # one duplicate among a burst
     results = await asyncio.gather(
-        *(journal.rejected(Rejection(r, "acme", env, datetime.now(UTC), verdict, "reply"), None) for r in refs),
+        *(
+            journal.rejected(Rejection(r, "acme", env, datetime.now(UTC), verdict, "reply"), None)
+            for r in refs
+        ),
         return_exceptions=True,
     )
     assert [type(x) for x in results[-1:]] == [StoreError]

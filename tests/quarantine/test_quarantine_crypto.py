@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
-from scanner.quarantine.crypto import QuarantineKeyError, Sealer, generate_key
+from scanner.quarantine.crypto import CHAIN, CHUNK, QuarantineKeyError, Sealer, generate_key
 from scanner.quarantine.model import HeldStatus
 from scanner.quarantine.store import SqlQuarantineStore
 from tests.quarantine.fakes import held_message
@@ -106,3 +106,28 @@ async def test_a_claim_that_cannot_decrypt_is_rolled_back(store: SqlQuarantineSt
 
     record = await store.get("undecryptable")
     assert record is not None and record.summary.status is HeldStatus.HELD
+
+
+def test_a_large_plaintext_is_a_chain_that_opens_rotates_and_refuses_tampering() -> None:
+    old, new = generate_key(), generate_key()
+    data = bytes(range(256)) * (3 * CHUNK // 256) + b"tail"  # three chunks and a bit
+    sealed = Sealer([old.encode()]).seal(data)
+    assert sealed.startswith(CHAIN) and data[:64] not in sealed
+    both = Sealer([new.encode(), old.encode()])
+    assert both.open(sealed) == data
+    rotated = both.rotate(sealed)
+    assert Sealer([new.encode()]).open(rotated) == data
+    with pytest.raises(QuarantineKeyError):
+        Sealer([old.encode()]).open(rotated)
+    links = sealed[len(CHAIN) :].split(b"\n")
+    other = Sealer([old.encode()]).seal(data)[len(CHAIN) :].split(b"\n")
+    tampered = [
+        CHAIN + b"\n".join([links[1], links[0], *links[2:]]),  # reordered
+        CHAIN + b"\n".join(links[:-1]),  # truncated
+        CHAIN + b"\n".join([other[0], *links[1:]]),  # a link of another chain
+    ]
+    for token in tampered:
+        with pytest.raises(QuarantineKeyError):
+            Sealer([old.encode()]).open(token)
+    small = Sealer([old.encode()]).seal(b"short")
+    assert not small.startswith(CHAIN) and Fernet(old.encode()).decrypt(small) == b"short"
