@@ -100,6 +100,29 @@ def _positives() -> dict[str, tuple[str, Builder]]:
             ),
         ),
         "x-note-header": ("ssn", lambda v, p, s, c: (_msg(f"X-Note: SSN {v}\r\n", "Hello"), e)),
+        "received-comment": (
+            "ssn",
+            lambda v, p, s, c: (
+                _msg(
+                    f"Received: from mx (SSN {v}) by relay.example.com ([192.0.2.7]) with ESMTP id 4F2A1B3C;"
+                    " Mon, 15 Jul 2002 09:07:52 +0100\r\n",
+                    "Hello",
+                ),
+                e,
+            ),
+        ),
+        "dkim-copied-headers": (
+            "card",
+            lambda v, p, s, c: (
+                _msg(
+                    "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s1; t=1700000000;\r\n"
+                    f"\tbh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; z=Subject:card=20{v};\r\n"
+                    "\tb=dzdVyOfAKCdLXdJOc9G2q8LoXSlEniSbav+yuU4zGeeruD00lszZVoG4ZHRNiYzR\r\n",
+                    "Hello",
+                ),
+                e,
+            ),
+        ),
         "comments-rfc2047": (
             "card",
             lambda v, p, s, c: (
@@ -292,6 +315,21 @@ def _lookalikes(fake: Faker, rnd: random.Random) -> Iterator[tuple[str, bytes]]:
     )
     yield "phone-header", _msg(f"X-Phone: 06 {phone[3:]}\r\n", f"Call us: 01 {phone[3:]}")
     yield "date-header", _msg(f"X-Sent: {fake.date_time().isoformat()}\r\n", "Hello")
+    ip = fake.ipv4()
+    stamp = fake.date_time().strftime("%a, %d %b %Y %H:%M:%S +0000")
+    yield (
+        "received-chain",
+        _msg(
+            f"Received: from mail{rnd.randrange(1, 99)}.example.net ([{ip}]) by mx.example.com"
+            f" (8.11.6/8.11.6) with ESMTP id g{rnd.randrange(10**6, 10**7)}C{rnd.randrange(10**4, 10**5)}"
+            f" for <you@example.org>; {stamp}\r\n"
+            f"Received: (qmail {rnd.randrange(1000, 99999)} invoked by uid {rnd.randrange(0, 2000)}); {stamp}\r\n"
+            f"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s{rnd.randrange(1, 9)};"
+            f" t={rnd.randrange(10**9, 2 * 10**9)}; bh={base64.b64encode(rnd.randbytes(32)).decode()};\r\n"
+            f"\tb={base64.b64encode(rnd.randbytes(64)).decode()}\r\n",
+            "Hello",
+        ),
+    )
     yield (
         "invoice-name",
         _mixed(
