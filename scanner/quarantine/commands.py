@@ -39,6 +39,7 @@ from scanner.quarantine.crypto import generate_key
 from scanner.quarantine.decisions import Decisions, RejectOutcome, ReleaseOutcome
 from scanner.quarantine.model import Account, HeldRecord, HeldStatus, QueueFilter, Role
 from scanner.quarantine.store import SqlQuarantineStore
+from scanner.quarantine.view import masked_envelope
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -260,15 +261,16 @@ async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, a
         print(f"no message {args.id}", file=out)
         return 1
     await audit("reveal" if args.reveal else "view", args.id, args.reason if args.reveal else None)
-    _print_record(record, out)
+    _print_record(record, out, reveal=args.reveal)
     if record.data is None:
         print("\n(message bytes purged)", file=out)
         return 0
-    # the subject is scanned too: when it carries a finding it is withheld like the body
-    subject_flagged = any(f.location == "subject" for f in record.findings)
+    # header fields are scanned too: one that carries a finding is withheld like the body
+    flagged = {f.location.lower() for f in record.findings}
     print("\nHeaders:", file=out)
     for name, value in header_fields(record.data, len(record.data)):
-        if name.lower() == "subject" and subject_flagged and not args.reveal:
+        location = "subject" if name.lower() == "subject" else f"header:{name.lower()}"
+        if location in flagged and not args.reveal:
             value = "[withheld: contains findings; use --reveal --reason TEXT]"
         print(_printable(f"  {name}: {value}"), file=out)
     if args.reveal:
@@ -277,8 +279,10 @@ async def _show(args: argparse.Namespace, store: QuarantineStore, out: TextIO, a
     return 0
 
 
-def _print_record(record: HeldRecord, out: TextIO) -> None:
+def _print_record(record: HeldRecord, out: TextIO, *, reveal: bool = False) -> None:
     s, env = record.summary, record.envelope
+    masked = None if reveal else masked_envelope(env, record.findings)  # findings in the envelope
+    mail_from, rcpt_tos = masked if masked is not None else (env.mail_from, env.rcpt_tos)
     lines = [
         f"ID:        {s.id}",
         f"Status:    {s.status.value}"
@@ -286,9 +290,9 @@ def _print_record(record: HeldRecord, out: TextIO) -> None:
         f"Received:  {_when(s.received_at)}",
         f"Tenant:    {s.tenant or '-'}",
         f"Size:      {s.size} bytes",
-        f"MAIL FROM: <{env.mail_from}> {' '.join(env.mail_options)}".rstrip(),
+        f"MAIL FROM: <{mail_from}> {' '.join(env.mail_options)}".rstrip(),
     ]
-    for i, rcpt in enumerate(env.rcpt_tos):
+    for i, rcpt in enumerate(rcpt_tos):
         opts = " ".join(env.rcpt_options[i]) if i < len(env.rcpt_options) else ""
         lines.append(f"RCPT TO:   <{rcpt}> {opts}".rstrip())
     lines.append(f"Findings:  {len(record.findings)}")

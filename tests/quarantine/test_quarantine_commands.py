@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 
-from scanner.model import Group
+from scanner.model import Confidence, Finding, Group
 from scanner.quarantine import commands
 from scanner.quarantine.model import HeldStatus, Role
 from scanner.quarantine.store import SqlQuarantineStore
@@ -157,3 +158,31 @@ async def test_requeue_only_moves_a_stuck_release_back_to_held(store: SqlQuarant
     assert record is not None and record.summary.status is HeldStatus.HELD
     [event] = await store.audit_log("q1")
     assert (event.action, event.actor, event.reason) == ("requeue", "admin", "was claimed by crashed-console")
+
+
+async def test_show_withholds_flagged_header_fields_and_masks_the_envelope(store: SqlQuarantineStore) -> None:
+    in_from = Finding(
+        category="US_SSN",
+        group=Group.GOVERNMENT_ID,
+        location="envelope:mail-from",
+        start=0,
+        end=11,
+        score=0.95,
+        confidence=Confidence.HIGH,
+        masked="***-**-6789",
+    )
+    in_header = replace(in_from, location="header:X-Note", start=4, end=15)
+    message = held_message("e1", mail_from="123-45-6789@shop.example", findings=(in_from, in_header))
+    data = message.data.replace(b"Subject:", b"X-Note: SSN 123-45-6789\r\nSubject:").replace(
+        b"From: 123-45-6789@", b"From: billing@"
+    )
+    await store.hold(replace(message, data=data))
+
+    code, out = await run(store, "show", "e1")
+    assert code == 0
+    assert "123-45-6789" not in out
+    assert "MAIL FROM: <***-**-6789@shop.example>" in out
+    assert "X-Note: [withheld" in out and "Subject: Your invoice" in out
+
+    code, out = await run(store, "show", "e1", "--reveal", "--reason", "ticket 7")
+    assert "MAIL FROM: <123-45-6789@shop.example>" in out and "X-Note: SSN 123-45-6789" in out
