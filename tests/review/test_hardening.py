@@ -251,5 +251,11 @@ async def test_envelope_findings_are_masked_everywhere_a_viewer_looks(
             assert r.status_code == 200
             text = re.sub(r"<[^>]+>", "", r.text)  # a masked run is highlighted in a <mark>
             assert "536228741" not in text and "ssn*****8741@shop.test" in text, (status, str(r.url))
+        # the sender filter is no oracle: a substring of the hidden digits matches nothing
+        for probe, expected in (("536228", 0), ("ssn53", 0)):
+            r = await client.get(
+                "/api/messages", params={"status": status, "sender": probe}, headers=bearer(Role.VIEWER)
+            )
+            assert r.status_code == 200 and r.json()["total"] == expected, (probe, r.text)
         reject = await client.post("/api/messages/env/reject", json={}, headers=bearer(Role.REVIEWER))
         assert reject.status_code in (200, 409)
