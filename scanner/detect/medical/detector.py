@@ -78,7 +78,7 @@ class MedicalDetector:
     # --- public API ----------------------------------------------------------------------------
     def needs_nlp(self, text: str) -> bool:
         """True when some stretch has rich clinical evidence but no cheap person anchor (no spaCy)."""
-        evidence = self._collect(text, fold(text), Prose(text))[0]
+        evidence = self._collect(text)[0]
         if evidence.marketing:
             return False
         # a cheap anchor a little before a stretch would have made the record already: look around it
@@ -118,8 +118,9 @@ class MedicalDetector:
 
     # --- analysis ------------------------------------------------------------------------------
     def _collect(
-        self, text: str, folded: str, prose: Prose
+        self, text: str, folded: str | None = None, prose: Prose | None = None
     ) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
+        """`folded` and `prose` of `text` are made here when not given and not remembered."""
         # The engine asks `needs_nlp` and then `detect` about the same text, and templated mail
         # repeats segments from message to message: results (a pure function of `text`) are
         # remembered by a 128-bit digest of the text, never the text itself -- a result holds
@@ -128,6 +129,8 @@ class MedicalDetector:
         cached = self._memo.get(key)
         if cached is not None:
             return cached
+        folded = fold(text) if folded is None else folded
+        prose = Prose(text) if prose is None else prose
         terms = list(self._lexicon.terms(folded, prose))
         ids = [i for i in id_hits(folded, terms) if prose(i[2], i[3])]
         result = collect(text, folded, prose, terms, ids), ids
