@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.detect.alternation import factor
 from scanner.detect.normalize import fold
 
 # accent-insensitive letters: a keyword written with or without accents matches both forms
@@ -50,7 +51,8 @@ class Window:
 CONTEXT_WINDOW = Window()
 
 
-def _keyword_regex(keyword: str) -> str:
+def keyword_atoms(keyword: str) -> list[str]:
+    """The regex of one keyword, as a list of atoms (see `alternation.factor`)."""
     out: list[str] = []
     for ch in fold(keyword):
         if ch == " ":
@@ -67,7 +69,7 @@ def _keyword_regex(keyword: str) -> str:
             out.append(_FOLD[ch])
         else:
             out.append(re.escape(ch))
-    return "".join(out)
+    return out
 
 
 class KeywordMatcher:
@@ -81,8 +83,9 @@ class KeywordMatcher:
         if not words:
             self._regex: re.Pattern[str] | None = None
             return
-        body = "|".join(_keyword_regex(w) for w in words)
-        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        # the alternation in that order, factored into a prefix trie: same matches, fewer tests
+        body = factor([keyword_atoms(w) for w in words], re.IGNORECASE)
+        self._regex = re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
     def find(self, text: str, start: int, end: int, window: Window) -> list[tuple[int, int]]:
         """Keyword spans in the window around text[start:end] (the candidate itself excluded)."""

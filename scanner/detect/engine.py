@@ -152,12 +152,14 @@ class DetectionEngine:
             if check is Check.INVALID:
                 continue
             positive = rule.positive.find(text, start, end, self.window)
+            # negative context only ever lowers or drops: read it only for what would be kept
             decision = grade(
-                check,
-                bool(positive),
-                self._negative_level(text, start, end),
-                requires_context=rule.requires_context,
+                check, bool(positive), NegativeContext.NONE, requires_context=rule.requires_context
             )
+            if decision is not None:
+                negative = self._negative_level(text, start, end)
+                if negative is not NegativeContext.NONE:
+                    decision = grade(check, bool(positive), negative, requires_context=rule.requires_context)
             if decision is not None:
                 category = rule.category
                 if check is Check.LOOKALIKE and rule.lookalike_category:

@@ -63,6 +63,10 @@ def _marks() -> str:
 _IGNORABLE_CLASS = _class(_IGNORABLE_RANGES)
 # dropped: ignorables anywhere; combining marks (and ignorables) right after a digit
 _DROP = re.compile(f"[0-9][{_IGNORABLE_CLASS}{_marks()}]+|[{_IGNORABLE_CLASS}]+")
+# what `_DROP` can find in ASCII text (no combining mark is ASCII): a much smaller class to scan
+ASCII_DROP = re.compile(
+    f"[{_class(tuple((lo, min(hi, 0x7F)) for lo, hi in _IGNORABLE_RANGES if lo <= 0x7F))}]"
+)
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
 # compatibility characters worth two digits (circled/parenthesised/full-stop 10-20, ⓫...)
 _WIDE = {
@@ -208,7 +212,7 @@ def normalize(text: str) -> Normalized:
     """
     folded = text.translate(_TABLE) if not text.isascii() else text
     offsets: list[int] | None = None
-    edits = _unseen(folded) if not folded.isascii() or _DROP.search(folded) else []
+    edits = _unseen(folded) if not folded.isascii() or ASCII_DROP.search(folded) else []
     if edits:
         folded, offsets = _apply(folded, edits)
     joins = _joins(folded)

@@ -59,3 +59,12 @@ def test_offsets_map_back_across_removed_characters() -> None:
 def test_normalize_is_deterministic() -> None:
     text = "４\u200b１\u00a01"
     assert normalize(text) == normalize(text)
+
+
+def test_ascii_drop_finds_in_ascii_text_what_drop_finds() -> None:
+    from scanner.detect.normalize import _DROP, ASCII_DROP
+
+    chars = [chr(c) for c in range(128)]
+    for a in chars:
+        for b in chars:
+            assert (ASCII_DROP.search(a + b) is None) is (_DROP.search(a + b) is None), (a, b)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -55,6 +56,10 @@ PLAIN: dict[str, re.Pattern[str]] = {
         r"subscriber|assurée?|bénéficiaire)\s*:\s*"
         r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
     ),
+    "MBI": re.compile(
+        r"(?<![A-Za-z0-9-])([1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d)(-?)([AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d)"
+        r"(-?)([AC-HJKMNP-RT-Y]{2}\d{2})(?![A-Za-z0-9-])"
+    ),
 }
 FOLDED = {"DOSE", "VITALS", "CPT", "AGE_EN", "AGE_FR"}  # the others run over the original text
 
@@ -74,6 +79,7 @@ _PIECES = (
     "Assurée", "bénéficiaire", "Name", "appendectomy", "colonoscopies", "arthritis", "nostalgia",
     "neuralgie", "myopathy", "tracheostomie", "gastritis", "ſubscriber: Jane", "İnsured: Roe",
     "ınsured : Dupont", "Patient: Jane", "Dr. Jane", "M. Dupont", "Mrs Roe", "Prof Dupont",
+    "1EG4-TE5-MK73", "1EG4TE5MK73", "1EG4-TE5MK73", "9AA9", "-1EG4", "x", "A", "0",
 )  # fmt: skip
 
 
@@ -97,11 +103,17 @@ def texts() -> list[str]:
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, dict[str, str | bool | None]]]:
+    return _spans_of(pattern.finditer(text))
+
+
+def _spans_of(matches: Iterator[re.Match[str]]) -> list[tuple[int, int, dict[str, str | bool | None]]]:
     out: list[tuple[int, int, dict[str, str | bool | None]]] = []
-    for m in pattern.finditer(text):
+    for m in matches:
         groups: dict[str, str | bool | None] = dict(m.groupdict())
         if "doctor" in groups:  # TITLE_NAME: only whether the title was a doctor's counts
             groups["doctor"] = bool(groups["doctor"])
+        if not groups:  # MBI: numbered groups only
+            groups = {str(i): g for i, g in enumerate(m.groups(), 1)}
         out.append((m.start(), m.end(), groups))
     return out
 
@@ -127,3 +139,16 @@ def test_suffix_stems_skip_only_text_without_matches(texts: list[str]) -> None:
         assert [m.span() for m in fast.suffix_matches(folded)] == expected, folded[:200]
         found += len(expected)
     assert found > 20
+
+
+@pytest.mark.parametrize("name", ["VITALS", "AGE_FR", "LABELLED_NAME"])
+def test_guarded_scan_skips_only_texts_without_matches(name: str, texts: list[str]) -> None:
+    guarded: fast.Guarded = getattr(fast, name + "_SCAN")
+    assert guarded.pattern is getattr(fast, name)
+    skipped = 0
+    for text in texts:
+        subject = fold(text) if name in FOLDED else text
+        expected = _spans(PLAIN[name], subject)
+        assert _spans_of(guarded.finditer(subject)) == expected, (name, subject[:200])
+        skipped += not expected
+    assert skipped and skipped < len(texts)

@@ -48,6 +48,17 @@ def test_grade(
         assert SCORES[expected] - 0.05 <= result[1] <= SCORES[expected]
 
 
+@pytest.mark.parametrize("check", list(Check))
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("requires_context", [False, True])
+def test_negative_context_never_makes_a_finding(check: Check, positive: bool, requires_context: bool) -> None:
+    """The engine reads negative context only for candidates kept without it: that must not
+    drop a candidate negative context would have kept."""
+    if grade(check, positive, NegativeContext.NONE, requires_context=requires_context) is None:
+        for negative in NegativeContext:
+            assert grade(check, positive, negative, requires_context=requires_context) is None
+
+
 def test_scores_are_ordered_in_unit_interval() -> None:
     assert 0 < SCORES[Confidence.LOW] < SCORES[Confidence.MEDIUM] < SCORES[Confidence.HIGH] <= 1
 

@@ -58,6 +58,30 @@ _PERSON_REACH = 300
 _SPAN_WINDOW = 300
 
 
+class _Reading:
+    """`fold(text)` and `Prose(text)`, each made on first use: most segments need neither once
+    their evidence is remembered."""
+
+    __slots__ = ("_folded", "_prose", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._folded: str | None = None
+        self._prose: Prose | None = None
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = fold(self._text)
+        return self._folded
+
+    @property
+    def prose(self) -> Prose:
+        if self._prose is None:
+            self._prose = Prose(self._text)
+        return self._prose
+
+
 # results remembered (by digest) between `needs_nlp` and `detect`, and across messages
 _MEMO_SIZE = 1024
 
@@ -78,7 +102,7 @@ class MedicalDetector:
     # --- public API ----------------------------------------------------------------------------
     def needs_nlp(self, text: str) -> bool:
         """True when some stretch has rich clinical evidence but no cheap person anchor (no spaCy)."""
-        evidence = self._collect(text, fold(text), Prose(text))[0]
+        evidence = self._collect(text)[0]
         if evidence.marketing:
             return False
         # a cheap anchor a little before a stretch would have made the record already: look around it
@@ -92,17 +116,16 @@ class MedicalDetector:
     def detect(self, segment: Segment, doc: Doc | None) -> list[Finding]:
         """Findings for one segment; `doc` is the spaCy Doc of `segment.text` or None. Pure."""
         text = segment.text
-        folded = fold(text)
-        prose = Prose(text)
-        evidence, ids = self._collect(text, folded, prose)
+        reading = _Reading(text)  # the fold and prose guard, made only if a code needs them
+        evidence, ids = self._collect(text)
         if doc is not None:
             evidence = evidence.with_anchors(self._people(doc, evidence))
         findings: list[Finding] = []
         record = _record(segment, evidence)
         if record is not None:
             findings.append(record)
-        findings.extend(self._icd_findings(segment, folded, prose, evidence))
-        findings.extend(_mbi_findings(segment, folded, prose, evidence))
+        findings.extend(self._icd_findings(segment, reading, evidence))
+        findings.extend(_mbi_findings(segment, reading, evidence))
         for category, strong, start, end in ids:
             local = evidence.near(start, end)
             # a car or home insurer's name ("Mutuelle de Poitiers") is no health context
@@ -118,8 +141,9 @@ class MedicalDetector:
 
     # --- analysis ------------------------------------------------------------------------------
     def _collect(
-        self, text: str, folded: str, prose: Prose
+        self, text: str, folded: str | None = None, prose: Prose | None = None
     ) -> tuple[Evidence, list[tuple[str, bool, int, int]]]:
+        """`folded` and `prose` of `text` are made here when not given and not remembered."""
         # The engine asks `needs_nlp` and then `detect` about the same text, and templated mail
         # repeats segments from message to message: results (a pure function of `text`) are
         # remembered by a 128-bit digest of the text, never the text itself -- a result holds
@@ -128,6 +152,8 @@ class MedicalDetector:
         cached = self._memo.get(key)
         if cached is not None:
             return cached
+        folded = fold(text) if folded is None else folded
+        prose = Prose(text) if prose is None else prose
         terms = list(self._lexicon.terms(folded, prose))
         ids = [i for i in id_hits(folded, terms) if prose(i[2], i[3])]
         result = collect(text, folded, prose, terms, ids), ids
@@ -152,18 +178,17 @@ class MedicalDetector:
                 out.append(Anchor(CONTEXTUAL, ent.start_char, ner=True))
         return out
 
-    def _icd_findings(
-        self, segment: Segment, folded: str, prose: Prose, evidence: Evidence
-    ) -> Iterator[Finding]:
+    def _icd_findings(self, segment: Segment, reading: _Reading, evidence: Evidence) -> Iterator[Finding]:
         seen: set[str] = set()
         for m in ICD.finditer(segment.text):
             code, dotted = m.group(0), m.group("sub") is not None
             if code in seen or not any(lo <= m.group("cat") <= hi for lo, hi in self._icd_ranges):
                 continue
-            if not prose(m.start(), m.end()):
+            if not reading.prose(m.start(), m.end()):
                 continue
             local = evidence.near(m.start(), m.end())
             clinical = len(local.categories)
+            folded = reading.folded
             lo, hi = CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())
             window = folded[lo : m.start()] + " " + folded[m.end() : hi]
             keyword = ICD_CONTEXT.search(window) is not None
@@ -237,13 +262,14 @@ def _record(segment: Segment, evidence: Evidence) -> Finding | None:
     return _finding(segment, "MEDICAL_RECORD", start, end, level, masked, total)
 
 
-def _mbi_findings(segment: Segment, folded: str, prose: Prose, evidence: Evidence) -> Iterator[Finding]:
+def _mbi_findings(segment: Segment, reading: _Reading, evidence: Evidence) -> Iterator[Finding]:
     for m in MBI.finditer(segment.text):
         if m.group(2) != m.group(4):  # printed either 1EG4-TE5-MK73 or 1EG4TE5MK73
             continue
-        if not prose(m.start(), m.end()):
+        if not reading.prose(m.start(), m.end()):
             continue
         local = evidence.near(m.start(), m.end())
+        folded = reading.folded
         if MBI_CONTEXT.search(folded[CONTEXT_WINDOW.bounds(len(folded), m.start(), m.end())[0] : m.start()]):
             level = Confidence.HIGH
         elif local.health or local.anchor:

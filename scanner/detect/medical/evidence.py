@@ -26,18 +26,18 @@ import ahocorasick
 
 from scanner.detect.medical.patterns import (
     AGE_EN,
-    AGE_FR,
+    AGE_FR_SCAN,
     BIRTH_CUES,
     CPT,
     DATE_NEAR,
     DOSE,
     FREQUENCY,
     ID_TAIL,
-    LABELLED_NAME,
+    LABELLED_NAME_SCAN,
     NOT_A_NAME,
     RECIPIENT,
     TITLE_NAME,
-    VITALS,
+    VITALS_SCAN,
     Prose,
     is_heading,
     suffix_matches,
@@ -286,7 +286,7 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
                     cues["anchor"].append((start, end))
         elif kind in cues:
             cues[kind].append((start, end))
-    for pattern, kind in ((DOSE, "medication"), (VITALS, "vitals"), (CPT, "procedure")):
+    for pattern, kind in ((DOSE, "medication"), (VITALS_SCAN, "vitals"), (CPT, "procedure")):
         raw.extend(Hit(kind, m.start(), m.end(), m.group(0)) for m in pattern.finditer(folded))
     raw.extend(
         Hit("medication", m.start("freq"), m.end(), m.group("freq")) for m in FREQUENCY.finditer(folded)
@@ -305,13 +305,13 @@ def collect(text: str, folded: str, prose: Prose, terms: list[Term], ids: list[I
     for start, end in cues["anchor"]:
         if folded[start:end] in BIRTH_CUES and DATE_NEAR.match(folded, end):
             anchors.append(Anchor(IDENTIFYING, start))
-    found = [(IDENTIFYING, m.start(), m.end()) for m in LABELLED_NAME.finditer(text)]
+    found = [(IDENTIFYING, m.start(), m.end()) for m in LABELLED_NAME_SCAN.finditer(text)]
     found += [
         (CONTEXTUAL if m.group("doctor") else NAMED, m.start(), m.end()) for m in TITLE_NAME.finditer(text)
     ]
     # a teaching case's "67-year-old woman" is nobody: with teaching cues an age only points
     age = CONTEXTUAL if cues["education"] else IDENTIFYING
-    found += [(age, m.start(), m.end()) for p in (AGE_EN, AGE_FR) for m in p.finditer(folded)]
+    found += [(age, m.start(), m.end()) for p in (AGE_EN, AGE_FR_SCAN) for m in p.finditer(folded)]
     if cues["care"]:
         found += [(NAMED, m.start(), m.end()) for m in _recipients(text)]
     anchors += [Anchor(strength, start) for strength, start, end in found if prose(start, end)]

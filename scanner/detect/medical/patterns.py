@@ -79,6 +79,23 @@ def in_prose(text: str, start: int, end: int) -> bool:
     return Prose(text)(start, end)
 
 
+class Guarded:
+    """`pattern.finditer`, skipped when the text holds no cue: every match of the pattern holds
+    one (a `cue` match or the `literal`), and looking for it is a scan `re` runs in C."""
+
+    __slots__ = ("_cue", "_literal", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], cue: re.Pattern[str], literal: str | None = None) -> None:
+        self.pattern = pattern
+        self._cue = cue
+        self._literal = literal
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if (self._literal is None or self._literal not in text) and self._cue.search(text) is None:
+            return iter(())
+        return self.pattern.finditer(text)
+
+
 # --- patterns over folded text -------------------------------------------------------------
 # Speed: `re` cannot skip ahead in a pattern that starts with a lookbehind ("(?<!\w)500 mg"), so
 # it tries every position of every segment (~100 ns per character per pattern). The patterns
@@ -114,6 +131,8 @@ VITALS = re.compile(
     r"|(?<=t)(?<!\wt)emp(?:erature)?(?: tympanique| corporelle| axillaire| rectale| buccale)?\s*(?:of|was|"
     r"is|de|est de|:|=|a)?\s*(?:3[4-9]|4[0-2])(?:[.,]\d)?\s*(?:°|degr|c\b))"
 )
+# pressures hold "<digit>/" (spaces allowed), heart rates "<digit> bpm", temperatures "emp"
+VITALS_SCAN = Guarded(VITALS, re.compile(r"\d\s?[/b]"), "emp")
 CPT = re.compile(
     r"[chp](?:(?<=c)(?<!\wc)(?:pt|ode acte|cam)|(?<=h)(?<!\wh)cpcs|(?<=p)(?<!\wp)rocedure code)"
     r"(?: code)?\s*[:#]?\s*\d{4}[0-9ft](?!\w)"
@@ -143,6 +162,8 @@ AGE_FR = re.compile(
     r"|(?<=a)dolescent|(?<=a)dolescente|(?<=n)ouveau-ne)(?:\s+[\w'-]+){0,3}?\s+(?:agee?\s+)?de\s+\d{1,3}\s+"
     r"(?:ans|mois|semaines)(?!\w)|(?<=a)gee?\s+de\s+\d{1,3}\s+ans(?!\w))"
 )
+# both forms end "de <age> ans|mois|semaines"
+AGE_FR_SCAN = Guarded(AGE_FR, re.compile(r"\d\s+(?:ans|mois|semaines)"))
 BIRTH_CUES = frozenset(
     (
         "date of birth",
@@ -173,6 +194,8 @@ LABELLED_NAME = re.compile(
     r"|(?<=a)ssurée?|(?<=b)énéficiaire)\s*:\s*"
     r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
 )
+# a colon, then the capital the name starts with
+LABELLED_NAME_SCAN = Guarded(LABELLED_NAME, re.compile(r":\s*[A-ZÀ-ÖØ-Þ]"))
 # A greeting that names the recipient ("Hi Jane,", "Dear Mr. Roe,", "Bonjour Marie Dupont,"),
 # "Reminder for Jane:", or a line opening "Jane, your ...": in mail about the recipient's own
 # care (a `care` phrase in the segment) the recipient is the person the record is about.
@@ -195,8 +218,9 @@ ICD_CONTEXT = re.compile(
     r"code diagnostique|code diagnostic)(?!\w)"
 )
 _MBI_LETTER = "AC-HJKMNP-RT-Y"  # CMS: no S, L, O, I, B, Z
+# (first character consumed before the lookbehind, as above)
 MBI = re.compile(
-    rf"(?<![A-Za-z0-9-])([1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)(-?)([{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)"
+    rf"([1-9](?<![A-Za-z0-9-][1-9])[{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)(-?)([{_MBI_LETTER}][{_MBI_LETTER}0-9]\d)"
     rf"(-?)([{_MBI_LETTER}]{{2}}\d{{2}})(?![A-Za-z0-9-])"
 )
 MBI_CONTEXT = re.compile(r"(?<!\w)(?:mbi|medicare|beneficiary)(?!\w)")
