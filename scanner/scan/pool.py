@@ -159,7 +159,9 @@ class WorkerPool:
         busy = [bool(w.inflight) for w in workers]
         for w in workers:
             self._fail_inflight(w, WorkerLost("scanner closing"))
-            w.writer.close()
+            # abort, not close: a batch still buffered for a busy worker is thrown away, and the
+            # socket must be shut before its SIGTERM (which it ignores while we hold our end)
+            w.writer.transport.abort()
         await asyncio.gather(
             *(self._reap(w, self.stop_grace, terminate=b) for w, b in zip(workers, busy, strict=True))
         )
@@ -208,7 +210,8 @@ class WorkerPool:
         self._next_batch += 1
         batch_id = self._next_batch
         fut: asyncio.Future[tuple[PieceResult, ...]] = asyncio.get_running_loop().create_future()
-        worker.writer.writelines(encode(Batch(batch_id, tuple(pieces))))
+        for part in encode(Batch(batch_id, tuple(pieces))):  # write(), not writelines(): uvloop
+            worker.writer.write(part)  # sends at once what the socket takes, writelines queues it
         worker.inflight[batch_id] = fut
         worker.chars[batch_id] = chars
         if len(worker.inflight) == 1:
