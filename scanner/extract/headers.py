@@ -55,16 +55,29 @@ _TRACE_SYNTAX = re.compile(
     """,
     re.VERBOSE,
 )
-_TRACE_DIGITS = 5
+_ENOUGH_DIGITS = re.compile(r"(?:\D*\d){5}")  # what is left must have five digits to be read
 _QUOTED = re.compile(r"=([0-9A-Fa-f]{2})")  # DKIM's quoted-printable (the z= copied headers)
+# Date and Resent-Date: the RFC 5322 date-time is blanked like a trace field's (a comment or any
+# other text beside it is still read); every message has one, and it is digits only
+_DATE_FIELDS = frozenset({"date", "resent-date"})
+_DATE_TIME = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[+-]\d{4})?"
+)
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * (m.end() - m.start())
 
 
 def _trace_text(value: str) -> str:
     """A trace or signature field with its machine-written parts blanked and DKIM's
     ``=XX`` escapes decoded ("" if nothing is left that could hold an identifier)."""
-    left = _TRACE_SYNTAX.sub(lambda m: " " * len(m.group()), value)
-    left = _QUOTED.sub(lambda m: chr(int(m.group(1), 16)), left)
-    return left if sum(map(str.isdigit, left)) >= _TRACE_DIGITS else ""
+    if not _ENOUGH_DIGITS.match(value):
+        return ""
+    left = _TRACE_SYNTAX.sub(_blank, value)
+    if "=" in left:
+        left = _QUOTED.sub(lambda m: chr(int(m.group(1), 16)), left)
+    return left if _ENOUGH_DIGITS.match(left) else ""
 
 
 _PARAM_FIELDS = frozenset({"content-type", "content-disposition"})
@@ -100,6 +113,8 @@ def header_texts(msg: Message, skip_params: bool = False) -> Iterator[tuple[str,
             value = _param_text(msg, lname)
         elif lname in _TRACE:
             value = _trace_text(decode_header_value(str(raw)[:_MAX_VALUE]))
+        elif lname in _DATE_FIELDS:
+            value = _DATE_TIME.sub(_blank, decode_header_value(str(raw)[:_MAX_VALUE]))
         else:
             value = decode_header_value(str(raw)[:_MAX_VALUE])
         if value and _WORTH.search(value):

@@ -111,6 +111,10 @@ def _positives() -> dict[str, tuple[str, Builder]]:
                 e,
             ),
         ),
+        "date-comment": (
+            "ssn",
+            lambda v, p, s, c: (_msg(f"Date: Mon, 15 Jul 2002 09:07:52 +0100 (SSN {v})\r\n", "Hello"), e),
+        ),
         "dkim-copied-headers": (
             "card",
             lambda v, p, s, c: (
