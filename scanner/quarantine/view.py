@@ -6,8 +6,9 @@ thread, bounded) and its `MessageView` is sealed and stored beside the message
 sender put in it. Only an audited *reveal* (reviewers and admins, with a reason) builds a view
 again, with the values in clear, under the same bounds.
 
-Bounds (a hostile message must cost little to show): the MIME input is cut before the
-`MAX_BOUNDARY_LINES`-th line starting with ``--`` (so 200,000 empty parts parse as ~1,000), the
+Bounds (a hostile message must cost little to show): the MIME input is cut after its first
+`MAX_VIEW_BYTES` and before the `MAX_BOUNDARY_LINES`-th line starting with ``--`` (so 200,000
+empty parts parse as ~1,000), the
 part list keeps `MAX_PARTS` rows, each excerpt `MAX_EXCERPT_CHARS` characters and all of them
 `MAX_TOTAL_CHARS`; the header block read is `MAX_HEADER_BYTES`.
 
@@ -42,6 +43,9 @@ from scanner.extract.mime import decode_header_value
 from scanner.model import Envelope, Finding, Group, Segment, SegmentKind
 
 MAX_BOUNDARY_LINES = 1000
+# a larger message is shown from its beginning only: reading all of it in the proxy's CPU thread
+# held the GIL (and so the event loop) up to 30 ms per C call for a 10 MB message
+MAX_VIEW_BYTES = 1024 * 1024
 MAX_PARTS = 500
 MAX_EXCERPT_CHARS = 20_000
 MAX_TOTAL_CHARS = 200_000
@@ -141,12 +145,19 @@ class MessageView:
 # --- building ---------------------------------------------------------------------------------
 
 
-def bounded(data: bytes) -> tuple[bytes, bool]:
-    """`data` cut before its `MAX_BOUNDARY_LINES`-th ``--`` line (True when cut): parsing cost bound."""
+def bounded(data: bytes) -> tuple[bytes, str | None]:
+    """`data` cut after its first `MAX_VIEW_BYTES` (at a line end) and before its
+    `MAX_BOUNDARY_LINES`-th ``--`` line: parsing cost bound. The note says why, when cut."""
+    note = None
+    if len(data) > MAX_VIEW_BYTES:
+        end = data.rfind(b"\n", 0, MAX_VIEW_BYTES) + 1 or MAX_VIEW_BYTES
+        data, note = data[:end], f"over {MAX_VIEW_BYTES // 1024 // 1024} MiB: only its beginning is shown"
     for i, m in enumerate(_BOUNDARY_LINE.finditer(data)):
         if i == MAX_BOUNDARY_LINES:
-            return data[: m.start()], True
-    return data, False
+            return data[
+                : m.start()
+            ], f"more than {MAX_BOUNDARY_LINES} MIME boundary lines: only the first parts are listed"
+    return data, note
 
 
 def build_view(
@@ -163,13 +174,14 @@ def build_view(
     `headers_scanned` is False for a message whose scan may predate header scanning (a row held
     without a stored view): its header values are then treated as unscanned (withheld, addresses
     without display names), since its findings say nothing about them."""
-    cut_data, cut = bounded(data)
+    cut_data, cut_note = bounded(data)
+    cut = cut_note is not None
     # the envelope too, as the scanner read it (first, so the text budget is spent the same way)
     extraction = extract(cut_data, envelope=envelope)
     segments = [s for s in extraction.segments if not s.location.startswith("envelope:")]
     notes: list[str] = []
-    if cut:
-        notes.append(f"more than {MAX_BOUNDARY_LINES} MIME boundary lines: only the first parts are listed")
+    if cut_note is not None:
+        notes.append(cut_note)
         # the part the cut fell into may be incomplete: its text is not the text the scanner read
         leaves = [s for s in segments if s.kind not in (SegmentKind.SUBJECT, SegmentKind.HEADER)]
         if leaves:
