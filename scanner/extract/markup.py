@@ -99,8 +99,10 @@ class Markup:
             if not value:
                 continue
             if name in _URL_ATTRS:
-                for part in decode_url(value):
-                    self.add(part)
+                # a URL with nothing to decode and too few digits has no part worth reading
+                if "%" in value or "+" in value or _worth(value):
+                    for part in decode_url(value):
+                        self.add(part)
             elif name in _TEXT_ATTRS or name.startswith("data-"):
                 self.add(value)
             elif name == "style" and "content" in value.lower():
