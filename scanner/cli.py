@@ -15,10 +15,10 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scanner._errors import SendguardError
-from scanner.model import Action, Extraction
+from scanner.model import Action, Finding, Unscanned
 from scanner.settings import (
     Settings,
     config_source,
@@ -27,6 +27,10 @@ from scanner.settings import (
     resolve_paths,
     sqlite_file,
 )
+
+if TYPE_CHECKING:
+    from scanner.detect.engine import DetectionEngine
+    from scanner.scan.protocol import Detected
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +63,8 @@ def iter_messages(paths: Sequence[Path]) -> Iterator[Path]:
 
 
 def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: bool, out: TextIO) -> int:
-    """Scan files in batches with the proxy's engine and policy; one bad file never stops the run.
+    """Scan files with the proxy's engine, limits, CPU budget and policy, as its workers do
+    (`scanner.scan.worker.answer`); one bad file never stops the run.
 
     Exit status: 0 all scanned, 1 some message would not pass, 2 some file could not be processed.
     """
@@ -69,46 +74,60 @@ def scan_command(settings: Settings, paths: Sequence[Path], as_json: bool, nlp: 
 
     policy = load_book(settings.policy_file).default  # tenants' own rules: `sendguard policy explain`
     engine = build_engine(nlp=nlp and settings.scan.nlp, extra_recognizers=settings.scan.extra_recognizers)
-    files = list(iter_messages(paths))
     status = 0
-    for i in range(0, len(files), 64):
-        chunk = files[i : i + 64]
-        loaded = [_load(settings, path) for path in chunk]
-        good = [e for e in loaded if isinstance(e, Extraction)]
-        try:
-            results = iter(engine.detect_batch([e.segments for e in good]))
-        except Exception as exc:  # detection bug: report every file of the batch, go on
-            loaded = [f"detection failed: {type(exc).__name__}"] * len(chunk)
-        for path, ext in zip(chunk, loaded, strict=True):
-            record: dict[str, Any] = {"path": str(path), "verdict": None, "findings": [], "error": None}
-            if isinstance(ext, str):
-                record["error"] = ext
-                status = 2
-            else:
-                verdict = decide(policy, [*next(results), *ext.unscanned], ext.defects)
-                record["verdict"] = verdict.action.value
-                record["findings"] = [f.as_dict() for f in verdict.findings]
-                record["defects"] = list(verdict.defects)
-                if verdict.action is not Action.PASS:
-                    status = max(status, 1)
-            _print(out, as_json, record)
+    for path in iter_messages(paths):
+        record: dict[str, Any] = {"path": str(path), "verdict": None, "findings": [], "error": None}
+        result = _scan_file(settings, engine, path)
+        if isinstance(result, str):
+            record["error"] = result
+            status = 2
+        else:
+            verdict = decide(policy, result.findings, result.defects)
+            record["verdict"] = verdict.action.value
+            record["findings"] = [f.as_dict() for f in verdict.findings]
+            record["defects"] = list(verdict.defects)
+            if verdict.action is not Action.PASS:
+                status = max(status, 1)
+        _print(out, as_json, record)
     return status
 
 
-def _load(settings: Settings, path: Path) -> Extraction | str:
-    """The extraction of one file, or the reason it could not be read."""
-    from scanner.extract import extract
+def _scan_file(settings: Settings, engine: DetectionEngine, path: Path) -> Detected | str:
+    """One file as a worker answers it: extracted and detected under the CPU budget, in pieces
+    when its text is longer than one (each piece with its share of the budget; the first piece
+    that spends it stops the rest, as the batcher does); or the reason it could not be read."""
+    import functools
 
+    from scanner.extract import extract
+    from scanner.scan.pieces import PIECE_CHARS, dedupe, placed, split_message
+    from scanner.scan.protocol import Detected, Failed, NeedsSplit, RawMessage
+    from scanner.scan.worker import answer
+
+    scan = settings.scan
     try:
         data = path.read_bytes()
-        if len(data) > settings.listen.max_message_size:
-            return f"message larger than {settings.listen.max_message_size} bytes"
-        scan = settings.scan
-        return extract(
-            data, max_depth=scan.max_depth, max_text_bytes=scan.max_text_bytes, attachments=scan.attachments
-        )
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+    except OSError as exc:
+        return f"could not read: {type(exc).__name__}"
+    if len(data) > settings.listen.max_message_size:
+        return f"message larger than {settings.listen.max_message_size} bytes"
+    extractor = functools.partial(
+        extract, max_depth=scan.max_depth, max_text_bytes=scan.max_text_bytes, attachments=scan.attachments
+    )
+    (first,) = answer(engine, extractor, [RawMessage(data, PIECE_CHARS)], scan.cpu_budget)
+    if isinstance(first, Failed):
+        return f"could not be processed: {first.error}"
+    if not isinstance(first, NeedsSplit):
+        return first
+    extraction = first.extraction
+    found: list[Finding] = list(extraction.unscanned)
+    for piece in split_message(extraction.segments):
+        (result,) = answer(engine, extractor, [piece.segments], scan.cpu_budget)
+        if not isinstance(result, Detected):  # a piece of segments is never split again
+            return f"could not be processed: {getattr(result, 'error', type(result).__name__)}"
+        found.extend(placed(piece, result.findings))
+        if any(f.category == Unscanned.BUDGET.category for f in result.findings):
+            break  # held for its budget: the rest would not change that
+    return Detected(dedupe(found), extraction.defects)
 
 
 def _print(out: TextIO, as_json: bool, record: dict[str, Any]) -> None:

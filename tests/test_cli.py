@@ -51,3 +51,18 @@ def test_scan_human_output_and_exit_status(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "REJECT" in proc.stdout and "PAYMENT_CARD" in proc.stdout and "7893" in proc.stdout
     assert "4970 1012" not in proc.stdout
+
+
+def test_scan_reads_a_long_message_in_pieces_and_holds_a_flood_over_its_budget(tmp_path: Path) -> None:
+    # as the proxy's workers do: text longer than one piece is detected piece by piece, each
+    # piece under its share of the budget
+    filler = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit.\r\n" * 2000  # ~118 K chars
+    (tmp_path / "a-long.eml").write_bytes(
+        b"Subject: long\r\n\r\n" + filler + b"Here's my SSN: 536-22-8843\r\n"
+    )
+    (tmp_path / "b-flood.eml").write_bytes(b"Subject: dob\r\n\r\n" + b"DOB " * 500_000 + b"\r\n")
+    proc = run_scan("--json", str(tmp_path), env={"SENDGUARD_SCAN__CPU_BUDGET": "1"})
+    long, flood = [json.loads(line) for line in proc.stdout.splitlines()]
+    (f,) = long["findings"]
+    assert long["verdict"] == "reject" and f["category"] == "US_SSN" and f["location"] == "body[1]"
+    assert flood["verdict"] == "hold" and [x["category"] for x in flood["findings"]] == ["UNSCANNED_BUDGET"]

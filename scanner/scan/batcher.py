@@ -36,7 +36,7 @@ from typing import Protocol, Self
 
 from scanner._errors import Overloaded, ScanUnavailable, describe
 from scanner.model import Envelope, Extraction, Finding, Scanned, Unscanned
-from scanner.scan.pieces import MAX_BATCH_CHARS, PIECE_CHARS, Piece, dedupe, split_message
+from scanner.scan.pieces import MAX_BATCH_CHARS, PIECE_CHARS, Piece, dedupe, placed, split_message
 from scanner.scan.protocol import Detected, Failed, NeedsSplit, PieceBody, PieceResult, RawMessage
 
 log = logging.getLogger("sendguard.scan.batcher")
@@ -364,10 +364,7 @@ class BatchingScanner:
             job.outstanding -= len(job.pending)
             self._waiting -= len(job.pending)
             job.pending.clear()
-        offsets = entry.piece.offsets if isinstance(entry.piece, Piece) else {}
-        for f in findings:
-            off = offsets.get(f.location, 0)
-            job.findings.append(dataclasses.replace(f, start=f.start + off, end=f.end + off) if off else f)
+        job.findings.extend(placed(entry.piece, findings) if isinstance(entry.piece, Piece) else findings)
         job.outstanding -= 1
         if job.outstanding == 0:
             job.future.set_result(dedupe(job.findings) if job.split else tuple(job.findings))

@@ -80,6 +80,15 @@ def _spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
         start = max(ws + 1 if ws >= nxt else nxt, start + 1)
 
 
+def placed(piece: Piece, findings: Sequence[Finding]) -> list[Finding]:
+    """A piece's findings at their offsets in the whole segments they were cut from."""
+    out: list[Finding] = []
+    for f in findings:
+        off = piece.offsets.get(f.location, 0)
+        out.append(dataclasses.replace(f, start=f.start + off, end=f.end + off) if off else f)
+    return out
+
+
 def dedupe(findings: list[Finding]) -> tuple[Finding, ...]:
     """Findings of a cut segment seen twice in an overlap: keep the highest-scoring one."""
     best: dict[tuple[str, str, int, int], Finding] = {}

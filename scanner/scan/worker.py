@@ -68,7 +68,7 @@ def _send(sock: socket.socket, frame: protocol.Frame) -> None:
         sock.sendall(part)
 
 
-def _detect(
+def answer(
     engine: BatchEngine, extract: Extractor, pieces: Sequence[PieceBody], budget: float = 0.0
 ) -> tuple[PieceResult, ...]:
     """Extract the raw messages, then one `detect_batch` for the whole batch; if it raises,
@@ -195,4 +195,4 @@ def worker_main(
             batch = protocol.decode(body)
             if not isinstance(batch, protocol.Batch):
                 return  # not a conversation we know: the parent sees EOF and replaces us
-            _send(sock, protocol.Results(batch.batch_id, _detect(engine, extractor, batch.pieces, budget)))
+            _send(sock, protocol.Results(batch.batch_id, answer(engine, extractor, batch.pieces, budget)))

@@ -9,7 +9,7 @@ from scanner.app import build_scanner
 from scanner.extract import extract
 from scanner.model import Finding, Segment, Unscanned
 from scanner.scan.protocol import Detected, RawMessage
-from scanner.scan.worker import _detect
+from scanner.scan.worker import answer
 from scanner.settings import ScanSettings
 
 
@@ -30,7 +30,7 @@ def test_a_piece_that_spends_its_budget_is_unscanned_and_its_batch_mates_are_ans
         RawMessage(b"Subject: b\r\n\r\nhello\r\n", 1 << 16),
         (Segment("body[1]", "SPIN too"),),
     )
-    results = _detect(SpinningEngine(), extract, pieces, budget=0.4)
+    results = answer(SpinningEngine(), extract, pieces, budget=0.4)
     assert all(isinstance(r, Detected) for r in results)
     kinds = [[Unscanned.of(f) for f in r.findings] for r in results if isinstance(r, Detected)]
     assert kinds == [[Unscanned.BUDGET], [], [Unscanned.BUDGET]]
