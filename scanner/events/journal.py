@@ -63,6 +63,7 @@ def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
         done.set_result(None)
     else:
         done.set_exception(error)
+        done.exception()  # a caller past its deadline no longer awaits it: no "never retrieved"
 
 
 def has_endpoint(settings: WebhookSettings, tenant: str | None) -> bool:
