@@ -36,47 +36,65 @@ __all__ = ["envelope_texts", "first_header", "header_texts", "masked_name"]
 _NOT_TEXT = frozenset({"subject", "content-transfer-encoding", "mime-version"})
 # Trace and signature fields (RFC 5321 §4.4, RFC 6376, RFC 8617, RFC 8601): written by relays on
 # the way and digit-dense (addresses, dates, queue ids, base64), but a sender can write them too
-# and "show original" shows them. Their machine-written parts are blanked (same length, so
-# offsets hold) and what is left is read when it still has `_TRACE_DIGITS` digits: reading them
-# whole cost as much as every other header together on the ham corpus.
+# and "show original" shows them. What relays write is blanked (same length, so offsets hold) and
+# the rest is read when it still has five digits: reading them whole cost as much as every other
+# header together on the ham corpus. A blank must never hide a value, so:
+# - a dotted quad and a date-time (month name between its numbers) are always blanked: the
+#   detectors find nothing in either shape wherever it stands (tests/extract/test_headers_trace.py);
+# - a queue id, a ``(8.11.6/8.11.6)`` version, an IPv6 literal and the b=/bh=/t=/x= tags are
+#   blanked only when they hold no number as long as an identifier (nine digits, single
+#   separators allowed): ``id 536-22-8843`` is read as written.
 _TRACE = frozenset(
     {"received", "x-received", "return-path", "dkim-signature", "domainkey-signature",
      "x-google-dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
      "authentication-results", "received-spf", "delivered-to", "x-original-to"}
 )  # fmt: skip
+_DATE_TIME_PATTERN = (
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[+-]\d{4})?"
+)
 _TRACE_SYNTAX = re.compile(
-    r"""\[?\b\d{1,3}(?:\.\d{1,3}){3}\b\]?                          # IPv4 address or literal
-    |\[IPv6:[0-9a-fA-F:.]+\]                                    # IPv6 literal
-    |(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?
-     (?:\s*[+-]\d{4})?                                          # RFC 5322 date-time
-    |\bid\s+<?[\w.$@+/=-]+>?                                    # queue id
-    |\(\s*[\w.-]*\d[\w.-]*/[\w.-]*\d[\w.-]*\s*\)                 # (8.11.6/8.11.6)
-    |\b(?:b|bh|t|x)=[\w+/=\s]+                                   # signature, body hash, times
+    rf"""(?P<shape>\[?\b\d{{1,3}}(?:\.\d{{1,3}}){{3}}\b\]?                # IPv4 address or literal
+      |{_DATE_TIME_PATTERN})                                        # RFC 5322 date-time
+    |(?P<token>\[IPv6:[0-9a-fA-F:.]+\]                             # IPv6 literal
+      |\bid\s+<?[\w.$@+/=-]+>?                                     # queue id
+      |\(\s*[\w.-]*\d[\w.-]*/[\w.-]*\d[\w.-]*\s*\)                  # (8.11.6/8.11.6)
+      |\b(?:b|bh|t|x)=[\w+/=\s]+)                                   # signature, body hash, times
     """,
     re.VERBOSE,
 )
+_LONG_NUMBER = re.compile(r"\d(?:[-. ]?\d){8}")
 _ENOUGH_DIGITS = re.compile(r"(?:\D*\d){5}")  # what is left must have five digits to be read
-_QUOTED = re.compile(r"=([0-9A-Fa-f]{2})")  # DKIM's quoted-printable (the z= copied headers)
-# Date and Resent-Date: the RFC 5322 date-time is blanked like a trace field's (a comment or any
-# other text beside it is still read); every message has one, and it is digits only
+# DKIM's z= tag (copied header fields) is quoted-printable; only its value is decoded
+_Z_TAG = re.compile(r"\bz=[^;]*")
+_QUOTED = re.compile(r"=([0-9A-Fa-f]{2})")
+# Date and Resent-Date: their date-time is blanked as in a trace field (a comment or any other
+# text beside it is still read); every message has one, and it is digits only
 _DATE_FIELDS = frozenset({"date", "resent-date"})
-_DATE_TIME = re.compile(
-    r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[+-]\d{4})?"
-)
+_DATE_TIME = re.compile(_DATE_TIME_PATTERN)
 
 
 def _blank(m: re.Match[str]) -> str:
     return " " * (m.end() - m.start())
 
 
+def _blank_trace(m: re.Match[str]) -> str:
+    if m.lastgroup == "token" and _LONG_NUMBER.search(m.group()):
+        return m.group()  # a sender's number in a relay's place: read as written
+    return _blank(m)
+
+
+def _unquote_tag(m: re.Match[str]) -> str:
+    return "z=" + _QUOTED.sub(lambda q: chr(int(q.group(1), 16)), m.group()[2:])
+
+
 def _trace_text(value: str) -> str:
-    """A trace or signature field with its machine-written parts blanked and DKIM's
-    ``=XX`` escapes decoded ("" if nothing is left that could hold an identifier)."""
+    """A trace or signature field with what relays write blanked and DKIM's ``=XX`` escapes
+    decoded ("" if nothing is left that could hold an identifier)."""
     if not _ENOUGH_DIGITS.match(value):
         return ""
-    left = _TRACE_SYNTAX.sub(_blank, value)
-    if "=" in left:
-        left = _QUOTED.sub(lambda m: chr(int(m.group(1), 16)), left)
+    left = _TRACE_SYNTAX.sub(_blank_trace, value)
+    if "z=" in left:
+        left = _Z_TAG.sub(_unquote_tag, left)
     return left if _ENOUGH_DIGITS.match(left) else ""
 
 

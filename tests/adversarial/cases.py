@@ -115,6 +115,23 @@ def _positives() -> dict[str, tuple[str, Builder]]:
             "ssn",
             lambda v, p, s, c: (_msg(f"Date: Mon, 15 Jul 2002 09:07:52 +0100 (SSN {v})\r\n", "Hello"), e),
         ),
+        "received-queue-id": (
+            "ssn",
+            lambda v, p, s, c: (
+                _msg(
+                    f"Received: from mx by relay.example.com with ESMTP id {v}; Mon, 15 Jul 2002 09:07:52 +0100\r\n",
+                    "Hi",
+                ),
+                e,
+            ),
+        ),
+        "dkim-signature-tag": (
+            "card",
+            lambda v, p, s, c: (
+                _msg(f"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s1; b={v}\r\n", "Hi"),
+                e,
+            ),
+        ),
         "dkim-copied-headers": (
             "card",
             lambda v, p, s, c: (
