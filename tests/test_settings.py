@@ -40,3 +40,12 @@ def test_unknown_keys_and_missing_file_are_errors(tmp_path: Path) -> None:
         load_settings(f)
     with pytest.raises(FileNotFoundError):
         load_settings(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_hold_deadline_that_would_refuse_every_hold_and_rejection_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SENDGUARD_QUARANTINE__HOLD_TIMEOUT", value)
+    with pytest.raises(ValueError, match="hold_timeout"):
+        load_settings()
