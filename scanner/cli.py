@@ -122,8 +122,9 @@ def _scan_file(settings: Settings, engine: DetectionEngine, path: Path) -> Detec
     found: list[Finding] = list(extraction.unscanned)
     for piece in split_message(extraction.segments):
         (result,) = answer(engine, extractor, [piece.segments], scan.cpu_budget)
-        if not isinstance(result, Detected):  # a piece of segments is never split again
-            return f"could not be processed: {getattr(result, 'error', type(result).__name__)}"
+        if isinstance(result, Failed):
+            return f"could not be processed: {result.error}"
+        assert isinstance(result, Detected)  # a piece of segments is never split again
         found.extend(placed(piece, result.findings))
         if any(f.category == Unscanned.BUDGET.category for f in result.findings):
             break  # held for its budget: the rest would not change that

@@ -23,7 +23,7 @@ from scanner._errors import RelayPermanentError, SendguardError, describe
 from scanner.extract.headers import first_header
 from scanner.headers import prepend, received_header
 from scanner.model import Action, Envelope, Scanned, Verdict
-from scanner.offload import in_cpu_thread
+from scanner.offload import off_loop_if_large
 from scanner.policy import Policy, decide
 from scanner.policy_watch import PolicyHolder
 from scanner.ports import Quarantine, Relay, Scanner
@@ -33,8 +33,6 @@ from scanner.reports.reporter import Reporter
 from scanner.tenants import decide_for
 
 log = logging.getLogger("sendguard.gateway")
-# above this size, copying the message with our headers in front runs in a thread
-_OFFLOAD_BYTES = 1024 * 1024
 
 
 def new_reference() -> str:
@@ -162,10 +160,7 @@ class Gateway:
             now=self._now(),
         )
         fields = tag_headers(verdict, ref) if verdict.action is Action.TAG else []
-        if len(data) > _OFFLOAD_BYTES:  # the copy runs without the GIL: the loop goes on
-            relayed = await in_cpu_thread(prepend, data, fields, received)
-        else:
-            relayed = prepend(data, fields, received)
+        relayed = await off_loop_if_large(len(data), prepend, data, fields, received)
         await self._relay.deliver(envelope, relayed)
         if verdict.action is Action.TAG and self._reporter is not None:
             await self._reporter.tagged(verdict, ref, tenant)

@@ -20,6 +20,9 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# the size of a message's bytes above which copying or sealing them is too long for the loop
+LARGE = 1024 * 1024
+
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -34,3 +37,11 @@ async def in_cpu_thread(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     """`fn(*args, **kwargs)` on the proxy's one CPU thread."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_thread(), functools.partial(fn, *args, **kwargs))
+
+
+async def off_loop_if_large(size: int, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`fn(*args, **kwargs)`: on the CPU thread when it works on more than `LARGE` bytes, else
+    right here (a thread hop costs more than the work)."""
+    if size > LARGE:
+        return await in_cpu_thread(fn, *args, **kwargs)
+    return fn(*args, **kwargs)

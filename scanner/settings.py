@@ -86,7 +86,7 @@ class QuarantineSettings(BaseModel):
     key_file: Path = Path("var/quarantine.key")
     retention_days: int = 30
     # seconds a hold may take (store stalled, locked or paused) before the client gets 451
-    hold_timeout: float = Field(10.0, gt=0)
+    hold_timeout: float = Field(default=10.0, gt=0)
 
 
 class ScanSettings(BaseModel):

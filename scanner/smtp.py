@@ -45,7 +45,7 @@ from scanner.dsn import MAIL_KEYWORDS, RCPT_KEYWORDS, DsnSyntaxError, split_para
 from scanner.envelope_check import address_problem
 from scanner.gateway import Gateway
 from scanner.model import Envelope
-from scanner.offload import in_cpu_thread
+from scanner.offload import off_loop_if_large
 from scanner.settings import ListenSettings
 
 log = logging.getLogger("sendguard.smtp")
@@ -116,7 +116,6 @@ class _Handler:
 
 
 _CHUNK = 64 * 1024
-_JOIN_IN_THREAD = 2 * 1024 * 1024
 _END = b"\r\n.\r\n"
 
 
@@ -304,10 +303,8 @@ class _SendguardSMTP(SMTP):
         if refusal is not None:
             return b"", refusal
         parts[0] = parts[0][2:]  # the virtual CRLF
-        if size < _JOIN_IN_THREAD:
-            return b"".join(parts), None
         # bytes.join copies without the GIL above 1 MiB: in a thread, the loop runs meanwhile
-        return await in_cpu_thread(b"".join, parts), None
+        return await off_loop_if_large(size, b"".join, parts), None
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status.startswith("552 Error"):

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scanner._errors import StoreError
 from scanner.model import count_categories
-from scanner.offload import in_cpu_thread
+from scanner.offload import in_cpu_thread, off_loop_if_large
 from scanner.quarantine import rekey, rows
 from scanner.quarantine.crypto import Sealer, load_keys
 from scanner.quarantine.engine import READ_ONLY, checkpoint, make_engine
@@ -46,9 +46,6 @@ from scanner.quarantine.view_codec import decode_view, encode_view
 from scanner.settings import QuarantineSettings
 
 log = logging.getLogger("sendguard.quarantine")
-
-# Above this size, encryption/decryption runs in a thread rather than on the event loop.
-_OFFLOAD_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +112,10 @@ class SqlQuarantineStore:
             yield conn
 
     async def _seal(self, data: bytes) -> bytes:
-        if len(data) > _OFFLOAD_BYTES:
-            return await in_cpu_thread(self._sealer.seal, data)
-        return self._sealer.seal(data)
+        return await off_loop_if_large(len(data), self._sealer.seal, data)
 
     async def _open(self, token: bytes, message_id: str) -> bytes:
-        what = f"message {message_id}"
-        if len(token) > _OFFLOAD_BYTES:
-            return await in_cpu_thread(self._sealer.open, token, what=what)
-        return self._sealer.open(token, what=what)
+        return await off_loop_if_large(len(token), self._sealer.open, token, what=f"message {message_id}")
 
     # --- the proxy side ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,38 +35,41 @@ def held(ref: str) -> HeldMessage:
     )
 
 
+@contextlib.asynccontextmanager
+async def locked(backend: Backend, table: str) -> AsyncIterator[None]:
+    """Another process holds SQLite's write lock, or another session locks `table` (PostgreSQL)."""
+    if backend.name == "sqlite":
+        other = sqlite3.connect(backend.url.split("///", 1)[1], isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            other.close()
+        return
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(
+        backend.url, connect_args={"server_settings": {"search_path": backend.schema or ""}}
+    )
+    conn = await engine.connect()
+    try:
+        await conn.exec_driver_sql("BEGIN")
+        await conn.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+    finally:
+        await conn.close()
+        await engine.dispose()
+
+
 async def test_holds_behind_a_locked_store_each_get_451_within_the_deadline(backend: Backend) -> None:
     store = await backend.open()
     guarded = GuardedQuarantine(store, timeout=0.5, identity=sqlite_identity(backend.url))
-    if backend.name == "sqlite":  # another process holds the write lock
-        path = backend.url.split("///", 1)[1]
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
-        release = other.close
-    else:  # a table locked by another session
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        engine = create_async_engine(
-            backend.url, connect_args={"server_settings": {"search_path": backend.schema or ""}}
-        )
-        conn = await engine.connect()
-        await conn.exec_driver_sql("BEGIN")
-        await conn.exec_driver_sql("LOCK TABLE quarantine_messages IN ACCESS EXCLUSIVE MODE")
-
-        def release() -> None:
-            pass
-
-    try:
+    async with locked(backend, "quarantine_messages"):
         started = time.monotonic()
         results = await asyncio.gather(
             *(guarded.hold(held(f"LOCKED{i}")) for i in range(4)), return_exceptions=True
         )
         elapsed = time.monotonic() - started
-    finally:
-        release()
-        if backend.name != "sqlite":
-            await conn.close()
-            await engine.dispose()
     assert all(isinstance(r, StoreError) for r in results), results
     assert elapsed < 3  # each within its own deadline, not one after the other (k x timeout)
     await guarded.hold(held("AFTERWARDS"))  # the store works again once the lock is gone
@@ -82,34 +86,12 @@ async def test_rejection_records_behind_a_locked_store_get_451_within_the_deadli
     def rejection(ref: str) -> Rejection:
         return Rejection(ref, None, env, datetime.now(UTC), Verdict(Action.REJECT), "reply")
 
-    if backend.name == "sqlite":
-        other = sqlite3.connect(backend.url.split("///", 1)[1], isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
-        unlock = other.close
-    else:
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        engine = create_async_engine(
-            backend.url, connect_args={"server_settings": {"search_path": backend.schema or ""}}
-        )
-        conn = await engine.connect()
-        await conn.exec_driver_sql("BEGIN")
-        await conn.exec_driver_sql("LOCK TABLE quarantine_rejections IN ACCESS EXCLUSIVE MODE")
-
-        def unlock() -> None:
-            pass
-
-    try:
+    async with locked(backend, "quarantine_rejections"):
         started = time.monotonic()
         results = await asyncio.gather(
             *(journal.rejected(rejection(f"R{i}"), None) for i in range(4)), return_exceptions=True
         )
         elapsed = time.monotonic() - started
-    finally:
-        unlock()
-        if backend.name != "sqlite":
-            await conn.close()
-            await engine.dispose()
     assert all(isinstance(r, StoreError) for r in results), results
     assert elapsed < 3
     await journal.rejected(rejection("AFTER"), None)  # works again once the lock is gone
