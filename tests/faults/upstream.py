@@ -115,8 +115,11 @@ class Upstream:
             return
         finally:
             # a connection that ends with no command after our last 250 (reset, aborted, closed
-            # by a kill) never proved that reply was read: the same window as an abort in _stop
-            if conn in self._conns and conn.stored_unacked is not None:
+            # by a kill) never proved that reply was read: the same window as an abort in _stop.
+            # That includes a message read from the buffer after _stop aborted the connection (it
+            # had arrived whole before the kill): stored, and its reply never sent. _stop itself
+            # resets stored_unacked of what it counted, so nothing is counted twice.
+            if conn.stored_unacked is not None:
                 with self._lock:
                     self.unacknowledged[conn.stored_unacked] += 1
                 conn.stored_unacked = None
