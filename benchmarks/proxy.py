@@ -3,6 +3,7 @@
     python -m benchmarks.proxy [--corpus PATH] [--limit N] [--levels 1,2,4,...] [--step-seconds S]
                                [--half-seconds S] [--rounds N] [--modes both|on|off]
                                [--sink auto|smtp-sink|python] [--proxy-cmd "CMD with {port}"]
+                               [--baseline DIR]
 
 Everything on loopback, bounded in time and count. One sink runs for the whole benchmark, in its
 own process: Postfix's ``smtp-sink``, written in C, when it is on PATH or in
@@ -25,6 +26,11 @@ Each mode in each round:
 3. in the last round only, **half saturation**: open loop, Poisson arrivals at half the mode's
    median saturation over all rounds for `--half-seconds`; latency counts from the scheduled
    send time (no coordinated omission).
+
+With ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add ../base REF``;
+it runs with this venv, so its dependencies must be installed) each round also runs the same
+modes with the proxy started in DIR ("baseline off", "baseline on"), interleaved with ours:
+the headline then also compares our scanning-on saturation with the baseline's, round by round.
 
 Each round prints its own on / off ratio of saturations. At the end: each mode's saturation per
 round; the table, with each mode's median saturation (clients and p99 at saturation from the
@@ -276,7 +282,7 @@ def run_proxy(
         SENDGUARD_LISTEN__PORT=str(port),
         SENDGUARD_RELAY__HOST="127.0.0.1",
         SENDGUARD_RELAY__PORT=str(sink_port),
-        SENDGUARD_SCAN__ENABLED="true" if mode == "scanning on" else "false",
+        SENDGUARD_SCAN__ENABLED="true" if mode.endswith(" on") else "false",
         SENDGUARD_REVIEW__ENABLED="false",
         SENDGUARD_QUARANTINE__URL=f"sqlite+aiosqlite:///{tmp}/quarantine.db",
         SENDGUARD_QUARANTINE__KEY_FILE=str(tmp / "quarantine.key"),
@@ -292,7 +298,8 @@ def run_proxy(
     cmd = shlex.split(args.proxy_cmd.format(python=sys.executable, port=port, sink_port=sink_port))
     log_path = tmp / "proxy.log"
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=args.cwd)
+        cwd = args.baseline if mode.startswith("baseline") else args.cwd
+        proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             t0 = time.perf_counter()
             wait_port(port, proc, args.start_timeout)
@@ -378,14 +385,31 @@ def report(results: Sequence[ModeRuns]) -> None:
             f"{_fmt_lag(m.proxy_lag())} ms | {max(r.generator_lag_ms for r in m.runs):.1f} ms |"
         )
     print_cpu_split(results)
-    if len(results) == 2:
-        off, on = results
-        ratios = [_ratio(a, b) for a, b in zip(off.rates, on.rates, strict=True)]
+    print()
+    for label, ratios in headline(results):
         print(
-            f"\nscanning on / off at saturation: median {statistics.median(ratios):.0%} over "
+            f"{label} at saturation: median {statistics.median(ratios):.0%} over "
             f"{len(ratios)} round{'s' if len(ratios) > 1 else ''} "
             f"(per round: {', '.join(f'{r:.0%}' for r in ratios)})"
         )
+
+
+_PAIRS = (
+    ("scanning on / off", "scanning off", "scanning on"),
+    ("baseline: scanning on / off", "baseline off", "baseline on"),
+    ("scanning on, ours / baseline's", "baseline on", "scanning on"),
+)
+
+
+def headline(results: Sequence[ModeRuns]) -> list[tuple[str, list[float]]]:
+    """The per-round ratios of each pair of modes that ran: (label, ratios)."""
+    by_mode = {m.mode: m for m in results}
+    out = []
+    for label, below, above in _PAIRS:
+        if below in by_mode and above in by_mode:
+            rates = zip(by_mode[below].rates, by_mode[above].rates, strict=True)
+            out.append((label, [_ratio(a, b) for a, b in rates]))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -410,7 +434,10 @@ def run(args: argparse.Namespace) -> int:
         messages = [pdfs[i // step % 5] if i % step == step - 1 else m for i, m in enumerate(messages)]
         print(f"1 message in {step} carries a PDF of ~100 KB ({len(pdfs[0]) / 1e3:.0f} kB as mailed)")
     modes = {"off": ["scanning off"], "on": ["scanning on"], "both": ["scanning off", "scanning on"]}
-    results = [ModeRuns(mode) for mode in modes[args.modes]]
+    chosen = modes[args.modes]
+    if args.baseline:
+        chosen = [m.replace("scanning", "baseline") for m in chosen] + chosen
+    results = [ModeRuns(mode) for mode in chosen]
     sink_port = free_port()
     sink = start_sink(args.sink, sink_port, args.cwd)
     try:
@@ -420,14 +447,16 @@ def run(args: argparse.Namespace) -> int:
             for m in results:
                 half_of = m.rates if last else None
                 m.runs.append(run_proxy(args, m.mode, round_, (sink_port, sink.pid), messages, half_of))
-            if len(results) == 2:
-                off, on = (m.runs[-1].saturation for m in results)
-                print(
-                    f"[round {round_}/{args.rounds}] scanning on / off at saturation: "
-                    f"{_ratio(off.rate, on.rate):.0%} ({on.rate:.1f} vs {off.rate:.1f} msg/s; rest of "
-                    f"machine busy {on.cpu_share('rest'):.0%} vs {off.cpu_share('rest'):.0%} of a core)",
-                    flush=True,
-                )
+            by_mode = {m.mode: m.runs[-1].saturation for m in results}
+            for label, below, above in _PAIRS:
+                if below in by_mode and above in by_mode:
+                    low, high = by_mode[below], by_mode[above]
+                    print(
+                        f"[round {round_}/{args.rounds}] {label} at saturation: "
+                        f"{_ratio(low.rate, high.rate):.0%} ({high.rate:.1f} vs {low.rate:.1f} msg/s; rest "
+                        f"of machine busy {high.cpu_share('rest'):.0%} vs {low.cpu_share('rest'):.0%} of a core)",
+                        flush=True,
+                    )
     finally:
         stop_process(sink, 5)
     report(results)
@@ -463,6 +492,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="{python} -m scanner.cli serve",
         help="command starting the proxy; {python}, {port} and {sink_port} are substituted, "
         "SENDGUARD_* env is set (default: %(default)s)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a checkout of another commit: its proxy runs the same modes, interleaved with ours",
     )
     p.add_argument("--cwd", default=str(Path(__file__).resolve().parents[1]), help=argparse.SUPPRESS)
     p.add_argument(

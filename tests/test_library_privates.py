@@ -107,3 +107,10 @@ def test_aiosmtpd_data_command_privates_the_bounded_reader_uses() -> None:
     finally:
         loop.close()
     assert aiosmtpd.smtp.MISSING is not None
+
+
+def test_aiosmtpd_getaddr_is_what_mail_and_rcpt_parse_paths_with() -> None:
+    # scanner.smtp overrides SMTP._getaddr with a fast path for plain <local@domain> paths
+    assert callable(getattr(SMTP, "_getaddr", None)), "aiosmtpd SMTP._getaddr moved"
+    for command in (SMTP.smtp_MAIL, SMTP.smtp_RCPT):
+        assert "self._getaddr(" in inspect.getsource(command), f"{command.__name__} no longer calls _getaddr"
