@@ -5,7 +5,8 @@ a plain `finditer` tries every position of the text: ~25 ms per MB per pattern. 
 identifier has a digit near its start, though, so a pattern only needs to be tried at the few
 positions just before or on a digit. `WindowedPattern` finds those positions once per segment
 (one C-level `finditer` over the digit runs) and runs the pattern only there, with
-`finditer(text, pos, endpos)`.
+`search(text, pos, endpos)`. Windows are kept per segment, and per digit count the windows
+that have that many, so a pattern's loop only visits windows it can match in.
 
 Why the findings are exactly those of `pattern.finditer(text)` (the engine's equivalence test
 checks it over the corpus and random text too):
@@ -28,7 +29,8 @@ checks it over the corpus and random text too):
   lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
   at or after b are dropped; they are found, if real, from their own window.
 * A whole-text `finditer` resumes after each match's end, so a window starts no earlier than
-  the end of the previous match, as `finditer` would.
+  the end of the previous match, as `finditer` would; within a window the next `search`
+  starts at the previous match's end too (no match is empty, so `finditer` does the same).
 """
 
 from __future__ import annotations
@@ -223,6 +225,29 @@ def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
     return out
 
 
+class SegmentWindows:
+    """One segment's windows for one (lead, horizon), and, per digit count, the windows that
+    have that many: each pattern then loops only over the windows it can match in."""
+
+    __slots__ = ("_all", "_by_digits", "dense")
+
+    def __init__(self, text: str, lead: int, horizon: int) -> None:
+        self._all = windows(text, lead, horizon)
+        self._by_digits: dict[int, list[tuple[int, int]]] = {}
+        self.dense = len(self._all) * _DENSE > len(text)  # then one whole-text scan is cheaper
+
+    def having(self, digits: int) -> list[tuple[int, int]]:
+        """The windows [a, b) with at least `digits` digits up to the horizon."""
+        spans = self._by_digits.get(digits)
+        if spans is None:
+            spans = self._by_digits[digits] = [(a, b) for a, b, n in self._all if n >= digits]
+        return spans
+
+
+# a segment's windows by (lead, horizon): one dict per segment, dropped with it
+WindowCache = dict[tuple[int, int], SegmentWindows]
+
+
 class WindowedPattern:
     """`finditer` that skips the text no match can start in; same matches as `pattern.finditer`."""
 
@@ -233,28 +258,30 @@ class WindowedPattern:
         self.bound = bound
         self.horizon = horizon  # at least bound.reach
 
-    def finditer(self, text: str, cache: dict[tuple[int, int], list[DigitWindow]]) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str, cache: WindowCache) -> Iterator[re.Match[str]]:
         """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
         bound = self.bound
         if bound is None or len(text) < _SHORT:
             return self.pattern.finditer(text)
         key = (bound.lead, self.horizon)
-        spans = cache.get(key)
-        if spans is None:
-            spans = cache[key] = windows(text, bound.lead, self.horizon)
-        if len(spans) * _DENSE > len(text):
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = SegmentWindows(text, bound.lead, self.horizon)
+        if found.dense:
             return self.pattern.finditer(text)
-        return self._near_digits(text, spans, bound)
+        return self._near_digits(text, found.having(bound.digits), bound.reach)
 
-    def _near_digits(self, text: str, spans: list[DigitWindow], bound: Bound) -> Iterator[re.Match[str]]:
-        size = len(text)
+    def _near_digits(self, text: str, spans: list[tuple[int, int]], reach: int) -> Iterator[re.Match[str]]:
+        # `search` from the end of the previous match is what `finditer` does (no match is
+        # empty); `endpos` past the end of the text reads as the end
+        search = self.pattern.search
         resume = 0
-        for a, b, digits in spans:
-            pos = max(a, resume)
-            if pos >= b or digits < bound.digits:
-                continue
-            for match in self.pattern.finditer(text, pos, min(size, b + bound.reach)):
-                if match.start() >= b:
-                    break
-                resume = match.end()
+        for a, b in spans:
+            if a < resume:
+                if resume >= b:
+                    continue
+                a = resume
+            end = b + reach
+            while (match := search(text, a, end)) is not None and match.start() < b:
+                a = resume = match.end()
                 yield match

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from scanner.detect.context import CONTEXT_WINDOW, ContextLexicon, Window
-from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
+from scanner.detect.digit_windows import WindowCache, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
@@ -125,7 +125,7 @@ class DetectionEngine:
         text = norm.text
         scan = _SegmentScan(segment, norm, [])
         if _DIGIT.search(text):
-            windows: dict[tuple[int, int], list[DigitWindow]] = {}
+            windows: WindowCache = {}
             for rule, patterns in zip(self.rules, self._windowed, strict=True):
                 self._apply(rule, text, patterns, windows, scan.candidates)
         scan.wants_doc = self._medical.needs_nlp(segment.text)
@@ -139,7 +139,7 @@ class DetectionEngine:
         rule: Rule,
         text: str,
         patterns: Sequence[WindowedPattern],
-        windows: dict[tuple[int, int], list[DigitWindow]],
+        windows: WindowCache,
         out: list[_Candidate],
     ) -> None:
         seen: set[tuple[int, int]] = set()
