@@ -78,11 +78,6 @@ _HIDDEN_STYLE = re.compile(
 _SPACES_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
 _MANY_NL = re.compile(r"\n{2,}")
 
-# Sentinels on the work stack: "leave this element" and "end of a hidden subtree".
-_LEAVE = 1
-_LEAVE_HIDDEN = 2
-
-
 # Past this depth, or this many tags, the document is read as flat text instead of being
 # parsed: lexbor's tree construction goes quadratic on some hostile nestings (100k ``<div>``s
 # or ``<i></p>`` pairs take tens of seconds). 512 is the depth at which Chromium's own HTML
@@ -223,11 +218,14 @@ def _tree_text(html: str, markup: Markup) -> str:
     out = visible
     hidden_depth = 0
     pre_depth = 0
-    stack: list[tuple[LexborNode, int]] = [(root, 0)]
+    collapse = _WS.sub
+    # Nodes to enter and, under an element's children, (its tag, whether it is hidden) to leave
+    # it. Half of a mail's nodes are text: they are handled first, and take no leave entry.
+    stack: list[LexborNode | tuple[str, bool]] = [root]
     while stack:
-        node, event = stack.pop()
-        tag = node.tag or ""
-        if event:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            tag, was_hidden = item
             if tag in _BLOCK:
                 out.append("\n")
                 if hidden and out is visible:
@@ -236,15 +234,17 @@ def _tree_text(html: str, markup: Markup) -> str:
                 out.append(" ")
             if tag in _PREFORMATTED:
                 pre_depth -= 1
-            if event == _LEAVE_HIDDEN:
+            if was_hidden:
                 hidden_depth -= 1
                 if hidden_depth == 0:
                     hidden.append("".join(out))
                     out = visible
             continue
+        node = item
+        tag = node.tag or ""
         if tag == "-text":
             text = node.text_content or ""
-            out.append(text if pre_depth else _WS.sub(" ", text))
+            out.append(text if pre_depth else collapse(" ", text))
             continue
         if tag == "-comment":
             markup.comment(node.comment_content or "")
@@ -253,16 +253,16 @@ def _tree_text(html: str, markup: Markup) -> str:
             if tag in ("title", "style"):
                 markup.element_text(tag, node.text(deep=True) or "")
             continue  # doctype, never-rendered content
-        leave = _LEAVE
+        is_hidden = False
         if tag != "-document":
             attrs = node.attributes
             if attrs:
                 markup.attributes(attrs)
-            if _is_hidden(attrs):
-                leave = _LEAVE_HIDDEN
-                hidden_depth += 1
-                if hidden_depth == 1:
-                    out = []
+                if _is_hidden(attrs):
+                    is_hidden = True
+                    hidden_depth += 1
+                    if hidden_depth == 1:
+                        out = []
             if tag == "br" or tag in _BLOCK:
                 out.append("\n")
                 if hidden and out is visible:
@@ -271,10 +271,10 @@ def _tree_text(html: str, markup: Markup) -> str:
                 out.append(" " + (attrs.get("alt") or "") + " ")
             if tag in _PREFORMATTED:
                 pre_depth += 1
-        stack.append((node, leave))
+        stack.append((tag, is_hidden))
         children = list(node.iter(include_text=True))
         children.reverse()
-        stack.extend((child, 0) for child in children)
+        stack.extend(children)
     if hidden:
         visible.append("\n")
         _put_back(visible, hidden)
