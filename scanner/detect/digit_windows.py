@@ -17,13 +17,17 @@ checks it over the corpus and random text too):
   trying the pattern at p reads no character at or after p + reach (lookaheads included); and
   `digits`, how many digits every match has at least in [p, p + reach). Anything it cannot
   bound (unbounded repeats, anchors, back-references, a possible empty match) makes it give
-  up. A larger `lead` or `reach` stays true, so every pattern is given the largest `lead` and
+  up. It also proves `run`, how many consecutive digits every match consumes at least (0 when
+  it cannot say). A larger `lead` or `reach` stays true, so every pattern is given the largest `lead` and
   windows are found once per segment for all of them.
 * So a match can only start in [d - lead, d] for a digit d. Digit runs closer than `lead`
   merge into one window [first digit - lead, end of last run); positions outside every window
   cannot start a match. A window with fewer than `digits` digits in [a, b - 1 + reach) cannot
   start one either (the count is taken to the largest reach, the `horizon`: more digits,
-  still a sound test).
+  still a sound test), nor one whose longest run of consecutive digits there is shorter than
+  the `run` every match consumes (a run inside a match is part of a run of the text; it lies
+  in a cluster of digit runs starting before b - 1 + horizon, and a cluster before the
+  window's ends before a, farther than `lead` from the window's first digit).
 * Inside a window [a, b) the pattern is tried with `endpos = b + reach`: every attempt at
   q < b reads before q + reach, so it sees exactly the text a whole-text scan sees. `re`
   lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
@@ -167,14 +171,47 @@ def _digits(items: Any) -> int:
     return max(consumed, ahead)
 
 
+_REPEATS = (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT)
+
+
+def _run(items: Any) -> int:
+    """How many consecutive digits every match of `items` consumes at least, in one stretch.
+
+    Digits, and repeats of a digit, extend the stretch (whatever a repeat takes is all digits);
+    lookarounds consume nothing and leave it alone; anything else may consume a non-digit, so
+    it ends the stretch (what it guarantees inside itself still counts on its own).
+    """
+    best = current = 0
+    for op, av in items:
+        if _is_digit(op, av):
+            current += 1
+        elif op in _REPEATS and len(av[2]) == 1 and _is_digit(*av[2][0]):
+            current += av[0]
+        elif op not in (c.ASSERT, c.ASSERT_NOT):
+            inner = 0
+            if op in _REPEATS and av[0] >= 1:
+                inner = _run(av[2])
+            elif op is c.SUBPATTERN:
+                inner = _run(av[3])
+            elif op is c.ATOMIC_GROUP:
+                inner = _run(av)
+            elif op is c.BRANCH:
+                inner = min(_run(b) for b in av[1])
+            best = max(best, current, inner)
+            current = 0
+    return max(best, current)
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
     """What every match promises, from its start p: a digit in [p, p + `lead`], at least
-    `digits` digits in [p, p + `reach`), and trying it at p reads nothing at or after p + `reach`."""
+    `digits` digits in [p, p + `reach`), `run` of them consecutive, and trying it at p reads
+    nothing at or after p + `reach`."""
 
     lead: int
     reach: int
     digits: int
+    run: int
 
     @classmethod
     def of(cls, pattern: Any) -> Bound | None:
@@ -189,7 +226,7 @@ class Bound:
                 return None  # an empty match moves finditer on differently
         except (_Unbounded, re.error):
             return None
-        return None if lead is None else cls(lead, reach, _digits(parsed.data))
+        return None if lead is None else cls(lead, reach, _digits(parsed.data), _run(parsed.data))
 
 
 def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int]:
@@ -198,49 +235,62 @@ def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int]:
     bounds = [Bound.of(p) for p in patterns]
     lead = max((b.lead for b in bounds if b is not None), default=0)
     horizon = max((b.reach for b in bounds if b is not None), default=1)
-    return [None if b is None else Bound(lead, b.reach, b.digits) for b in bounds], horizon
+    return [None if b is None else Bound(lead, b.reach, b.digits, b.run) for b in bounds], horizon
 
 
-DigitWindow = tuple[int, int, int]  # [a, b) where matches may start, digits from a to b - 1 + horizon
+# [a, b) where matches may start; the digits from a to b - 1 + horizon, and their longest run
+DigitWindow = tuple[int, int, int, int]
 _WINDOW_FINDERS: dict[int, re.Pattern[str]] = {}
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
-    """Where a match of a pattern with this `lead` can start, and how many digits (`\\d`) there
-    are from there up to `horizon` characters past the last possible start."""
+    """Where a match of a pattern with this `lead` can start, how many digits (`\\d`) there are
+    from there up to `horizon` characters past the last possible start, and the longest run of
+    consecutive digits among them."""
     finder = _WINDOW_FINDERS.get(lead)
     if finder is None:
         # digit runs separated by at most `lead` non-digits share a window
         finder = re.compile(rf"\d+(?:\D{{1,{lead}}}\d+)*" if lead else r"\d+")
         _WINDOW_FINDERS[lead] = finder
-    runs = [(m.start(), m.end(), sum(map(str.isdecimal, m.group()))) for m in finder.finditer(text)]
+    clusters: list[tuple[int, int, int, int]] = []  # (start, end, digits, longest run)
+    for m in finder.finditer(text):
+        group = m.group()
+        if group.isdecimal():
+            clusters.append((m.start(), m.end(), len(group), len(group)))
+        else:
+            lengths = list(map(len, _DIGIT_RUN.findall(group)))
+            clusters.append((m.start(), m.end(), sum(lengths), max(lengths)))
     out: list[DigitWindow] = []
-    ahead = total = 0  # the runs from this one to runs[ahead] start before the horizon: `total` digits
-    for first, end, digits in runs:
-        while ahead < len(runs) and runs[ahead][0] < end - 1 + horizon:
-            total += runs[ahead][2]
+    # the clusters from this one to clusters[ahead] start before the horizon: `total` digits
+    ahead = total = 0
+    for i, (first, end, digits, _) in enumerate(clusters):
+        while ahead < len(clusters) and clusters[ahead][0] < end - 1 + horizon:
+            total += clusters[ahead][2]
             ahead += 1
-        out.append((max(0, first - lead), end, total))
+        longest = clusters[i][3] if ahead == i + 1 else max(r[3] for r in clusters[i:ahead])
+        out.append((max(0, first - lead), end, total, longest))
         total -= digits
     return out
 
 
 class SegmentWindows:
-    """One segment's windows for one (lead, horizon), and, per digit count, the windows that
-    have that many: each pattern then loops only over the windows it can match in."""
+    """One segment's windows for one (lead, horizon), and, per digit count and run, the windows
+    that have them: each pattern then loops only over the windows it can match in."""
 
     __slots__ = ("_all", "_by_digits", "dense")
 
     def __init__(self, text: str, lead: int, horizon: int) -> None:
         self._all = windows(text, lead, horizon)
-        self._by_digits: dict[int, list[tuple[int, int]]] = {}
+        self._by_digits: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self.dense = len(self._all) * _DENSE > len(text)  # then one whole-text scan is cheaper
 
-    def having(self, digits: int) -> list[tuple[int, int]]:
-        """The windows [a, b) with at least `digits` digits up to the horizon."""
-        spans = self._by_digits.get(digits)
+    def having(self, digits: int, run: int) -> list[tuple[int, int]]:
+        """The windows [a, b) with at least `digits` digits up to the horizon, `run` in a row."""
+        key = (digits, run)
+        spans = self._by_digits.get(key)
         if spans is None:
-            spans = self._by_digits[digits] = [(a, b) for a, b, n in self._all if n >= digits]
+            spans = self._by_digits[key] = [(a, b) for a, b, n, r in self._all if n >= digits and r >= run]
         return spans
 
 
@@ -269,7 +319,7 @@ class WindowedPattern:
             found = cache[key] = SegmentWindows(text, bound.lead, self.horizon)
         if found.dense:
             return self.pattern.finditer(text)
-        return self._near_digits(text, found.having(bound.digits), bound.reach)
+        return self._near_digits(text, found.having(bound.digits, bound.run), bound.reach)
 
     def _near_digits(self, text: str, spans: list[tuple[int, int]], reach: int) -> Iterator[re.Match[str]]:
         # `search` from the end of the previous match is what `finditer` does (no match is
