@@ -44,6 +44,7 @@ tag-stripping pass with the same inline/block rules (`HtmlText.flattened` says s
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html import unescape
 
@@ -102,8 +103,19 @@ _FORMATTING = frozenset(
 )
 
 
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)")  # `_TAG` without the end tags
+
+
 def _too_complex(html: str) -> bool:
     """A linear, conservative estimate of tree depth and size (over-estimating is harmless)."""
+    # Each start tag adds at most one to the depth estimated below, and only if it may nest:
+    # when those are few (almost every mail), counting them (no Python loop per tag) is enough.
+    starts = Counter(_START_TAG.findall(html))
+    if (
+        html.count("<") <= MAX_TAGS
+        and sum(n for name, n in starts.items() if name.lower() not in _NO_NESTING) <= MAX_DEPTH
+    ):
+        return False
     stack: list[str] = []
     open_count: dict[str, int] = {}
     unmatched_formatting: dict[str, int] = {}
