@@ -129,12 +129,19 @@ def header_texts(msg: Message, skip_params: bool = False) -> Iterator[tuple[str,
             if skip_params:
                 continue
             value = _param_text(msg, lname)
-        elif lname in _TRACE:
-            value = _trace_text(decode_header_value(str(raw)[:_MAX_VALUE]))
+            if value and _WORTH.search(value):
+                yield f"header:{_field_name(name)}", value
+            continue
+        text = str(raw)[:_MAX_VALUE]
+        if "=?" not in text and not _WORTH.search(text):
+            # ASCII, no digit, no encoded word: decoding only unfolds it, so it stays unworthy
+            continue
+        if lname in _TRACE:
+            value = _trace_text(decode_header_value(text))
         elif lname in _DATE_FIELDS:
-            value = _DATE_TIME.sub(_blank, decode_header_value(str(raw)[:_MAX_VALUE]))
+            value = _DATE_TIME.sub(_blank, decode_header_value(text))
         else:
-            value = decode_header_value(str(raw)[:_MAX_VALUE])
+            value = decode_header_value(text)
         if value and _WORTH.search(value):
             yield f"header:{_field_name(name)}", value
 

@@ -276,7 +276,8 @@ _LINE_BREAK = re.compile(r"[\r\n]+")
 
 def unfold_8bit(value: str) -> str:
     """Unfold a raw header value and read its raw 8-bit bytes (surrogate-escaped by the parser)."""
-    value = _LINE_BREAK.sub(" ", _FOLD.sub("", value))
+    if "\n" in value or "\r" in value:  # most values are one line: nothing to unfold
+        value = _LINE_BREAK.sub(" ", _FOLD.sub("", value))
     try:
         raw = value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # lone surrogates that did not come from the parser
