@@ -27,7 +27,9 @@ checks it over the corpus and random text too):
   still a sound test), nor one whose longest run of consecutive digits there is shorter than
   the `run` every match consumes (a run inside a match is part of a run of the text; it lies
   in a cluster of digit runs starting before b - 1 + horizon, and a cluster before the
-  window's ends before a, farther than `lead` from the window's first digit).
+  window's ends before a, farther than `lead` from the window's first digit). A short text
+  (or one with dense windows) is scanned whole, and only if it (one of its windows) passes
+  the same tests.
 * Inside a window [a, b) the pattern is tried with `endpos = b + reach`: every attempt at
   q < b reads before q + reach, so it sees exactly the text a whole-text scan sees. `re`
   lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
@@ -50,7 +52,7 @@ from typing import Any
 # short ones (each `finditer` call costs about as much as scanning ~40 characters)
 _DENSE = 40
 
-# shorter texts are scanned whole: finding windows would cost more than it saves
+# shorter texts are scanned whole (if they have the digits): finding windows would cost more
 _SHORT = 200
 
 _DIGIT_CHARS = range(ord("0"), ord("9") + 1)
@@ -276,21 +278,30 @@ def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
 
 class SegmentWindows:
     """One segment's windows for one (lead, horizon), and, per digit count and run, the windows
-    that have them: each pattern then loops only over the windows it can match in."""
+    that have them: each pattern then loops only over the windows it can match in.
 
-    __slots__ = ("_all", "_by_digits", "dense")
+    A short text, or one whose windows are dense, is scanned whole (`whole`), but only by the
+    patterns it has the digits for: a short text is then one window, the whole of it.
+    """
+
+    __slots__ = ("_all", "_by_need", "whole")
 
     def __init__(self, text: str, lead: int, horizon: int) -> None:
-        self._all = windows(text, lead, horizon)
-        self._by_digits: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        self.dense = len(self._all) * _DENSE > len(text)  # then one whole-text scan is cheaper
+        self._by_need: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        if len(text) < _SHORT:  # finding windows would cost more than it saves
+            lengths = [len(r) for r in _DIGIT_RUN.findall(text)]
+            self._all = [(0, len(text), sum(lengths), max(lengths, default=0))]
+            self.whole = True
+        else:
+            self._all = windows(text, lead, horizon)
+            self.whole = len(self._all) * _DENSE > len(text)  # then one whole-text scan is cheaper
 
     def having(self, digits: int, run: int) -> list[tuple[int, int]]:
         """The windows [a, b) with at least `digits` digits up to the horizon, `run` in a row."""
         key = (digits, run)
-        spans = self._by_digits.get(key)
+        spans = self._by_need.get(key)
         if spans is None:
-            spans = self._by_digits[key] = [(a, b) for a, b, n, r in self._all if n >= digits and r >= run]
+            spans = self._by_need[key] = [(a, b) for a, b, n, r in self._all if n >= digits and r >= run]
         return spans
 
 
@@ -310,21 +321,29 @@ class WindowedPattern:
 
     def finditer(self, text: str, cache: WindowCache) -> Iterator[re.Match[str]]:
         """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
+        return iter(self.matches(text, cache))
+
+    def matches(self, text: str, cache: WindowCache) -> list[re.Match[str]]:
+        """`finditer`'s matches as a list (no generator to resume per match)."""
         bound = self.bound
-        if bound is None or len(text) < _SHORT:
-            return self.pattern.finditer(text)
+        if bound is None:
+            return list(self.pattern.finditer(text))
         key = (bound.lead, self.horizon)
         found = cache.get(key)
         if found is None:
             found = cache[key] = SegmentWindows(text, bound.lead, self.horizon)
-        if found.dense:
-            return self.pattern.finditer(text)
-        return self._near_digits(text, found.having(bound.digits, bound.run), bound.reach)
+        spans = found.having(bound.digits, bound.run)
+        if not spans:
+            return []  # every match starts in a window that has what it needs: none does
+        if found.whole:
+            return list(self.pattern.finditer(text))
+        return self._near_digits(text, spans, bound.reach)
 
-    def _near_digits(self, text: str, spans: list[tuple[int, int]], reach: int) -> Iterator[re.Match[str]]:
+    def _near_digits(self, text: str, spans: list[tuple[int, int]], reach: int) -> list[re.Match[str]]:
         # `search` from the end of the previous match is what `finditer` does (no match is
         # empty); `endpos` past the end of the text reads as the end
         search = self.pattern.search
+        found: list[re.Match[str]] = []
         resume = 0
         for a, b in spans:
             if a < resume:
@@ -334,4 +353,5 @@ class WindowedPattern:
             end = b + reach
             while (match := search(text, a, end)) is not None and match.start() < b:
                 a = resume = match.end()
-                yield match
+                found.append(match)
+        return found

@@ -142,8 +142,11 @@ class DetectionEngine:
         windows: WindowCache,
         out: list[_Candidate],
     ) -> None:
+        matches = [m for pattern in patterns for m in pattern.matches(text, windows)]
+        if not matches:
+            return
         seen: set[tuple[int, int]] = set()
-        for match in (m for pattern in patterns for m in pattern.finditer(text, windows)):
+        for match in matches:
             start, end = match.span()
             if (start, end) in seen or start == end:
                 continue
