@@ -69,6 +69,7 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _CELL = frozenset({"td", "th"})
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
+_ON_LEAVE = _BLOCK | _CELL | _PREFORMATTED  # what leaving an element does something for
 
 _WS = re.compile(r"[ \t\r\n\f]+")
 _HIDDEN_STYLE = re.compile(
@@ -76,7 +77,6 @@ _HIDDEN_STYLE = re.compile(
     r"|(?:font-size|opacity|max-height|max-width)\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:;|$|!)",
     re.IGNORECASE,
 )
-_SPACES_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
 _MANY_NL = re.compile(r"\n{2,}")
 
 # Past this depth, or this many tags, the document is read as flat text instead of being
@@ -186,7 +186,10 @@ def _is_hidden(attrs: dict[str, str | None]) -> bool:
 
 
 def _tidy(text: str) -> str:
-    text = _SPACES_AROUND_NL.sub("\n", text)
+    # each line stripped of spaces and tabs: what `[ \t]*\n[ \t]*` -> "\n" does, in half the
+    # time (a pattern that starts with an optional class is tried at every position), except
+    # at the two ends, which `strip` clears anyway
+    text = "\n".join([line.strip(" \t") for line in text.split("\n")])
     return _MANY_NL.sub("\n", text).strip()
 
 
@@ -232,7 +235,8 @@ def _tree_text(html: str, markup: Markup) -> str:
     pre_depth = 0
     collapse = _WS.sub
     # Nodes to enter and, under an element's children, (its tag, whether it is hidden) to leave
-    # it. Half of a mail's nodes are text: they are handled first, and take no leave entry.
+    # it. Half of a mail's nodes are text: they are handled first, and take no leave entry, nor
+    # does an element with nothing to do on leaving (inline, not hidden).
     stack: list[LexborNode | tuple[str, bool]] = [root]
     while stack:
         item = stack.pop()
@@ -256,7 +260,12 @@ def _tree_text(html: str, markup: Markup) -> str:
         tag = node.tag or ""
         if tag == "-text":
             text = node.text_content or ""
-            out.append(text if pre_depth else collapse(" ", text))
+            if pre_depth:
+                out.append(text)
+            elif text.strip(" \t\r\n\f"):
+                out.append(collapse(" ", text))
+            else:  # most text nodes: the white space between two tags
+                out.append(" " if text else "")
             continue
         if tag == "-comment":
             markup.comment(node.comment_content or "")
@@ -283,7 +292,8 @@ def _tree_text(html: str, markup: Markup) -> str:
                 out.append(" " + (attrs.get("alt") or "") + " ")
             if tag in _PREFORMATTED:
                 pre_depth += 1
-        stack.append((tag, is_hidden))
+        if is_hidden or tag in _ON_LEAVE:
+            stack.append((tag, is_hidden))
         children = list(node.iter(include_text=True))
         children.reverse()
         stack.extend(children)
