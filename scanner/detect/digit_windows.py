@@ -18,18 +18,19 @@ checks it over the corpus and random text too):
   `digits`, how many digits every match has at least in [p, p + reach). Anything it cannot
   bound (unbounded repeats, anchors, back-references, a possible empty match) makes it give
   up. It also proves `run`, how many consecutive digits every match consumes at least (0 when
-  it cannot say). A larger `lead` or `reach` stays true, so every pattern is given the largest `lead` and
-  windows are found once per segment for all of them.
-* So a match can only start in [d - lead, d] for a digit d. Digit runs closer than `lead`
-  merge into one window [first digit - lead, end of last run); positions outside every window
-  cannot start a match. A window with fewer than `digits` digits in [a, b - 1 + reach) cannot
-  start one either (the count is taken to the largest reach, the `horizon`: more digits,
-  still a sound test), nor one whose longest run of consecutive digits there is shorter than
-  the `run` every match consumes (a run inside a match is part of a run of the text; it lies
-  in a cluster of digit runs starting before b - 1 + horizon, and a cluster before the
-  window's ends before a, farther than `lead` from the window's first digit). A short text
-  (or one with dense windows) is scanned whole, and only if it (one of its windows) passes
-  the same tests.
+  it cannot say). A larger `lead` or `reach` stays true, so windows are found once per segment
+  for all patterns with the largest lead (the `spread`) and the largest reach (the `horizon`).
+* So a match can only start in [d - lead, d] for a digit d. Digit runs closer than the spread
+  merge into one window [a, b) = [first digit - lead, end of last run), `lead` the pattern's
+  own: the digit a match has within its lead is in the window's runs (the runs of other
+  windows are more than the spread away), so positions outside every window cannot start a
+  match. A window with fewer than `digits` digits in [a, b - 1 + reach) cannot start one
+  either (the count is taken to the `horizon`: more digits, still a sound test), nor one whose
+  longest run of consecutive digits there is shorter than the `run` every match consumes (a
+  run inside a match is part of a run of the text, in this window's cluster of runs or in one
+  starting before b - 1 + horizon; the cluster before ends more than the spread before the
+  first digit, so before a). A short text (or one with dense windows) is scanned whole, and
+  only if it (one of its windows) passes the same tests.
 * Inside a window [a, b) the pattern is tried with `endpos = b + reach`: every attempt at
   q < b reads before q + reach, so it sees exactly the text a whole-text scan sees. `re`
   lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
@@ -231,25 +232,26 @@ class Bound:
         return None if lead is None else cls(lead, reach, _digits(parsed.data), _run(parsed.data))
 
 
-def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int]:
-    """`Bound.of` each pattern, leads raised to the largest, and the largest reach (the horizon):
-    one window scan per segment then serves every pattern."""
+def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int, int]:
+    """`Bound.of` each pattern, the largest lead (the spread) and the largest reach (the
+    horizon): one window scan per segment then serves every pattern."""
     bounds = [Bound.of(p) for p in patterns]
-    lead = max((b.lead for b in bounds if b is not None), default=0)
+    spread = max((b.lead for b in bounds if b is not None), default=0)
     horizon = max((b.reach for b in bounds if b is not None), default=1)
-    return [None if b is None else Bound(lead, b.reach, b.digits, b.run) for b in bounds], horizon
+    return bounds, spread, horizon
 
 
-# [a, b) where matches may start; the digits from a to b - 1 + horizon, and their longest run
+# the first digit and the end b of a window; the digits from the first to b - 1 + horizon, and
+# their longest run
 DigitWindow = tuple[int, int, int, int]
 _WINDOW_FINDERS: dict[int, re.Pattern[str]] = {}
 _DIGIT_RUN = re.compile(r"\d+")
 
 
 def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
-    """Where a match of a pattern with this `lead` can start, how many digits (`\\d`) there are
-    from there up to `horizon` characters past the last possible start, and the longest run of
-    consecutive digits among them."""
+    """The windows of patterns with at most this `lead`: their digit runs, how many digits
+    (`\\d`) there are up to `horizon` characters past the last possible start, and the longest
+    run of consecutive digits among them."""
     finder = _WINDOW_FINDERS.get(lead)
     if finder is None:
         # digit runs separated by at most `lead` non-digits share a window
@@ -271,7 +273,7 @@ def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
             total += clusters[ahead][2]
             ahead += 1
         longest = clusters[i][3] if ahead == i + 1 else max(r[3] for r in clusters[i:ahead])
-        out.append((max(0, first - lead), end, total, longest))
+        out.append((first, end, total, longest))
         total -= digits
     return out
 
@@ -287,7 +289,7 @@ class SegmentWindows:
     __slots__ = ("_all", "_by_need", "whole")
 
     def __init__(self, text: str, lead: int, horizon: int) -> None:
-        self._by_need: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._by_need: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         if len(text) < _SHORT:  # finding windows would cost more than it saves
             lengths = [len(r) for r in _DIGIT_RUN.findall(text)]
             self._all = [(0, len(text), sum(lengths), max(lengths, default=0))]
@@ -296,12 +298,18 @@ class SegmentWindows:
             self._all = windows(text, lead, horizon)
             self.whole = len(self._all) * _DENSE > len(text)  # then one whole-text scan is cheaper
 
-    def having(self, digits: int, run: int) -> list[tuple[int, int]]:
-        """The windows [a, b) with at least `digits` digits up to the horizon, `run` in a row."""
-        key = (digits, run)
-        spans = self._by_need.get(key)
+    def having(self, need: tuple[int, int, int]) -> list[tuple[int, int]]:
+        """The windows [a, b) of a pattern that needs (`lead`, `digits`, `run`): at least
+        `digits` digits up to the horizon, `run` of them in a row; a is `lead` before the first."""
+        spans = self._by_need.get(need)
         if spans is None:
-            spans = self._by_need[key] = [(a, b) for a, b, n, r in self._all if n >= digits and r >= run]
+            lead, digits, run = need
+            spans = [
+                (first - lead if first > lead else 0, b)
+                for first, b, n, r in self._all
+                if n >= digits and r >= run
+            ]
+            self._by_need[need] = spans
         return spans
 
 
@@ -312,12 +320,17 @@ WindowCache = dict[tuple[int, int], SegmentWindows]
 class WindowedPattern:
     """`finditer` that skips the text no match can start in; same matches as `pattern.finditer`."""
 
-    __slots__ = ("bound", "horizon", "pattern")
+    __slots__ = ("_key", "_need", "bound", "pattern")
 
-    def __init__(self, pattern: re.Pattern[str], bound: Bound | None, horizon: int) -> None:
+    def __init__(
+        self, pattern: re.Pattern[str], bound: Bound | None, horizon: int, spread: int | None = None
+    ) -> None:
+        """`horizon` at least `bound.reach` and `spread` at least `bound.lead` (its default): the
+        windows are those of every pattern sharing them."""
         self.pattern = pattern
         self.bound = bound
-        self.horizon = horizon  # at least bound.reach
+        self._key = (bound.lead if spread is None else spread, horizon) if bound is not None else (0, 0)
+        self._need = (bound.lead, bound.digits, bound.run) if bound is not None else (0, 0, 0)
 
     def finditer(self, text: str, cache: WindowCache) -> Iterator[re.Match[str]]:
         """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
@@ -328,11 +341,10 @@ class WindowedPattern:
         bound = self.bound
         if bound is None:
             return list(self.pattern.finditer(text))
-        key = (bound.lead, self.horizon)
-        found = cache.get(key)
+        found = cache.get(self._key)
         if found is None:
-            found = cache[key] = SegmentWindows(text, bound.lead, self.horizon)
-        spans = found.having(bound.digits, bound.run)
+            found = cache[self._key] = SegmentWindows(text, *self._key)
+        spans = found.having(self._need)
         if not spans:
             return []  # every match starts in a window that has what it needs: none does
         if found.whole:

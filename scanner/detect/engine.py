@@ -88,10 +88,11 @@ class DetectionEngine:
         self.rules = tuple(rules)
         self._digest_key = digest_key  # allowlist digests (`scanner.digest`), computed here only
         # each rule's patterns, run only near digits where that is provably the same
-        shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
+        shared, spread, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
         bounds = iter(shared)
         self._windowed = tuple(
-            tuple(WindowedPattern(p, next(bounds), horizon) for p in rule.patterns) for rule in self.rules
+            tuple(WindowedPattern(p, next(bounds), horizon, spread) for p in rule.patterns)
+            for rule in self.rules
         )
         self.window = window
         self._medical = medical

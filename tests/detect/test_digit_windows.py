@@ -94,11 +94,17 @@ def test_bounds(source: str, expected: Bound | None) -> None:
         r"(?<![\w+])[A-Z]?\d{8,9}(?!\w)",  # a run of 8
     ],
 )
-def test_windows_match_finditer_at_window_edges(source: str) -> None:
+@pytest.mark.parametrize("shared", [False, True])
+def test_windows_match_finditer_at_window_edges(source: str, shared: bool) -> None:
+    """`shared`: windows made for other patterns too (a wider spread and horizon), as in the engine."""
     pattern = re.compile(source)
     bound = Bound.of(pattern)
     assert bound is not None
-    windowed = WindowedPattern(pattern, bound, bound.reach)
+    windowed = (
+        WindowedPattern(pattern, bound, bound.reach + 20, bound.lead + 6)
+        if shared
+        else WindowedPattern(pattern, bound, bound.reach)
+    )
     rng = random.Random(7)
     for _ in range(3000):
         text = "".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(1, 120)))
