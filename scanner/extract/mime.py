@@ -226,7 +226,8 @@ def decode_text(
                 text = _decode(data, codec, final)
             except UnicodeDecodeError:
                 text = _fallback(data, clean, final, note)
-    if _SURROGATE.search(text):  # UTF-7 can encode lone surrogates; no consumer wants them
+    # UTF-7 can encode lone surrogates; no consumer wants them (ASCII text has none)
+    if not text.isascii() and _SURROGATE.search(text):
         text = _SURROGATE.sub("\ufffd", text)
     return text.replace("\r\n", "\n")
 
