@@ -5,13 +5,13 @@ a plain `finditer` tries every position of the text: ~25 ms per MB per pattern. 
 identifier has a digit near its start, though, so a pattern only needs to be tried at the few
 positions just before or on a digit. `WindowedPattern` finds those positions once per segment
 (one C-level `finditer` over the digit runs) and runs the pattern only there, with
-`search(text, pos, endpos)`. Windows are kept per segment, and per digit count the windows
-that have that many, so a pattern's loop only visits windows it can match in.
+`search(text, pos, endpos)`. Windows are kept per segment, and per need (lead, digits, run)
+the windows that meet it, so a pattern's loop only visits windows it can match in.
 
 Why the findings are exactly those of `pattern.finditer(text)` (the engine's equivalence test
 checks it over the corpus and random text too):
 
-* `Bound.of` reads the parsed pattern and proves three numbers, or gives up (returns None,
+* `Bound.of` reads the parsed pattern and proves four numbers, or gives up (returns None,
   the engine then scans the whole text): `lead`, such that every match has a digit (a
   character `\\d` matches) at most `lead` characters after its start p; `reach`, such that
   trying the pattern at p reads no character at or after p + reach (lookaheads included); and
