@@ -5,30 +5,39 @@ a plain `finditer` tries every position of the text: ~25 ms per MB per pattern. 
 identifier has a digit near its start, though, so a pattern only needs to be tried at the few
 positions just before or on a digit. `WindowedPattern` finds those positions once per segment
 (one C-level `finditer` over the digit runs) and runs the pattern only there, with
-`finditer(text, pos, endpos)`.
+`search(text, pos, endpos)`. Windows are kept per segment, and per need (lead, digits, run)
+the windows that meet it, so a pattern's loop only visits windows it can match in.
 
 Why the findings are exactly those of `pattern.finditer(text)` (the engine's equivalence test
 checks it over the corpus and random text too):
 
-* `Bound.of` reads the parsed pattern and proves three numbers, or gives up (returns None,
+* `Bound.of` reads the parsed pattern and proves four numbers, or gives up (returns None,
   the engine then scans the whole text): `lead`, such that every match has a digit (a
   character `\\d` matches) at most `lead` characters after its start p; `reach`, such that
   trying the pattern at p reads no character at or after p + reach (lookaheads included); and
   `digits`, how many digits every match has at least in [p, p + reach). Anything it cannot
   bound (unbounded repeats, anchors, back-references, a possible empty match) makes it give
-  up. A larger `lead` or `reach` stays true, so every pattern is given the largest `lead` and
-  windows are found once per segment for all of them.
-* So a match can only start in [d - lead, d] for a digit d. Digit runs closer than `lead`
-  merge into one window [first digit - lead, end of last run); positions outside every window
-  cannot start a match. A window with fewer than `digits` digits in [a, b - 1 + reach) cannot
-  start one either (the count is taken to the largest reach, the `horizon`: more digits,
-  still a sound test).
+  up. It also proves `run`, how many consecutive digits every match consumes at least (0 when
+  it cannot say). A larger `lead` or `reach` stays true, so windows are found once per segment
+  for all patterns with the largest lead (the `spread`) and the largest reach (the `horizon`).
+* So a match can only start in [d - lead, d] for a digit d. Digit runs closer than the spread
+  merge into one window [a, b) = [first digit - lead, end of last run), `lead` the pattern's
+  own: the digit a match has within its lead is in the window's runs (the runs of other
+  windows are more than the spread away), so positions outside every window cannot start a
+  match. A window with fewer than `digits` digits in [a, b - 1 + reach) cannot start one
+  either (the count is taken to the `horizon`: more digits, still a sound test), nor one whose
+  longest run of consecutive digits there is shorter than the `run` every match consumes (a
+  run inside a match is part of a run of the text, in this window's cluster of runs or in one
+  starting before b - 1 + horizon; the cluster before ends more than the spread before the
+  first digit, so before a). A short text (or one with dense windows) is scanned whole, and
+  only if it (one of its windows) passes the same tests.
 * Inside a window [a, b) the pattern is tried with `endpos = b + reach`: every attempt at
   q < b reads before q + reach, so it sees exactly the text a whole-text scan sees. `re`
   lookbehinds see the characters before `pos` (the string is not cut there). Matches starting
   at or after b are dropped; they are found, if real, from their own window.
 * A whole-text `finditer` resumes after each match's end, so a window starts no earlier than
-  the end of the previous match, as `finditer` would.
+  the end of the previous match, as `finditer` would; within a window the next `search`
+  starts at the previous match's end too (no match is empty, so `finditer` does the same).
 """
 
 from __future__ import annotations
@@ -44,8 +53,9 @@ from typing import Any
 # short ones (each `finditer` call costs about as much as scanning ~40 characters)
 _DENSE = 40
 
-# shorter texts are scanned whole: finding windows would cost more than it saves
-_SHORT = 200
+# shorter texts are scanned whole (if they have the digits): finding windows would cost more
+# (measured on the proxy benchmark's segments: 200 cost 12% more than 50, 20 to 100 the same)
+_SHORT = 50
 
 _DIGIT_CHARS = range(ord("0"), ord("9") + 1)
 
@@ -165,14 +175,47 @@ def _digits(items: Any) -> int:
     return max(consumed, ahead)
 
 
+_REPEATS = (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT)
+
+
+def _run(items: Any) -> int:
+    """How many consecutive digits every match of `items` consumes at least, in one stretch.
+
+    Digits, and repeats of a digit, extend the stretch (whatever a repeat takes is all digits);
+    lookarounds consume nothing and leave it alone; anything else may consume a non-digit, so
+    it ends the stretch (what it guarantees inside itself still counts on its own).
+    """
+    best = current = 0
+    for op, av in items:
+        if _is_digit(op, av):
+            current += 1
+        elif op in _REPEATS and len(av[2]) == 1 and _is_digit(*av[2][0]):
+            current += av[0]
+        elif op not in (c.ASSERT, c.ASSERT_NOT):
+            inner = 0
+            if op in _REPEATS and av[0] >= 1:
+                inner = _run(av[2])
+            elif op is c.SUBPATTERN:
+                inner = _run(av[3])
+            elif op is c.ATOMIC_GROUP:
+                inner = _run(av)
+            elif op is c.BRANCH:
+                inner = min(_run(b) for b in av[1])
+            best = max(best, current, inner)
+            current = 0
+    return max(best, current)
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
     """What every match promises, from its start p: a digit in [p, p + `lead`], at least
-    `digits` digits in [p, p + `reach`), and trying it at p reads nothing at or after p + `reach`."""
+    `digits` digits in [p, p + `reach`), `run` of them consecutive, and trying it at p reads
+    nothing at or after p + `reach`."""
 
     lead: int
     reach: int
     digits: int
+    run: int
 
     @classmethod
     def of(cls, pattern: Any) -> Bound | None:
@@ -187,74 +230,142 @@ class Bound:
                 return None  # an empty match moves finditer on differently
         except (_Unbounded, re.error):
             return None
-        return None if lead is None else cls(lead, reach, _digits(parsed.data))
+        return None if lead is None else cls(lead, reach, _digits(parsed.data), _run(parsed.data))
 
 
-def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int]:
-    """`Bound.of` each pattern, leads raised to the largest, and the largest reach (the horizon):
-    one window scan per segment then serves every pattern."""
+def shared_bounds(patterns: Sequence[Any]) -> tuple[list[Bound | None], int, int]:
+    """`Bound.of` each pattern, the largest lead (the spread) and the largest reach (the
+    horizon): one window scan per segment then serves every pattern."""
     bounds = [Bound.of(p) for p in patterns]
-    lead = max((b.lead for b in bounds if b is not None), default=0)
+    spread = max((b.lead for b in bounds if b is not None), default=0)
     horizon = max((b.reach for b in bounds if b is not None), default=1)
-    return [None if b is None else Bound(lead, b.reach, b.digits) for b in bounds], horizon
+    return bounds, spread, horizon
 
 
-DigitWindow = tuple[int, int, int]  # [a, b) where matches may start, digits from a to b - 1 + horizon
+# the first digit and the end b of a window; the digits from the first to b - 1 + horizon, and
+# their longest run
+DigitWindow = tuple[int, int, int, int]
 _WINDOW_FINDERS: dict[int, re.Pattern[str]] = {}
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def windows(text: str, lead: int, horizon: int) -> list[DigitWindow]:
-    """Where a match of a pattern with this `lead` can start, and how many digits (`\\d`) there
-    are from there up to `horizon` characters past the last possible start."""
+    """The windows of patterns with at most this `lead`: their digit runs, how many digits
+    (`\\d`) there are up to `horizon` characters past the last possible start, and the longest
+    run of consecutive digits among them."""
     finder = _WINDOW_FINDERS.get(lead)
     if finder is None:
-        # digit runs separated by at most `lead` non-digits share a window
-        finder = re.compile(rf"\d+(?:\D{{1,{lead}}}\d+)*" if lead else r"\d+")
+        # digit runs separated by at most `lead` non-digits share a window (`\d\d*`, not `\d+`:
+        # a pattern that starts with a class lets `re` skip to the next digit in one C loop)
+        finder = re.compile(rf"\d\d*(?:\D{{1,{lead}}}\d+)*" if lead else r"\d\d*")
         _WINDOW_FINDERS[lead] = finder
-    runs = [(m.start(), m.end(), sum(map(str.isdecimal, m.group()))) for m in finder.finditer(text)]
+    clusters: list[tuple[int, int, int, int]] = []  # (start, end, digits, longest run)
+    for m in finder.finditer(text):
+        group = m.group()
+        if group.isdecimal():
+            clusters.append((m.start(), m.end(), len(group), len(group)))
+        else:
+            lengths = list(map(len, _DIGIT_RUN.findall(group)))
+            clusters.append((m.start(), m.end(), sum(lengths), max(lengths)))
     out: list[DigitWindow] = []
-    ahead = total = 0  # the runs from this one to runs[ahead] start before the horizon: `total` digits
-    for first, end, digits in runs:
-        while ahead < len(runs) and runs[ahead][0] < end - 1 + horizon:
-            total += runs[ahead][2]
+    # the clusters from this one to clusters[ahead] start before the horizon: `total` digits
+    ahead = total = 0
+    for i, (first, end, digits, _) in enumerate(clusters):
+        while ahead < len(clusters) and clusters[ahead][0] < end - 1 + horizon:
+            total += clusters[ahead][2]
             ahead += 1
-        out.append((max(0, first - lead), end, total))
+        longest = clusters[i][3] if ahead == i + 1 else max(r[3] for r in clusters[i:ahead])
+        out.append((first, end, total, longest))
         total -= digits
     return out
+
+
+class SegmentWindows:
+    """One segment's windows for one (lead, horizon), and, per digit count and run, the windows
+    that have them: each pattern then loops only over the windows it can match in.
+
+    A short text, or one whose windows are dense, is scanned whole (`whole`), but only by the
+    patterns it has the digits for: a short text is then one window, the whole of it.
+    """
+
+    __slots__ = ("_all", "_by_need", "whole")
+
+    def __init__(self, text: str, lead: int, horizon: int) -> None:
+        self._by_need: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+        if len(text) < _SHORT:  # finding windows would cost more than it saves
+            lengths = [len(r) for r in _DIGIT_RUN.findall(text)]
+            self._all = [(0, len(text), sum(lengths), max(lengths, default=0))]
+            self.whole = True
+        else:
+            self._all = windows(text, lead, horizon)
+            self.whole = len(self._all) * _DENSE > len(text)  # then one whole-text scan is cheaper
+
+    def having(self, need: tuple[int, int, int]) -> list[tuple[int, int]]:
+        """The windows [a, b) of a pattern that needs (`lead`, `digits`, `run`): at least
+        `digits` digits up to the horizon, `run` of them in a row; a is `lead` before the first."""
+        spans = self._by_need.get(need)
+        if spans is None:
+            lead, digits, run = need
+            spans = [
+                (first - lead if first > lead else 0, b)
+                for first, b, n, r in self._all
+                if n >= digits and r >= run
+            ]
+            self._by_need[need] = spans
+        return spans
+
+
+# a segment's windows by (lead, horizon): one dict per segment, dropped with it
+WindowCache = dict[tuple[int, int], SegmentWindows]
 
 
 class WindowedPattern:
     """`finditer` that skips the text no match can start in; same matches as `pattern.finditer`."""
 
-    __slots__ = ("bound", "horizon", "pattern")
+    __slots__ = ("_key", "_need", "bound", "pattern")
 
-    def __init__(self, pattern: re.Pattern[str], bound: Bound | None, horizon: int) -> None:
+    def __init__(
+        self, pattern: re.Pattern[str], bound: Bound | None, horizon: int, spread: int | None = None
+    ) -> None:
+        """`horizon` at least `bound.reach` and `spread` at least `bound.lead` (its default): the
+        windows are those of every pattern sharing them."""
         self.pattern = pattern
         self.bound = bound
-        self.horizon = horizon  # at least bound.reach
+        self._key = (bound.lead if spread is None else spread, horizon) if bound is not None else (0, 0)
+        self._need = (bound.lead, bound.digits, bound.run) if bound is not None else (0, 0, 0)
 
-    def finditer(self, text: str, cache: dict[tuple[int, int], list[DigitWindow]]) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str, cache: WindowCache) -> Iterator[re.Match[str]]:
         """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
-        bound = self.bound
-        if bound is None or len(text) < _SHORT:
-            return self.pattern.finditer(text)
-        key = (bound.lead, self.horizon)
-        spans = cache.get(key)
-        if spans is None:
-            spans = cache[key] = windows(text, bound.lead, self.horizon)
-        if len(spans) * _DENSE > len(text):
-            return self.pattern.finditer(text)
-        return self._near_digits(text, spans, bound)
+        return iter(self.matches(text, cache))
 
-    def _near_digits(self, text: str, spans: list[DigitWindow], bound: Bound) -> Iterator[re.Match[str]]:
-        size = len(text)
+    def matches(self, text: str, cache: WindowCache) -> list[re.Match[str]]:
+        """`finditer`'s matches as a list (no generator to resume per match)."""
+        bound = self.bound
+        if bound is None:
+            return list(self.pattern.finditer(text))
+        found = cache.get(self._key)
+        if found is None:
+            found = cache[self._key] = SegmentWindows(text, *self._key)
+        spans = found.having(self._need)
+        if not spans:
+            return []  # every match starts in a window that has what it needs: none does
+        if found.whole:
+            return list(self.pattern.finditer(text))
+        return self._near_digits(text, spans, bound.reach)
+
+    def _near_digits(self, text: str, spans: list[tuple[int, int]], reach: int) -> list[re.Match[str]]:
+        # `search` from the end of the previous match is what `finditer` does (no match is
+        # empty); `endpos` past the end of the text reads as the end
+        search = self.pattern.search
+        found: list[re.Match[str]] = []
         resume = 0
-        for a, b, digits in spans:
-            pos = max(a, resume)
-            if pos >= b or digits < bound.digits:
-                continue
-            for match in self.pattern.finditer(text, pos, min(size, b + bound.reach)):
-                if match.start() >= b:
-                    break
-                resume = match.end()
-                yield match
+        for a, b in spans:
+            if a < resume:
+                if resume >= b:
+                    continue
+                a = resume
+            end = b + reach
+            while (match := search(text, a, end)) is not None and match.start() < b:
+                a = resume = match.end()
+                found.append(match)
+        return found

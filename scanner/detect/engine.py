@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from scanner.detect.context import CONTEXT_WINDOW, ContextLexicon, Window
-from scanner.detect.digit_windows import DigitWindow, WindowedPattern, shared_bounds
+from scanner.detect.digit_windows import WindowCache, WindowedPattern, shared_bounds
 from scanner.detect.language import guess_language
 from scanner.detect.medical.detector import MedicalDetector
 from scanner.detect.normalize import Normalized, normalize
@@ -88,10 +88,11 @@ class DetectionEngine:
         self.rules = tuple(rules)
         self._digest_key = digest_key  # allowlist digests (`scanner.digest`), computed here only
         # each rule's patterns, run only near digits where that is provably the same
-        shared, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
+        shared, spread, horizon = shared_bounds([p for rule in self.rules for p in rule.patterns])
         bounds = iter(shared)
         self._windowed = tuple(
-            tuple(WindowedPattern(p, next(bounds), horizon) for p in rule.patterns) for rule in self.rules
+            tuple(WindowedPattern(p, next(bounds), horizon, spread) for p in rule.patterns)
+            for rule in self.rules
         )
         self.window = window
         self._medical = medical
@@ -125,7 +126,7 @@ class DetectionEngine:
         text = norm.text
         scan = _SegmentScan(segment, norm, [])
         if _DIGIT.search(text):
-            windows: dict[tuple[int, int], list[DigitWindow]] = {}
+            windows: WindowCache = {}
             for rule, patterns in zip(self.rules, self._windowed, strict=True):
                 self._apply(rule, text, patterns, windows, scan.candidates)
         scan.wants_doc = self._medical.needs_nlp(segment.text)
@@ -139,11 +140,14 @@ class DetectionEngine:
         rule: Rule,
         text: str,
         patterns: Sequence[WindowedPattern],
-        windows: dict[tuple[int, int], list[DigitWindow]],
+        windows: WindowCache,
         out: list[_Candidate],
     ) -> None:
+        matches = [m for pattern in patterns for m in pattern.matches(text, windows)]
+        if not matches:
+            return
         seen: set[tuple[int, int]] = set()
-        for match in (m for pattern in patterns for m in pattern.finditer(text, windows)):
+        for match in matches:
             start, end = match.span()
             if (start, end) in seen or start == end:
                 continue

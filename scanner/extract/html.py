@@ -44,6 +44,7 @@ tag-stripping pass with the same inline/block rules (`HtmlText.flattened` says s
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html import unescape
 
@@ -68,6 +69,7 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _CELL = frozenset({"td", "th"})
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
+_ON_LEAVE = _BLOCK | _CELL | _PREFORMATTED  # what leaving an element does something for
 
 _WS = re.compile(r"[ \t\r\n\f]+")
 _HIDDEN_STYLE = re.compile(
@@ -75,13 +77,7 @@ _HIDDEN_STYLE = re.compile(
     r"|(?:font-size|opacity|max-height|max-width)\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:;|$|!)",
     re.IGNORECASE,
 )
-_SPACES_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
 _MANY_NL = re.compile(r"\n{2,}")
-
-# Sentinels on the work stack: "leave this element" and "end of a hidden subtree".
-_LEAVE = 1
-_LEAVE_HIDDEN = 2
-
 
 # Past this depth, or this many tags, the document is read as flat text instead of being
 # parsed: lexbor's tree construction goes quadratic on some hostile nestings (100k ``<div>``s
@@ -107,8 +103,19 @@ _FORMATTING = frozenset(
 )
 
 
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)")  # `_TAG` without the end tags
+
+
 def _too_complex(html: str) -> bool:
     """A linear, conservative estimate of tree depth and size (over-estimating is harmless)."""
+    # Each start tag adds at most one to the depth estimated below, and only if it may nest:
+    # when those are few (almost every mail), counting them (no Python loop per tag) is enough.
+    starts = Counter(_START_TAG.findall(html))
+    if (
+        html.count("<") <= MAX_TAGS
+        and sum(n for name, n in starts.items() if name.lower() not in _NO_NESTING) <= MAX_DEPTH
+    ):
+        return False
     stack: list[str] = []
     open_count: dict[str, int] = {}
     unmatched_formatting: dict[str, int] = {}
@@ -179,7 +186,10 @@ def _is_hidden(attrs: dict[str, str | None]) -> bool:
 
 
 def _tidy(text: str) -> str:
-    text = _SPACES_AROUND_NL.sub("\n", text)
+    # each line stripped of spaces and tabs: what `[ \t]*\n[ \t]*` -> "\n" does, in half the
+    # time (a pattern that starts with an optional class is tried at every position), except
+    # at the two ends, which `strip` clears anyway
+    text = "\n".join([line.strip(" \t") for line in text.split("\n")])
     return _MANY_NL.sub("\n", text).strip()
 
 
@@ -223,11 +233,15 @@ def _tree_text(html: str, markup: Markup) -> str:
     out = visible
     hidden_depth = 0
     pre_depth = 0
-    stack: list[tuple[LexborNode, int]] = [(root, 0)]
+    collapse = _WS.sub
+    # Nodes to enter and, under an element's children, (its tag, whether it is hidden) to leave
+    # it. Half of a mail's nodes are text: they are handled first, and take no leave entry, nor
+    # does an element with nothing to do on leaving (inline, not hidden).
+    stack: list[LexborNode | tuple[str, bool]] = [root]
     while stack:
-        node, event = stack.pop()
-        tag = node.tag or ""
-        if event:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            tag, was_hidden = item
             if tag in _BLOCK:
                 out.append("\n")
                 if hidden and out is visible:
@@ -236,15 +250,22 @@ def _tree_text(html: str, markup: Markup) -> str:
                 out.append(" ")
             if tag in _PREFORMATTED:
                 pre_depth -= 1
-            if event == _LEAVE_HIDDEN:
+            if was_hidden:
                 hidden_depth -= 1
                 if hidden_depth == 0:
                     hidden.append("".join(out))
                     out = visible
             continue
+        node = item
+        tag = node.tag or ""
         if tag == "-text":
             text = node.text_content or ""
-            out.append(text if pre_depth else _WS.sub(" ", text))
+            if pre_depth:
+                out.append(text)
+            elif text.strip(" \t\r\n\f"):
+                out.append(collapse(" ", text))
+            else:  # most text nodes: the white space between two tags
+                out.append(" " if text else "")
             continue
         if tag == "-comment":
             markup.comment(node.comment_content or "")
@@ -253,16 +274,16 @@ def _tree_text(html: str, markup: Markup) -> str:
             if tag in ("title", "style"):
                 markup.element_text(tag, node.text(deep=True) or "")
             continue  # doctype, never-rendered content
-        leave = _LEAVE
+        is_hidden = False
         if tag != "-document":
             attrs = node.attributes
             if attrs:
                 markup.attributes(attrs)
-            if _is_hidden(attrs):
-                leave = _LEAVE_HIDDEN
-                hidden_depth += 1
-                if hidden_depth == 1:
-                    out = []
+                if _is_hidden(attrs):
+                    is_hidden = True
+                    hidden_depth += 1
+                    if hidden_depth == 1:
+                        out = []
             if tag == "br" or tag in _BLOCK:
                 out.append("\n")
                 if hidden and out is visible:
@@ -271,10 +292,11 @@ def _tree_text(html: str, markup: Markup) -> str:
                 out.append(" " + (attrs.get("alt") or "") + " ")
             if tag in _PREFORMATTED:
                 pre_depth += 1
-        stack.append((node, leave))
+        if is_hidden or tag in _ON_LEAVE:
+            stack.append((tag, is_hidden))
         children = list(node.iter(include_text=True))
         children.reverse()
-        stack.extend((child, 0) for child in children)
+        stack.extend(children)
     if hidden:
         visible.append("\n")
         _put_back(visible, hidden)

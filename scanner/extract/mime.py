@@ -226,7 +226,8 @@ def decode_text(
                 text = _decode(data, codec, final)
             except UnicodeDecodeError:
                 text = _fallback(data, clean, final, note)
-    if _SURROGATE.search(text):  # UTF-7 can encode lone surrogates; no consumer wants them
+    # UTF-7 can encode lone surrogates; no consumer wants them (ASCII text has none)
+    if not text.isascii() and _SURROGATE.search(text):
         text = _SURROGATE.sub("\ufffd", text)
     return text.replace("\r\n", "\n")
 
@@ -276,7 +277,8 @@ _LINE_BREAK = re.compile(r"[\r\n]+")
 
 def unfold_8bit(value: str) -> str:
     """Unfold a raw header value and read its raw 8-bit bytes (surrogate-escaped by the parser)."""
-    value = _LINE_BREAK.sub(" ", _FOLD.sub("", value))
+    if "\n" in value or "\r" in value:  # most values are one line: nothing to unfold
+        value = _LINE_BREAK.sub(" ", _FOLD.sub("", value))
     try:
         raw = value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # lone surrogates that did not come from the parser

@@ -67,34 +67,52 @@ def test_cni_2021_lookahead_bounded_without_changing_matches() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        (r"(?<!\w)\d{3}(?!\w)", Bound(0, 4, 3)),
-        (r"[A-Z]{2}\d{2}(?=.{5})", Bound(2, 9, 2)),
-        (r"(?:ab|c)?9\d", Bound(2, 4, 2)),
+        (r"(?<!\w)\d{3}(?!\w)", Bound(0, 4, 3, 3)),
+        (r"[A-Z]{2}\d{2}(?=.{5})", Bound(2, 9, 2, 2)),
+        (r"(?:ab|c)?9\d", Bound(2, 4, 2, 2)),
         (r"a*\d", None),  # unbounded prefix
         (r"\d{3}$", None),  # anchors behave differently at endpos
-        (r"(?=[A-Z]{0,2}\d)\w{3}", Bound(2, 3, 1)),  # a lookahead's digit counts
+        (r"(?=[A-Z]{0,2}\d)\w{3}", Bound(2, 3, 1, 0)),  # a lookahead's digit counts
         (r"(?=[A-Z]*\d)\w{3}", None),  # ... when it is at a bounded distance
         (r"(?!\d)\w{3}", None),  # a negative lookahead promises nothing
         (r"\d?", None),  # may match empty
-        (r"[0-9a]\d", Bound(1, 2, 1)),
+        (r"[0-9a]\d", Bound(1, 2, 1, 1)),
+        (r"\d{3}[ -]\d{2}(?=\d)\d{2,5}", Bound(0, 11, 7, 4)),  # a lookahead does not end a run
+        (r"\d(?:[ -]?\d){4}", Bound(0, 9, 5, 1)),  # optional separators: one digit certain
+        (r"[A-Z](?:\d{4}|\d\d-\d)\d", Bound(1, 6, 4, 2)),  # the weaker branch counts
     ],
 )
 def test_bounds(source: str, expected: Bound | None) -> None:
     assert Bound.of(re.compile(source)) == expected
 
 
-def test_windows_match_finditer_at_window_edges() -> None:
-    pattern = re.compile(r"(?<![\w+])(?:[A-Z]{1,2}-?)?\d(?:[ \-]?\d){4,13}(?!\w)(?![.\-/]\w)")
+@pytest.mark.parametrize(
+    "source",
+    [
+        r"(?<![\w+])(?:[A-Z]{1,2}-?)?\d(?:[ \-]?\d){4,13}(?!\w)(?![.\-/]\w)",
+        r"(?<![\w+])\d{3}[ \-.]\d{2}[ \-.]\d{4}(?!\w)",  # a run of 4 is needed
+        r"(?<![\w+])[A-Z]?\d{8,9}(?!\w)",  # a run of 8
+    ],
+)
+@pytest.mark.parametrize("shared", [False, True])
+def test_windows_match_finditer_at_window_edges(source: str, shared: bool) -> None:
+    """`shared`: windows made for other patterns too (a wider spread and horizon), as in the engine."""
+    pattern = re.compile(source)
     bound = Bound.of(pattern)
     assert bound is not None
-    windowed = WindowedPattern(pattern, bound, bound.reach)
+    windowed = (
+        WindowedPattern(pattern, bound, bound.reach + 20, bound.lead + 6)
+        if shared
+        else WindowedPattern(pattern, bound, bound.reach)
+    )
     rng = random.Random(7)
     for _ in range(3000):
         text = "".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(1, 120)))
-        # padding keeps the text sparse enough for windows to be used
-        text = "x" * 400 + text + " y" * 200
-        got = [m.span() for m in windowed.finditer(text, {})]
-        assert got == [m.span() for m in pattern.finditer(text)], text
+        # padding keeps the text sparse enough for windows to be used; unpadded, short texts
+        # (scanned whole if they have the digits) and dense ones are checked too
+        for padded in ("x" * 400 + text + " y" * 200, text):
+            got = [m.span() for m in windowed.finditer(padded, {})]
+            assert got == [m.span() for m in pattern.finditer(padded)], padded
 
 
 @pytest.mark.slow
