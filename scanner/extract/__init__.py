@@ -231,7 +231,7 @@ def _read_content(
     reader: Reader,
 ) -> None:
     ctype = part.get_content_type()
-    maintype = part.get_content_maintype()
+    maintype = ctype.split("/")[0]  # what get_content_maintype() returns, without a second lookup
     kind = SegmentKind.ATTACHMENT if attached else SegmentKind.TEXT
     if isinstance(raw_payload(part), list):
         if maintype == "message":

@@ -72,6 +72,11 @@ _PREFORMATTED = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
 _ON_LEAVE = _BLOCK | _CELL | _PREFORMATTED  # what leaving an element does something for
 
 _WS = re.compile(r"[ \t\r\n\f]+")
+# what `_WS.sub(" ", ...)` changes: a run of white space other than one lone space (a word gap,
+# most of a text node's runs, is left alone instead of being replaced by itself); written to
+# start with one class so `re` skips ahead in C. Same result: a run is matched from its start,
+# whole (its first character decides the branch, both take the rest of the run).
+_WS_TO_COLLAPSE = re.compile(r"[ \t\r\n\f](?:(?<=[\t\r\n\f])[ \t\r\n\f]*|[ \t\r\n\f]+)")
 _HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|mso-hide\s*:\s*all"
     r"|(?:font-size|opacity|max-height|max-width)\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:;|$|!)",
@@ -233,7 +238,7 @@ def _tree_text(html: str, markup: Markup) -> str:
     out = visible
     hidden_depth = 0
     pre_depth = 0
-    collapse = _WS.sub
+    collapse = _WS_TO_COLLAPSE.sub
     # Nodes to enter and, under an element's children, (its tag, whether it is hidden) to leave
     # it. Half of a mail's nodes are text: they are handled first, and take no leave entry, nor
     # does an element with nothing to do on leaving (inline, not hidden).

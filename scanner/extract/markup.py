@@ -37,13 +37,14 @@ _TEXT_ATTRS = frozenset(
 _URL_ATTRS = frozenset({"href", "src", "action", "background", "poster", "longdesc", "formaction", "srcset"})
 # an item worth scanning: five digits (every identifier we detect has more), or a non-ASCII
 # character normalisation may fold into a digit; short ids and sizes in URLs are not read
-# (anchored `match`: the two classes are disjoint, so it is one linear pass)
-_FIVE_DIGITS = re.compile(r"(?:[^0-9]*[0-9]){5}")
-_NON_ASCII = re.compile(r"[\x80-\U0010ffff]")
+# (anchored `match`: the two classes are disjoint, so it is one linear pass; possessive `*+`, as
+# giving back a non-digit could never let [0-9] match, so a failing match does not walk back)
+_FIVE_DIGITS = re.compile(r"(?:[^0-9]*+[0-9]){5}")
 
 
 def _worth(text: str) -> bool:
-    return _FIVE_DIGITS.match(text) is not None or _NON_ASCII.search(text) is not None
+    # a character outside ASCII: `isascii` reads the flag str keeps, instead of a scan
+    return not text.isascii() or _FIVE_DIGITS.match(text) is not None
 
 
 _CSS_CONTENT = re.compile(r"content\s*:\s*(?:\"([^\"]{0,2000})\"|'([^']{0,2000})')", re.IGNORECASE)

@@ -279,6 +279,8 @@ def unfold_8bit(value: str) -> str:
     """Unfold a raw header value and read its raw 8-bit bytes (surrogate-escaped by the parser)."""
     if "\n" in value or "\r" in value:  # most values are one line: nothing to unfold
         value = _LINE_BREAK.sub(" ", _FOLD.sub("", value))
+    if value.isascii():  # no raw 8-bit byte (the parser escapes them as surrogates): as it is
+        return value
     try:
         raw = value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # lone surrogates that did not come from the parser
