@@ -114,3 +114,10 @@ def test_aiosmtpd_getaddr_is_what_mail_and_rcpt_parse_paths_with() -> None:
     assert callable(getattr(SMTP, "_getaddr", None)), "aiosmtpd SMTP._getaddr moved"
     for command in (SMTP.smtp_MAIL, SMTP.smtp_RCPT):
         assert "self._getaddr(" in inspect.getsource(command), f"{command.__name__} no longer calls _getaddr"
+
+
+def test_email_message_params_go_through_get_params_preserve() -> None:
+    # scanner.extract.parsing.ParsedPart keeps what Message._get_params_preserve parsed per value
+    assert callable(getattr(Message, "_get_params_preserve", None)), "Message._get_params_preserve moved"
+    for method in (Message.get_params, Message.get_param):
+        assert "self._get_params_preserve(" in inspect.getsource(method), f"{method.__name__} changed"
