@@ -46,9 +46,9 @@ def test_re_parser_still_gives_the_tree_digit_windows_reads() -> None:
 
     parsed = _parser.parse(r"\d{3}-\d{2}", 0)
     assert hasattr(parsed, "data") and parsed.getwidth() == (6, 6)
-    assert Bound.of(re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")) == Bound(lead=0, reach=12, digits=9)
-    assert Bound.of(re.compile(r"[A-Z]{2}\d{2}")) == Bound(lead=2, reach=4, digits=2)
-    assert Bound.of(re.compile(r"x?\d\d")) == Bound(lead=1, reach=3, digits=2)
+    assert Bound.of(re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")) == Bound(lead=0, reach=12, digits=9, run=4)
+    assert Bound.of(re.compile(r"[A-Z]{2}\d{2}")) == Bound(lead=2, reach=4, digits=2, run=2)
+    assert Bound.of(re.compile(r"x?\d\d")) == Bound(lead=1, reach=3, digits=2, run=2)
 
 
 def test_aiosmtpd_handle_client_is_the_session_coroutine() -> None:
