@@ -6,7 +6,7 @@ aiosmtplib's ``SMTP.data()`` normalises line endings and doubles leading dots wi
 (`SLICE` bytes of input, cut after a line feed where there is one), so the relay can give the
 loop back between slices and the transport never holds more than its high-water mark. A slice
 that already has CRLF endings only and no line starting with a dot -- almost all mail, which
-arrives through our own DATA reader -- is passed on without a copy.
+arrives through our own DATA reader -- is passed on as cut, without a rewrite.
 
 Pure: bytes in, bytes out.
 """

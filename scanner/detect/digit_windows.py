@@ -43,7 +43,7 @@ checks it over the corpus and random text too):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
@@ -320,7 +320,8 @@ WindowCache = dict[tuple[int, int], SegmentWindows]
 
 
 class WindowedPattern:
-    """`finditer` that skips the text no match can start in; same matches as `pattern.finditer`."""
+    """A pattern's matches without trying the text no match can start in; the same matches as
+    `pattern.finditer`."""
 
     __slots__ = ("_key", "_need", "bound", "pattern")
 
@@ -334,12 +335,9 @@ class WindowedPattern:
         self._key = (bound.lead if spread is None else spread, horizon) if bound is not None else (0, 0)
         self._need = (bound.lead, bound.digits, bound.run) if bound is not None else (0, 0, 0)
 
-    def finditer(self, text: str, cache: WindowCache) -> Iterator[re.Match[str]]:
-        """Matches in text order; `cache` holds this segment's windows (one dict per segment)."""
-        return iter(self.matches(text, cache))
-
     def matches(self, text: str, cache: WindowCache) -> list[re.Match[str]]:
-        """`finditer`'s matches as a list (no generator to resume per match)."""
+        """`pattern.finditer(text)`'s matches, in text order, as a list (no generator to resume
+        per match); `cache` holds this segment's windows (one dict per segment)."""
         bound = self.bound
         if bound is None:
             return list(self.pattern.finditer(text))
