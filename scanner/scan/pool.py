@@ -78,6 +78,8 @@ class _Worker:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     ready: asyncio.Future[int]
+    # our end of the socketpair, owned by `writer`'s transport; kept to shut it synchronously
+    sock: socket.socket
     # batch_id -> future, in the order the worker will answer them
     inflight: dict[int, asyncio.Future[tuple[PieceResult, ...]]] = field(default_factory=dict)
     chars: dict[int, int] = field(default_factory=dict)
@@ -159,8 +161,12 @@ class WorkerPool:
         busy = [bool(w.inflight) for w in workers]
         for w in workers:
             self._fail_inflight(w, WorkerLost("scanner closing"))
-            # abort, not close: a batch still buffered for a busy worker is thrown away, and the
-            # socket must be shut before its SIGTERM (which it ignores while we hold our end)
+            # the socket must be shut before its SIGTERM (which it ignores while we hold our
+            # end): shutdown() now, because abort() lets go of the fd only a loop turn or more
+            # later (uvloop closes it in a libuv callback); abort, not close: a batch still
+            # buffered for a busy worker is thrown away
+            with contextlib.suppress(OSError):
+                w.sock.shutdown(socket.SHUT_RDWR)
             w.writer.transport.abort()
         await asyncio.gather(
             *(self._reap(w, self.stop_grace, terminate=b) for w, b in zip(workers, busy, strict=True))
@@ -249,7 +255,7 @@ class WorkerPool:
             child_sock.close()
         reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
         loop = asyncio.get_running_loop()
-        worker = _Worker(slot, proc, reader, writer, loop.create_future())
+        worker = _Worker(slot, proc, reader, writer, loop.create_future(), parent_sock)
         self._workers[slot] = worker
         worker.task = asyncio.create_task(self._serve(worker), name=f"sendguard-worker-{slot}")
         log.debug("worker %d spawned (pid %s)", slot, proc.pid)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -177,7 +179,9 @@ async def test_engine_that_cannot_be_built_fails_start_and_leaves_no_process(
 async def test_close_stops_and_reaps_every_worker(
     make_pool: MakePool, worker_children: Callable[[], set[int]]
 ) -> None:
-    pool = await make_pool({"sleep": 60.0}, workers=2)
+    # a grace far above any scheduling noise: SIGTERM honoured returns in milliseconds, SIGTERM
+    # ignored (the socket still open when it landed) only after the grace, then SIGKILL
+    pool = await make_pool({"sleep": 60.0}, workers=2, stop_grace=30.0)
     pids = pool.pids()
     assert set(pids) <= worker_children()
     busy = pool.try_submit([item("SLEEP")], 5)
@@ -201,4 +205,25 @@ async def test_a_busy_worker_deaf_to_sigterm_is_killed_after_the_grace(make_pool
     started = asyncio.get_running_loop().time()
     await pool.close()
     assert 0.3 <= asyncio.get_running_loop().time() - started < 5
+    with pytest.raises(WorkerLost):
+        await busy
     assert not psutil.pid_exists(pid)
+
+
+async def test_close_has_shut_every_worker_socket_before_it_returns_to_the_loop(
+    make_pool: MakePool,
+) -> None:
+    # SIGTERM is honoured only by a worker whose socket we have let go of; abort() alone shuts
+    # the fd a loop turn or more later, which let a SIGTERM land first (seen once in CI)
+    pool = await make_pool(workers=2)
+    socks = [w.sock for w in pool._workers if w is not None]
+    ends = [socket.socket(fileno=os.dup(s.fileno())) for s in socks]
+    try:
+        closing = asyncio.ensure_future(pool.close())
+        await asyncio.sleep(0)  # close() ran up to its first await: the reaping
+        for end in ends:
+            assert end.recv(1, socket.MSG_DONTWAIT) == b""  # our side is shut: EOF, not EAGAIN
+        await closing
+    finally:
+        for end in ends:
+            end.close()
