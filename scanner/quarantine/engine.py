@@ -9,7 +9,8 @@ the server answers 250 to the end of data it is responsible for the message):
   FULL costs one fsync per hold, which is what durability means.
 - ``secure_delete=ON``: pages freed when bytes are purged are overwritten with zeros instead
   of lingering in the file; purges also truncate the WAL (see `checkpoint`).
-- ``busy_timeout``: writers queue for the lock instead of failing at once.
+- ``busy_timeout``: writers queue for the lock instead of failing at once (set first; the
+  switch to WAL is retried, see `_enter_wal`).
 - SQLAlchemy emits ``BEGIN IMMEDIATE`` for writes, so a transaction takes the write lock up
   front and never fails half-way on a read-to-write lock upgrade; reads use plain ``BEGIN``.
 
@@ -21,8 +22,12 @@ PostgreSQL needs nothing special: row locks make the conditional UPDATE of a rel
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import random
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_only
 
 # Execution option marking a read-only transaction (plain BEGIN on SQLite).
 READ_ONLY = "sendguard_read_only"
@@ -115,11 +121,11 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            _enter_wal(cursor)
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()
 
@@ -127,6 +133,26 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _enter_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the file.
+
+    Switching a fresh file to WAL upgrades a shared lock to an exclusive one; two instances
+    opening the same fresh database at once deadlock on that upgrade, and SQLite answers one
+    of them "database is locked" at once, without the busy timeout (a busy handler cannot
+    break a deadlock). The loser retries until the busy timeout would have run out.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            # event handlers run on the loop (in SQLAlchemy's greenlet): sleep without blocking it
+            await_only(asyncio.sleep(random.uniform(0.005, 0.05)))
 
 
 async def checkpoint(engine: AsyncEngine) -> None:
