@@ -66,12 +66,14 @@ def test_sendguard_down_mail_waits_in_postfix_and_postqueue_f_delivers_it_once(a
         sent = [make_message(f"{CLEAN} outage {i}") for i in range(3)]
         for _, data in sent:
             assert submit(pf.ports.front, data)[0] == 250
+        ids = [mid for mid, _ in sent]
         wait_until(lambda: "status=deferred" in pf.log(), 20, "Postfix to defer")
         assert pf.queued() == 3
+        assert after_queue.sink.count(ids) == {}  # kept in Postfix, nothing went around us
     finally:
         sg.start()
-    ids = [mid for mid, _ in sent]
-    assert after_queue.sink.count(ids) == {}
+    # (not "still nothing delivered" here: this Postfix retries deferred mail every 1-2 s on its
+    # own, so some may already be through while sendguard starts; once each is what matters)
     pf.flush()  # `postqueue -f`
     after_queue.assert_each_delivered_once(ids)
 
