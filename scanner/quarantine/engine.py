@@ -149,7 +149,7 @@ def _enter_wal(cursor: Any) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                 raise
             # event handlers run on the loop (in SQLAlchemy's greenlet): sleep without blocking it
             await_only(asyncio.sleep(random.uniform(0.005, 0.05)))
